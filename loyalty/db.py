@@ -1,0 +1,187 @@
+"""Declarative base, naming convention and column types shared by every table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+#: Primary keys: 64-bit on PostgreSQL, SQLite's INTEGER rowid alias there (so it auto-increments).
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Base of every mapped class; constraints get stable names for Alembic."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no time zones, so values are stored as naive UTC
+    and given their zone back when read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC datetime is expected")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class FixedPoint(TypeDecorator[Decimal]):
+    """An exact decimal with a fixed number of places, stored as a scaled integer.
+
+    SQLite has no exact decimal type; storing ``value * 10**places`` as an integer keeps amounts and
+    rates exact on both databases and makes sums cheap.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, places: int) -> None:
+        super().__init__()
+        self.places = places
+        self.quantum = Decimal(1).scaleb(-places)
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        return int(Decimal(value).quantize(self.quantum, rounding=ROUND_HALF_EVEN).scaleb(self.places))
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(value).scaleb(-self.places).quantize(self.quantum)
+
+
+class Money(FixedPoint):
+    """An amount of money with two decimals, stored as cents."""
+
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(2)
+
+
+class Rate(FixedPoint):
+    """A rate or multiplier with four decimals."""
+
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(4)
+
+
+def violated_unique_columns(error: IntegrityError, table: Table) -> tuple[str, ...] | None:
+    """The columns of ``table``'s unique constraint that ``error`` violated, if it is one of them.
+
+    PostgreSQL names the constraint (psycopg's diagnostics); SQLite names the columns in its message.
+    """
+    orig = error.orig
+    constraint = getattr(getattr(orig, "diag", None), "constraint_name", None)
+    uniques = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+    for unique in uniques:
+        columns = tuple(col.name for col in unique.columns)
+        if constraint is not None and unique.name == constraint:
+            return columns
+        sqlite_message = "UNIQUE constraint failed: " + ", ".join(f"{table.name}.{col}" for col in columns)
+        if constraint is None and sqlite_message in str(orig):
+            return columns
+    return None
+
+
+def insert_if_absent(
+    session: Session, model: type[Base], values: dict[str, Any], *, key: Sequence[str]
+) -> int | None:
+    """``INSERT … ON CONFLICT (key) DO NOTHING RETURNING id``: the new row's id, or None if a row
+    with the same key exists.
+
+    The unique constraint decides, not a read before the write, so concurrent inserts of one key
+    leave exactly one row; on PostgreSQL the losers wait for the winner's commit and then see it.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - only the two supported databases
+        raise RuntimeError(f"unsupported database {dialect}")
+    table = model.__table__
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=list(key)).returning(table.c.id)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: bool = False) -> Engine:
+    """An engine for ``url`` with the settings this project relies on.
+
+    PostgreSQL URLs use psycopg 3. SQLite gets WAL (readers do not block the writer), enforced foreign
+    keys and a busy timeout instead of "database is locked" errors.
+    """
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction for a CLI command or a scheduler job: commit at the end, roll back on error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

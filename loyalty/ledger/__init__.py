@@ -1,0 +1,1 @@
+"""The append-only points ledger and the balance kept beside it (design rule 2)."""

@@ -1,0 +1,1 @@
+"""Members: enrolment, profile, consents, card numbers and referral codes."""

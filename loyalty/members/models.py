@@ -1,0 +1,54 @@
+"""The member table."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from loyalty.db import Base, BigIntPK, UTCDateTime
+
+
+class Member(Base):
+    """A member of the program: one row, the one source of truth read by the app, the web and tills."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    #: Stored lower-cased, so uniqueness is case-insensitive on every database.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    card_number: Mapped[str] = mapped_column(String(32), unique=True)
+    #: The member's id in the brand's CRM or e-commerce platform.
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    locale: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64))
+    consent_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_push: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: argon2 hash; NULL for members who never set a password (they cannot log in).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    #: The member's own code, given to friends they sponsor.
+    referral_code: Mapped[str] = mapped_column(String(16), unique=True)
+    sponsor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    #: Spendable points: a cache of the sum of the member's ledger entries, updated atomically with them.
+    points_balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Purchases recorded for the member (claims included); 1 after the first.
+    purchase_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("purchase_count >= 0", name="purchase_count_not_negative"),
+        Index("ix_members_last_purchase_at", "last_purchase_at"),
+        Index("ix_members_enrolled_at", "enrolled_at"),
+    )
+
+    @property
+    def consents(self) -> dict[str, bool]:
+        return {"email": self.consent_email, "sms": self.consent_sms, "push": self.consent_push}

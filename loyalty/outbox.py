@@ -1,0 +1,88 @@
+"""The outbox table and the in-process dispatcher.
+
+:func:`record` is the only way an operation publishes an event: it adds an outbox row to the current
+session (committed or rolled back with everything else) and calls the handlers subscribed to that
+event type, synchronously, in the same transaction. Handlers are for reactions that must be
+consistent with the change (badge progress, tiers); anything that talks to the outside world reads
+the outbox after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import JSON, BigInteger, Index, String, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from loyalty.db import Base, BigIntPK, UTCDateTime
+from loyalty.events import DomainEvent
+
+logger = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=DomainEvent)
+Handler = Callable[[Session, Any], None]
+
+_handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
+
+
+class OutboxEvent(Base):
+    """One recorded domain event, waiting for the workers that publish it after commit."""
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Set by the worker that handed the event on; NULL while it waits.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index(
+            "ix_outbox_events_unpublished",
+            "id",
+            postgresql_where=text("published_at IS NULL"),
+            sqlite_where=text("published_at IS NULL"),
+        ),
+    )
+
+
+def subscribe(event_type: type[E]) -> Callable[[Callable[[Session, E], None]], Callable[[Session, E], None]]:
+    """Register a handler run in the same transaction each time ``event_type`` is recorded."""
+
+    def register(handler: Callable[[Session, E], None]) -> Callable[[Session, E], None]:
+        _handlers[event_type].append(handler)
+        return handler
+
+    return register
+
+
+def unsubscribe(event_type: type[DomainEvent], handler: Handler) -> None:
+    """Remove a handler registered with :func:`subscribe`."""
+    _handlers[event_type].remove(handler)
+
+
+def record(session: Session, event: DomainEvent) -> None:
+    """Write ``event`` to the outbox and run its in-process handlers, in the caller's transaction."""
+    session.add(
+        OutboxEvent(
+            event_type=event.name,
+            member_id=event.member_id,
+            payload=event.payload(),
+            occurred_at=event.occurred_at,
+        )
+    )
+    for handler in _handlers.get(type(event), ()):
+        handler(session, event)
+
+
+def record_all(session: Session, events: Iterable[DomainEvent]) -> None:
+    """Record several events, in order."""
+    for event in events:
+        record(session, event)
+

@@ -1,0 +1,70 @@
+"""Program settings and earning rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, CheckConstraint, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from loyalty.db import Base, BigIntPK, Money, Rate, UTCDateTime
+
+EARNING_RULE_KINDS = ("category", "promotion")
+CHANNELS = ("store", "web", "app")
+
+
+class ProgramSettings(Base):
+    """The program's settings: a single row (id 1), created by ``loyalty init`` from the default program."""
+
+    __tablename__ = "program_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    currency: Mapped[str] = mapped_column(String(3))
+    #: Points per whole currency unit spent, before multipliers (1 = one point per 1.00).
+    points_per_unit: Mapped[Decimal] = mapped_column(Rate())
+    #: A purchase whose total is below this earns nothing.
+    minimum_amount: Mapped[Decimal] = mapped_column(Money())
+    #: How many days after a purchase without a member it may still be claimed by one.
+    claim_window_days: Mapped[int] = mapped_column(Integer)
+    #: Used for members who do not give their own.
+    default_timezone: Mapped[str] = mapped_column(String(64))
+    default_locale: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("points_per_unit >= 0", name="points_per_unit_not_negative"),
+        CheckConstraint("minimum_amount >= 0", name="minimum_amount_not_negative"),
+        CheckConstraint("claim_window_days >= 0", name="claim_window_not_negative"),
+    )
+
+
+class EarningRule(Base):
+    """A multiplier on the base rate: for a product category, or a time-boxed promotion.
+
+    A category rule multiplies the points of the lines in that category. A promotion multiplies the
+    points of purchases made between ``starts_at`` and ``ends_at``, optionally only on one channel or
+    for one category; when several promotions apply to a line, the largest multiplier wins.
+    """
+
+    __tablename__ = "earning_rules"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(120))
+    category: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    multiplier: Mapped[Decimal] = mapped_column(Rate())
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('category', 'promotion')", name="kind_known"),
+        CheckConstraint("multiplier >= 0", name="multiplier_not_negative"),
+        CheckConstraint("kind <> 'category' OR category IS NOT NULL", name="category_rule_has_category"),
+        CheckConstraint(
+            "starts_at IS NULL OR ends_at IS NULL OR starts_at < ends_at", name="window_ordered"
+        ),
+    )

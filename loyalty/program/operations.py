@@ -1,0 +1,155 @@
+"""Reading and loading the program's configuration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loyalty.errors import InvalidOperation, NotFound
+from loyalty.program.models import EarningRule, ProgramSettings
+from loyalty.purchases.earning import EarningPolicy, Promotion
+
+DEFAULT_PROGRAM = "default_program.yaml"
+
+
+def get_settings(session: Session) -> ProgramSettings:
+    """The program's settings row; the program must have been loaded (``loyalty init``)."""
+    settings = session.get(ProgramSettings, 1)
+    if settings is None:
+        raise NotFound("no program is loaded; run `flask --app wsgi loyalty init`")
+    return settings
+
+
+def load_policy(session: Session, at: datetime) -> EarningPolicy:
+    """The earning policy in force at ``at``: base rate, category multipliers and live promotions."""
+    settings = get_settings(session)
+    rules = session.scalars(select(EarningRule).where(EarningRule.is_active.is_(True)))
+    categories: dict[str, Decimal] = {}
+    promotions: list[Promotion] = []
+    for rule in rules:
+        if rule.kind == "category" and rule.category is not None:
+            categories[rule.category] = rule.multiplier
+        elif rule.kind == "promotion" and (rule.ends_at is None or rule.ends_at > at):
+            promotions.append(
+                Promotion(
+                    multiplier=rule.multiplier,
+                    starts_at=rule.starts_at,
+                    ends_at=rule.ends_at,
+                    channel=rule.channel,
+                    category=rule.category,
+                )
+            )
+    return EarningPolicy(
+        points_per_unit=settings.points_per_unit,
+        minimum_amount=settings.minimum_amount,
+        category_multipliers=categories,
+        promotions=promotions,
+    )
+
+
+def read_program_file(path: str | Path | None = None) -> dict[str, Any]:
+    """The program description in ``path``, or the default program shipped with the package."""
+    if path is None:
+        text = resources.files("loyalty.program").joinpath(DEFAULT_PROGRAM).read_text(encoding="utf-8")
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict) or "program" not in data:
+        raise ValueError("a program file needs a top-level `program:` mapping")
+    return data
+
+
+def load_program(session: Session, data: dict[str, Any]) -> bool:
+    """Create the program from ``data`` if none exists yet; returns whether it did.
+
+    Idempotent: an existing program is never overwritten (change it through the admin API).
+    """
+    if session.get(ProgramSettings, 1) is not None:
+        return False
+    program = data["program"]
+    session.add(
+        ProgramSettings(
+            id=1,
+            name=program["name"],
+            currency=program["currency"],
+            points_per_unit=Decimal(str(program["points_per_unit"])),
+            minimum_amount=Decimal(str(program.get("minimum_amount", "0"))),
+            claim_window_days=int(program.get("claim_window_days", 30)),
+            default_timezone=program.get("default_timezone", "UTC"),
+            default_locale=program.get("default_locale", "en"),
+        )
+    )
+    for rule in data.get("earning_rules", []):
+        session.add(
+            EarningRule(
+                kind=rule["kind"],
+                name=rule["name"],
+                category=rule.get("category"),
+                channel=rule.get("channel"),
+                multiplier=Decimal(str(rule["multiplier"])),
+                starts_at=rule.get("starts_at"),
+                ends_at=rule.get("ends_at"),
+                is_active=rule.get("is_active", True),
+            )
+        )
+    session.flush()
+    return True
+
+
+def update_settings(session: Session, changes: dict[str, Any]) -> ProgramSettings:
+    """Change the program's settings (already validated by the caller's schema)."""
+    settings = get_settings(session)
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    session.flush()
+    return settings
+
+
+def list_rules(session: Session) -> list[EarningRule]:
+    return list(session.scalars(select(EarningRule).order_by(EarningRule.id)))
+
+
+def create_rule(session: Session, fields: dict[str, Any]) -> EarningRule:
+    """Add an earning rule: a category multiplier or a time-boxed promotion."""
+    rule = EarningRule(is_active=True, **fields)
+    _check_rule(rule)
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+def update_rule(session: Session, rule_id: int, changes: dict[str, Any]) -> EarningRule:
+    rule = get_rule(session, rule_id)
+    for name, value in changes.items():
+        setattr(rule, name, value)
+    _check_rule(rule)
+    session.flush()
+    return rule
+
+
+def delete_rule(session: Session, rule_id: int) -> None:
+    session.delete(get_rule(session, rule_id))
+    session.flush()
+
+
+def get_rule(session: Session, rule_id: int) -> EarningRule:
+    rule = session.get(EarningRule, rule_id)
+    if rule is None:
+        raise NotFound(f"earning rule {rule_id} does not exist", field="rule_id")
+    return rule
+
+
+def _check_rule(rule: EarningRule) -> None:
+    if rule.kind == "category" and not rule.category:
+        raise InvalidOperation("a category rule needs a category", field="category")
+    if rule.kind == "category" and (rule.starts_at or rule.ends_at or rule.channel):
+        raise InvalidOperation("a category rule has no window or channel; use a promotion", field="kind")
+    if rule.starts_at and rule.ends_at and rule.starts_at >= rule.ends_at:
+        raise InvalidOperation("a promotion must end after it starts", field="ends_at")

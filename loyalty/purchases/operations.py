@@ -1,0 +1,506 @@
+"""Purchase use cases: record a receipt, claim an anonymous one, record a return.
+
+Every write here is idempotent on a natural key enforced by a unique constraint: a till that posts the
+same receipt (or return) again gets the original answer; the same key with another body is a
+:class:`Conflict`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from sqlalchemy import case, insert, select, update
+from sqlalchemy.orm import Session
+
+from loyalty import outbox
+from loyalty.db import insert_if_absent
+from loyalty.errors import Conflict, InvalidOperation, NotFound
+from loyalty.events import PurchaseClaimed, PurchaseRecorded, PurchaseReturned
+from loyalty.ledger import operations as ledger
+from loyalty.members.models import Member
+from loyalty.program.operations import get_settings, load_policy
+from loyalty.purchases.earning import EarningLine, points_to_reverse, purchase_points
+from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
+
+CENT = Decimal("0.01")
+#: A purchase dated further ahead than this (clock skew between tills) is refused.
+MAX_CLOCK_SKEW = timedelta(minutes=10)
+#: A purchase older than this is refused: tills replay offline backlogs, not last year's receipts.
+MAX_PURCHASE_AGE = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class PurchaseInput:
+    store_code: str
+    receipt_no: str
+    occurred_at: datetime
+    currency: str
+    total: Decimal
+    channel: str
+    lines: Sequence[LineInput] = ()
+    member_id: int | None = None
+    card_number: str | None = None
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical request, to tell a retry from a different receipt."""
+        return _fingerprint(
+            {
+                "store_code": self.store_code,
+                "receipt_no": self.receipt_no,
+                "occurred_at": self.occurred_at.isoformat(),
+                "currency": self.currency,
+                "total": str(self.total.quantize(CENT)),
+                "channel": self.channel,
+                "member_id": self.member_id,
+                "card_number": self.card_number,
+                "lines": [
+                    [line.sku, line.category, line.quantity, str(line.unit_price.quantize(CENT))]
+                    for line in self.lines
+                ],
+            }
+        )
+
+
+@dataclass(frozen=True)
+class PurchaseReceipt:
+    """What a till is answered for a purchase, the first time and on every replay."""
+
+    id: int
+    store_code: str
+    receipt_no: str
+    member_id: int | None
+    channel: str
+    currency: str
+    total: Decimal
+    occurred_at: datetime
+    points_awarded: int
+    #: The member's balance right after the purchase; None for an anonymous purchase.
+    points_balance: int | None
+
+    @classmethod
+    def of(cls, purchase: Purchase) -> PurchaseReceipt:
+        return cls(
+            id=purchase.id,
+            store_code=purchase.store_code,
+            receipt_no=purchase.receipt_no,
+            member_id=purchase.member_id,
+            channel=purchase.channel,
+            currency=purchase.currency,
+            total=purchase.total,
+            occurred_at=purchase.occurred_at,
+            points_awarded=purchase.points_awarded,
+            points_balance=purchase.balance_after,
+        )
+
+
+@dataclass(frozen=True)
+class PurchaseResult:
+    receipt: PurchaseReceipt
+    #: False when the same receipt had been recorded before and this is the original answer again.
+    created: bool
+
+
+@dataclass(frozen=True)
+class ReturnResult:
+    purchase_return: PurchaseReturn
+    member_id: int | None
+    created: bool
+
+
+def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> PurchaseResult:
+    """Record a receipt and award its points, exactly once per ``(store_code, receipt_no)``.
+
+    The member is named by ``member_id`` or ``card_number`` (or neither: the purchase is kept for a
+    later claim). Records ``PurchaseRecorded`` and, when points are earned, ``PointsEarned``.
+    """
+    _check_purchase_date(data.occurred_at, now)
+    settings = get_settings(session)
+    if data.currency != settings.currency:
+        raise InvalidOperation(f"the program's currency is {settings.currency}", field="currency")
+    member_id = _resolve_member(session, data.member_id, data.card_number)
+    request_hash = data.fingerprint()
+    points = purchase_points(
+        load_policy(session, data.occurred_at),
+        total=data.total,
+        lines=[EarningLine(amount=line.unit_price * line.quantity, category=line.category) for line in data.lines],
+        channel=data.channel,
+        occurred_at=data.occurred_at,
+    ) if member_id is not None else 0
+    purchase_id = insert_if_absent(
+        session,
+        Purchase,
+        {
+            "store_code": data.store_code,
+            "receipt_no": data.receipt_no,
+            "member_id": member_id,
+            "channel": data.channel,
+            "currency": data.currency,
+            "total": data.total,
+            "occurred_at": data.occurred_at,
+            "recorded_at": now,
+            "request_hash": request_hash,
+            "points_awarded": points,
+            "returned_amount": Decimal("0"),
+            "points_reversed": 0,
+            "claimed_at": None,
+        },
+        key=("store_code", "receipt_no"),
+    )
+    if purchase_id is None:
+        existing = session.scalars(
+            select(Purchase).where(Purchase.store_code == data.store_code, Purchase.receipt_no == data.receipt_no)
+        ).one()
+        if existing.request_hash != request_hash:
+            raise Conflict("this receipt number was already recorded with different content", field="receipt_no")
+        return PurchaseResult(receipt=PurchaseReceipt.of(existing), created=False)
+    if data.lines:
+        session.execute(
+            insert(PurchaseLine),
+            [
+                {
+                    "purchase_id": purchase_id,
+                    "line_no": number,
+                    "sku": line.sku,
+                    "category": line.category,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price,
+                    "returned_quantity": 0,
+                }
+                for number, line in enumerate(data.lines, start=1)
+            ],
+        )
+    is_first = False
+    balance_after = None
+    if member_id is not None:
+        posting = _credit_purchase(session, member_id, purchase_id, points, data.occurred_at, now)
+        balance_after, is_first = posting.balance, posting.row.purchase_count == 1
+        session.execute(
+            update(Purchase).where(Purchase.id == purchase_id).values(balance_after=balance_after),
+            execution_options={"synchronize_session": False},
+        )
+    outbox.record(
+        session,
+        PurchaseRecorded(
+            occurred_at=now,
+            member_id=member_id,
+            purchase_id=purchase_id,
+            store_code=data.store_code,
+            channel=data.channel,
+            total=data.total,
+            currency=data.currency,
+            is_first_purchase=is_first,
+        ),
+    )
+    receipt = PurchaseReceipt(
+        id=purchase_id,
+        store_code=data.store_code,
+        receipt_no=data.receipt_no,
+        member_id=member_id,
+        channel=data.channel,
+        currency=data.currency,
+        total=data.total.quantize(CENT),
+        occurred_at=data.occurred_at.astimezone(UTC),
+        points_awarded=points,
+        points_balance=balance_after,
+    )
+    session.flush()
+    return PurchaseResult(receipt=receipt, created=True)
+
+
+def claim_purchase(
+    session: Session, *, member_id: int, store_code: str, receipt_no: str, now: datetime
+) -> PurchaseResult:
+    """Attach an anonymous purchase to a member within the claim window and award its points.
+
+    Claiming one's own purchase again answers the original result; a purchase that belongs to someone
+    else is a :class:`Conflict`.
+    """
+    purchase = session.scalars(
+        select(Purchase).where(Purchase.store_code == store_code, Purchase.receipt_no == receipt_no)
+    ).one_or_none()
+    if purchase is None:
+        raise InvalidOperation("no purchase has this store code and receipt number", field="receipt_no")
+    if purchase.member_id == member_id:
+        return PurchaseResult(receipt=PurchaseReceipt.of(purchase), created=False)
+    if purchase.member_id is not None:
+        raise Conflict("this purchase was already claimed by another member", field="receipt_no")
+    window = timedelta(days=get_settings(session).claim_window_days)
+    if purchase.occurred_at + window < now:
+        raise InvalidOperation(
+            f"purchases can be claimed up to {window.days} days after they were made", field="receipt_no"
+        )
+    if session.get(Member, member_id) is None:
+        raise NotFound(f"member {member_id} does not exist", field="member_id")
+    points = purchase_points(
+        load_policy(session, purchase.occurred_at),
+        total=purchase.total,
+        lines=[EarningLine(amount=line.amount, category=line.category) for line in purchase.lines],
+        channel=purchase.channel,
+        occurred_at=purchase.occurred_at,
+    )
+    claimed = session.execute(
+        update(Purchase)
+        .where(Purchase.id == purchase.id, Purchase.member_id.is_(None))
+        .values(member_id=member_id, claimed_at=now, points_awarded=points),
+        execution_options={"synchronize_session": False},
+    )
+    if claimed.rowcount != 1:
+        raise Conflict("this purchase was claimed by another member at the same time", field="receipt_no")
+    outbox.record(session, PurchaseClaimed(occurred_at=now, member_id=member_id, purchase_id=purchase.id))
+    balance = _credit_purchase(session, member_id, purchase.id, points, purchase.occurred_at, now).balance
+    if purchase.returned_amount > 0:
+        balance = _reverse_returned_points(session, purchase.id, now)[1]
+    session.execute(
+        update(Purchase).where(Purchase.id == purchase.id).values(balance_after=balance),
+        execution_options={"synchronize_session": False},
+    )
+    session.flush()
+    session.refresh(purchase)
+    return PurchaseResult(receipt=PurchaseReceipt.of(purchase), created=True)
+
+
+def record_return(
+    session: Session,
+    *,
+    purchase_id: int,
+    return_no: str,
+    now: datetime,
+    amount: Decimal | None = None,
+    lines: Sequence[tuple[str, int]] = (),
+) -> ReturnResult:
+    """Record goods brought back, by ``amount`` or by ``lines`` of ``(sku, quantity)``, and take back
+    the points in proportion to the amount returned.
+
+    Idempotent on ``(purchase, return_no)``. Returning more than was bought is an
+    :class:`InvalidOperation`. The member's balance may go negative when the points were spent: the
+    ledger shows it as it is. Records ``PurchaseReturned`` and ``PointsDebited``.
+    """
+    purchase = get_purchase(session, purchase_id)
+    if (amount is None) == (not lines):
+        raise InvalidOperation("give either an amount or lines", field="amount")
+    line_list = [{"sku": sku, "quantity": quantity} for sku, quantity in lines] or None
+    request_hash = _fingerprint({"return_no": return_no, "amount": str(amount) if amount else None, "lines": line_list})
+    existing = _find_return(session, purchase_id, return_no)
+    if existing is not None:
+        return _replayed_return(existing, request_hash, purchase.member_id)
+    if amount is None:
+        amount = _lines_value(purchase, lines)
+    if amount <= 0:
+        raise InvalidOperation("a return must have a positive amount", field="amount")
+    return_id = insert_if_absent(
+        session,
+        PurchaseReturn,
+        {
+            "purchase_id": purchase_id,
+            "return_no": return_no,
+            "amount": amount,
+            "lines": line_list,
+            "points_reversed": 0,
+            "request_hash": request_hash,
+            "created_at": now,
+        },
+        key=("purchase_id", "return_no"),
+    )
+    if return_id is None:  # the same return, posted concurrently, won the insert
+        existing = _find_return(session, purchase_id, return_no)
+        assert existing is not None
+        return _replayed_return(existing, request_hash, purchase.member_id)
+    if line_list and _take_back_lines(session, purchase, lines):
+        amount = purchase.total - session.scalar(select(Purchase.returned_amount).where(Purchase.id == purchase_id))
+    taken = session.execute(
+        update(Purchase)
+        .where(Purchase.id == purchase_id, Purchase.returned_amount + amount <= Purchase.total)
+        .values(returned_amount=Purchase.returned_amount + amount)
+        .returning(Purchase.member_id),
+        execution_options={"synchronize_session": False},
+    ).one_or_none()
+    if taken is None:
+        raise InvalidOperation("this return would exceed what was bought", field="amount")
+    member_id = taken.member_id
+    outbox.record(
+        session,
+        PurchaseReturned(occurred_at=now, member_id=member_id, purchase_id=purchase_id, return_id=return_id, amount=amount),
+    )
+    reversed_points, balance = 0, None
+    if member_id is not None:
+        reversed_points, balance = _reverse_returned_points(session, purchase_id, now)
+    session.execute(
+        update(PurchaseReturn)
+        .where(PurchaseReturn.id == return_id)
+        .values(amount=amount, points_reversed=reversed_points, balance_after=balance),
+        execution_options={"synchronize_session": False},
+    )
+    session.flush()
+    return ReturnResult(purchase_return=session.get_one(PurchaseReturn, return_id), member_id=member_id, created=True)
+
+
+def get_purchase(session: Session, purchase_id: int) -> Purchase:
+    purchase = session.get(Purchase, purchase_id)
+    if purchase is None:
+        raise NotFound(f"purchase {purchase_id} does not exist", field="purchase_id")
+    return purchase
+
+
+def _credit_purchase(
+    session: Session, member_id: int, purchase_id: int, points: int, occurred_at: datetime, now: datetime
+) -> ledger.Posting:
+    """Credit a purchase's points and count the purchase on the member, in one statement."""
+    return ledger.post(
+        session,
+        member_id=member_id,
+        points=points,
+        kind="earn",
+        reason="purchase",
+        now=now,
+        source=("purchase", str(purchase_id)),
+        also={
+            "purchase_count": Member.purchase_count + 1,
+            "last_purchase_at": case(
+                (Member.last_purchase_at.is_(None), occurred_at),
+                (Member.last_purchase_at < occurred_at, occurred_at),
+                else_=Member.last_purchase_at,
+            ),
+        },
+        returning=("purchase_count",),
+    )
+
+
+def _reverse_returned_points(session: Session, purchase_id: int, now: datetime) -> tuple[int, int]:
+    """Bring the points reversed for a purchase up to its returned share: ``(points taken back now,
+    the member's balance after)``.
+
+    The purchase row is updated first, which locks it: two returns of one purchase reverse in turn
+    and never take back more than was awarded.
+    """
+    row = session.execute(
+        update(Purchase)
+        .where(Purchase.id == purchase_id)
+        .values(points_reversed=Purchase.points_reversed)
+        .returning(
+            Purchase.member_id, Purchase.points_awarded, Purchase.points_reversed, Purchase.total, Purchase.returned_amount
+        ),
+        execution_options={"synchronize_session": False},
+    ).one()
+    points = points_to_reverse(
+        awarded=row.points_awarded,
+        already_reversed=row.points_reversed,
+        total=row.total,
+        returned_amount=row.returned_amount,
+    )
+    if points:
+        session.execute(
+            update(Purchase).where(Purchase.id == purchase_id).values(points_reversed=Purchase.points_reversed + points),
+            execution_options={"synchronize_session": False},
+        )
+    posting = ledger.post(
+        session,
+        member_id=row.member_id,
+        points=-points,
+        kind="reverse",
+        reason="return",
+        now=now,
+        source=("purchase", str(purchase_id)),
+    )
+    return points, posting.balance
+
+
+def _lines_value(purchase: Purchase, lines: Sequence[tuple[str, int]]) -> Decimal:
+    """The value of returned ``(sku, quantity)`` lines, pro rata of the total actually paid."""
+    line_sum = sum((line.amount for line in purchase.lines), Decimal("0"))
+    if line_sum <= 0:
+        raise InvalidOperation("this purchase has no priced lines; return by amount", field="lines")
+    value = Decimal("0")
+    for index, (sku, quantity) in enumerate(lines):
+        remaining = quantity
+        for line in purchase.lines:
+            if line.sku == sku and remaining:
+                take = min(remaining, line.quantity - line.returned_quantity)
+                remaining -= take
+                value += line.unit_price * take
+        if remaining:
+            raise InvalidOperation(
+                f"more of {sku} is returned than was bought and not yet returned", field=f"lines.{index}.quantity"
+            )
+    return (value * purchase.total / line_sum).quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def _take_back_lines(session: Session, purchase: Purchase, lines: Sequence[tuple[str, int]]) -> bool:
+    """Count returned quantities on the purchase's lines; True when every line is now fully returned.
+
+    Each counter moves in a guarded atomic update, so concurrent returns never return more of a line
+    than was bought: the loser of a race is refused and may post again.
+    """
+    for index, (sku, quantity) in enumerate(lines):
+        remaining = quantity
+        for line in purchase.lines:
+            take = min(remaining, line.quantity - line.returned_quantity) if line.sku == sku else 0
+            if take <= 0:
+                continue
+            moved = session.execute(
+                update(PurchaseLine)
+                .where(PurchaseLine.id == line.id, PurchaseLine.returned_quantity + take <= PurchaseLine.quantity)
+                .values(returned_quantity=PurchaseLine.returned_quantity + take),
+                execution_options={"synchronize_session": False},
+            )
+            if moved.rowcount != 1:
+                raise Conflict("another return of this line was recorded at the same time; retry", field=f"lines.{index}")
+            remaining -= take
+    return session.scalar(
+        select(PurchaseLine.id)
+        .where(PurchaseLine.purchase_id == purchase.id, PurchaseLine.returned_quantity < PurchaseLine.quantity)
+        .limit(1)
+    ) is None
+
+
+def _find_return(session: Session, purchase_id: int, return_no: str) -> PurchaseReturn | None:
+    return session.scalars(
+        select(PurchaseReturn).where(PurchaseReturn.purchase_id == purchase_id, PurchaseReturn.return_no == return_no)
+    ).one_or_none()
+
+
+def _replayed_return(existing: PurchaseReturn, request_hash: str, member_id: int | None) -> ReturnResult:
+    if existing.request_hash != request_hash:
+        raise Conflict("this return number was already recorded with different content", field="return_no")
+    return ReturnResult(purchase_return=existing, member_id=member_id, created=False)
+
+
+def _resolve_member(session: Session, member_id: int | None, card_number: str | None) -> int | None:
+    """The member a receipt names, by id or card number (both must agree); None for an anonymous one."""
+    if member_id is None and card_number is None:
+        return None
+    stmt = select(Member.id)
+    stmt = stmt.where(Member.id == member_id) if member_id is not None else stmt.where(Member.card_number == card_number)
+    found = session.scalar(stmt)
+    if found is None:
+        field = "member_id" if member_id is not None else "card_number"
+        raise InvalidOperation("no member has this " + field.replace("_", " "), field=field)
+    if member_id is not None and card_number is not None:
+        owner = session.scalar(select(Member.id).where(Member.card_number == card_number))
+        if owner != member_id:
+            raise InvalidOperation("this card number belongs to another member", field="card_number")
+    return found
+
+
+def _check_purchase_date(occurred_at: datetime, now: datetime) -> None:
+    if occurred_at > now + MAX_CLOCK_SKEW:
+        raise InvalidOperation("a purchase cannot be in the future", field="occurred_at")
+    if occurred_at < now - MAX_PURCHASE_AGE:
+        raise InvalidOperation("a purchase cannot be more than a year old", field="occurred_at")
+
+
+def _fingerprint(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""Scenarios (journeys), channels, marketing-pressure rules, tracking, and the scheduler process."""

@@ -1,0 +1,1 @@
+"""What members receive: reward catalog, vouchers and redemption, badges, challenges, games."""
