@@ -1,0 +1,1 @@
+"""Authentication (API clients and members, with JWTs) and who may call what."""

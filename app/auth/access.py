@@ -1,0 +1,135 @@
+"""Who is calling, and what they may do.
+
+Tokens carry the caller's role: ``admin``, ``till`` (bound to one store), ``service`` or ``member``.
+Routes declare the roles they accept with :func:`require`; the rules that depend on the data (a
+member sees only their own, a till only its store's operations) are the ``ensure_*`` helpers.
+The full table is in ``docs/authorization.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Flask, Response, current_app
+from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
+from werkzeug.exceptions import abort
+
+from app import db
+from app.auth.models import ApiClient, MemberSession
+from app.errors import problem
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ALL_ROLES = ("admin", "service", "till", "member")
+
+jwt = JWTManager()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller."""
+
+    role: str
+    #: ``client:<client_id>`` or ``member:<id>``: recorded as the actor of audited changes.
+    subject: str
+    store_code: str | None = None
+    member_id: int | None = None
+
+
+def init_app(app: Flask) -> None:
+    app.config["JWT_SECRET_KEY"] = app.config["LOYALTY_JWT_SECRET_KEY"]
+    app.config["JWT_TOKEN_LOCATION"] = ["headers"]
+    jwt.init_app(app)
+    jwt.unauthorized_loader(lambda reason: _unauthorized("Missing bearer token: " + reason.rstrip(".") + "."))
+    jwt.invalid_token_loader(lambda reason: _unauthorized("Invalid token: " + reason.rstrip(".") + "."))
+    jwt.expired_token_loader(lambda _header, _payload: _unauthorized("The token has expired."))
+    jwt.revoked_token_loader(lambda _header, _payload: _unauthorized("The token has been revoked."))
+    jwt.token_in_blocklist_loader(_is_revoked)
+
+
+def require(*roles: str) -> Callable[[F], F]:
+    """Accept only callers with one of ``roles`` (401 without a valid token, 403 with another role)."""
+    unknown = set(roles) - set(ALL_ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            verify_jwt_in_request()
+            role = get_jwt().get("role")
+            if role not in roles:
+                abort(403, description=f"This operation is not open to the {role} role.")
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def current_principal() -> Principal:
+    claims = get_jwt()
+    subject = claims["sub"]
+    member_id = int(subject.split(":", 1)[1]) if claims["role"] == "member" else None
+    return Principal(role=claims["role"], subject=subject, store_code=claims.get("store"), member_id=member_id)
+
+
+def ensure_member_access(member_id: int) -> Principal:
+    """A member may act only on their own record; clients may act on any member."""
+    principal = current_principal()
+    if principal.role == "member" and principal.member_id != member_id:
+        abort(403, description="A member can only access their own data.")
+    return principal
+
+
+def ensure_store(store_code: str) -> Principal:
+    """A till may act only for the store it is bound to."""
+    principal = current_principal()
+    if principal.role == "till" and principal.store_code != store_code:
+        abort(403, description=f"This till may only act for store {principal.store_code}.")
+    return principal
+
+
+def client_token(client: ApiClient) -> tuple[str, int]:
+    """An access token for an API client, and its lifetime in seconds."""
+    lifetime = timedelta(minutes=current_app.config["LOYALTY_CLIENT_TOKEN_MINUTES"])
+    claims: dict[str, Any] = {"role": client.role}
+    if client.store_code:
+        claims["store"] = client.store_code
+    token = create_access_token(f"client:{client.client_id}", additional_claims=claims, expires_delta=lifetime)
+    return token, int(lifetime.total_seconds())
+
+
+def member_tokens(member_session: MemberSession, *, refresh: bool = True) -> dict[str, Any]:
+    """The access (and refresh) token of a member's login session."""
+    lifetime = timedelta(minutes=current_app.config["LOYALTY_MEMBER_ACCESS_MINUTES"])
+    subject = f"member:{member_session.member_id}"
+    claims = {"role": "member", "sid": member_session.id}
+    tokens: dict[str, Any] = {
+        "access_token": create_access_token(subject, additional_claims=claims, expires_delta=lifetime),
+        "token_type": "Bearer",
+        "expires_in": int(lifetime.total_seconds()),
+    }
+    if refresh:
+        refresh_lifetime = member_session.expires_at - member_session.created_at
+        tokens["refresh_token"] = create_refresh_token(subject, additional_claims=claims, expires_delta=refresh_lifetime)
+    return tokens
+
+
+def _is_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
+    """Member tokens die with their login session; client tokens live out their (short) lifetime."""
+    session_id = payload.get("sid")
+    if session_id is None:
+        return False
+    member_session = db.session().get(MemberSession, session_id)
+    return member_session is None or member_session.revoked_at is not None
+
+
+def _unauthorized(detail: str) -> Response:
+    response = problem(401, "Unauthorized", detail)
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response

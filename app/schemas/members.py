@@ -1,0 +1,71 @@
+"""Member requests and answers."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.schemas.common import past_date, timezone_name
+
+PHONE = validate.Regexp(r"^\+?[0-9][0-9 ().-]{3,30}$", error="Not a valid phone number.")
+LOCALE = validate.Regexp(r"^[a-z]{2,3}(-[A-Z]{2})?$", error="Not a locale like fr or fr-FR.")
+CARD = validate.Regexp(r"^[0-9A-Za-z-]{4,32}$", error="4 to 32 letters, digits or dashes.")
+
+
+class ConsentsSchema(Schema):
+    """Opt-in per channel, for marketing messages."""
+
+    email = fields.Boolean()
+    sms = fields.Boolean()
+    push = fields.Boolean()
+
+
+class MemberFieldsSchema(Schema):
+    first_name = fields.String(validate=validate.Length(1, 100))
+    last_name = fields.String(validate=validate.Length(1, 100))
+    email = fields.Email(validate=validate.Length(max=254))
+    phone = fields.String(allow_none=True, validate=PHONE)
+    birth_date = fields.Date(allow_none=True, validate=past_date)
+    card_number = fields.String(validate=CARD)
+    external_id = fields.String(allow_none=True, validate=validate.Length(1, 64))
+    locale = fields.String(validate=LOCALE)
+    timezone = fields.String(validate=timezone_name)
+    consents = fields.Nested(ConsentsSchema)
+    password = fields.String(load_only=True, validate=validate.Length(8, 128))
+
+
+class MemberCreateSchema(MemberFieldsSchema):
+    first_name = fields.String(required=True, validate=validate.Length(1, 100))
+    last_name = fields.String(required=True, validate=validate.Length(1, 100))
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    referral_code = fields.String(
+        validate=validate.Length(4, 16), metadata={"description": "The sponsor's referral code"}
+    )
+
+
+class MemberUpdateSchema(MemberFieldsSchema):
+    """Fields to change; a member's own token may change only their profile, consents and password."""
+
+
+class MemberSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    phone = fields.String(allow_none=True)
+    birth_date = fields.Date(allow_none=True)
+    card_number = fields.String()
+    external_id = fields.String(allow_none=True)
+    locale = fields.String()
+    timezone = fields.String()
+    consents = fields.Nested(ConsentsSchema)
+    referral_code = fields.String(metadata={"description": "The member's own code, to give to friends"})
+    sponsor_id = fields.Integer(allow_none=True)
+    points_balance = fields.Integer()
+    purchase_count = fields.Integer()
+    last_purchase_at = fields.AwareDateTime(allow_none=True)
+    enrolled_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class CardLookupQuerySchema(Schema):
+    card_number = fields.String(required=True, validate=CARD)
