@@ -1,0 +1,56 @@
+# `make run`: set up and serve the API on the embedded SQLite database (nothing else needed).
+# `make test`: the whole suite on SQLite, then on PostgreSQL when one answers (required when CI=true).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+LOYALTY_TEST_DATABASE_URL ?=
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install run test test-sqlite test-postgres bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+# Debug mode: the development JWT key is used unless LOYALTY_JWT_SECRET_KEY is set.
+run: export FLASK_DEBUG = 1
+run: install
+	$(BIN)/flask --app wsgi loyalty init
+	@echo "Demo admin client (a new secret each run):"
+	@$(BIN)/flask --app wsgi loyalty create-client demo-admin --role admin --replace
+	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+test: install
+	$(MAKE) --no-print-directory test-sqlite
+	@url="$(LOYALTY_TEST_DATABASE_URL)"; \
+	if [ -z "$$url" ] && $(BIN)/python -c "import psycopg; psycopg.connect('$(TEST_PG_URL)'.replace('+psycopg', ''), connect_timeout=3).close()" 2>/dev/null; then \
+		url="$(TEST_PG_URL)"; \
+	fi; \
+	if [ -n "$$url" ]; then \
+		$(MAKE) --no-print-directory test-postgres LOYALTY_TEST_DATABASE_URL="$$url"; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI=true but PostgreSQL does not answer at $(TEST_PG_URL): the concurrency tests cannot run" >&2; exit 1; \
+	else \
+		echo "PostgreSQL not reachable: ran on SQLite only (set LOYALTY_TEST_DATABASE_URL to add it)"; \
+	fi
+
+test-sqlite: install
+	@echo "== test suite on SQLite"
+	LOYALTY_TEST_DATABASE_URL= $(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-postgres: install
+	@echo "== test suite on PostgreSQL"
+	LOYALTY_TEST_DATABASE_URL="$(LOYALTY_TEST_DATABASE_URL)" $(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: install
+	$(BIN)/python -m bench.till_load
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,173 @@
+"""Fixtures shared by the whole suite.
+
+The suite runs against SQLite by default and against PostgreSQL when ``LOYALTY_TEST_DATABASE_URL``
+names one (``make test`` does both). The schema is built once per run by the real Alembic migrations;
+each test that touches the database starts from empty tables and the default program.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import create_app
+from app.auth.clients import create_client
+from app.migrate import upgrade
+from app.models import Base
+from loyalty.clock import FrozenClock
+from loyalty.db import make_engine, session_scope
+from loyalty.program.operations import load_program, read_program_file
+from tests.builders import member_body
+
+#: The instant every test starts at; tests move the clock from there.
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+DATABASE_URL = os.environ.get("LOYALTY_TEST_DATABASE_URL", "")
+ON_POSTGRES = DATABASE_URL.startswith("postgres")
+
+Headers = dict[str, str]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="PostgreSQL only: runs in the PostgreSQL pass of `make test`")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if ON_POSTGRES:
+        engine = make_engine(DATABASE_URL)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        url = DATABASE_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'loyalty.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def clock() -> FrozenClock:
+    return FrozenClock(NOW)
+
+
+@pytest.fixture(scope="session")
+def _app(database_url: str, clock: FrozenClock) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "LOYALTY_DATABASE_URL": database_url,
+            "LOYALTY_JWT_SECRET_KEY": "test-secret-key-of-at-least-32-bytes!",
+            "LOYALTY_CLOCK": clock,
+            "LOYALTY_DB_POOL_SIZE": 20,
+            "LOYALTY_DB_MAX_OVERFLOW": 60,
+            # Cheap hashing: the tests check behaviour, not the cost of argon2.
+            "LOYALTY_ARGON2_TIME_COST": 1,
+            "LOYALTY_ARGON2_MEMORY_KIB": 8,
+            "LOYALTY_ARGON2_PARALLELISM": 1,
+        }
+    )
+    yield app
+    app.extensions["loyalty.engine"].dispose()
+
+
+@pytest.fixture
+def app(_app: Flask, clock: FrozenClock) -> Flask:
+    """The application, over empty tables holding only the default program, at :data:`NOW`."""
+    clock.set(NOW)
+    sessions = _app.extensions["loyalty.sessions"]
+    with session_scope(sessions) as session:
+        tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+        if ON_POSTGRES:
+            session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                session.execute(text(f"DELETE FROM {table}"))
+        load_program(session, read_program_file())
+    return _app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def sessions(app: Flask) -> sessionmaker[Session]:
+    """The session factory: tests that call operations directly open their own scope."""
+    return app.extensions["loyalty.sessions"]
+
+
+@pytest.fixture
+def client_headers(app: Flask, client: FlaskClient, clock: FrozenClock) -> Callable[..., Headers]:
+    """``client_headers("till", store="S1")``: bearer headers of a new API client with that role."""
+    count = 0
+
+    def make(role: str, *, store: str | None = None) -> Headers:
+        nonlocal count
+        count += 1
+        with session_scope(app.extensions["loyalty.sessions"]) as session:
+            credentials = create_client(
+                session, name=f"{role}-{count}", role=role, store_code=store, now=clock.now()
+            )
+        response = client.post(
+            "/api/v1/auth/token",
+            json={"client_id": credentials.client_id, "client_secret": credentials.client_secret},
+        )
+        assert response.status_code == 200, response.json
+        return {"Authorization": f"Bearer {response.json['access_token']}"}
+
+    return make
+
+
+@pytest.fixture
+def admin(client_headers: Callable[..., Headers]) -> Headers:
+    return client_headers("admin")
+
+
+@pytest.fixture
+def service(client_headers: Callable[..., Headers]) -> Headers:
+    return client_headers("service")
+
+
+@pytest.fixture
+def till(client_headers: Callable[..., Headers]) -> Headers:
+    """A till of store ``S1``."""
+    return client_headers("till", store="S1")
+
+
+@pytest.fixture
+def make_member(client: FlaskClient, admin: Headers) -> Callable[..., dict[str, Any]]:
+    """``make_member(first_name="Paul")``: enrol a member through the API and return it as JSON."""
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        response = client.post("/api/v1/members", json=member_body(**overrides), headers=admin)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    return make
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[..., Headers]:
+    """``login(member)``: bearer headers of a member enrolled with the builder's default password."""
+
+    def log_in(member: dict[str, Any], password: str = "correct-horse") -> Headers:
+        response = client.post("/api/v1/auth/login", json={"email": member["email"], "password": password})
+        assert response.status_code == 200, response.json
+        return {"Authorization": f"Bearer {response.json['access_token']}"}
+
+    return log_in
