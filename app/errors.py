@@ -14,13 +14,14 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
-from loyalty.errors import Conflict, DomainError, InvalidOperation, NotFound
+from loyalty.errors import Conflict, DomainError, Forbidden, InvalidOperation, NotFound
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_MIMETYPE = "application/problem+json"
 PROBLEM_BASE = "/problems/"
 _DOMAIN_STATUS: list[tuple[type[DomainError], int, str]] = [
+    (Forbidden, 403, "forbidden"),
     (NotFound, 404, "not-found"),
     (Conflict, 409, "conflict"),
     (InvalidOperation, 422, "invalid-operation"),
@@ -55,7 +56,7 @@ def init_app(app: Flask) -> None:
 def _domain_error(error: DomainError) -> Response:
     for error_type, status, kind in _DOMAIN_STATUS:
         if isinstance(error, error_type):
-            title = {404: "Not Found", 409: "Conflict", 422: "Unprocessable Content"}[status]
+            title = {403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Content"}[status]
             if error.field is None:
                 return problem(status, title, error.detail, kind=kind)
             return field_problem(status, title, error.detail, field=error.field, kind=kind)
@@ -79,6 +80,8 @@ def _http_error(error: HTTPException) -> Response:
     if status == 400 and "JSON" in str(detail).upper():
         detail = "The request body is not valid JSON."
     response = problem(status, title, str(detail))
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
     if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response

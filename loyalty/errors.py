@@ -23,6 +23,10 @@ class Conflict(DomainError):
     """The request contradicts what is already recorded (a reused key with another body, a duplicate)."""
 
 
+class Forbidden(DomainError):
+    """The caller is known but may not do this (a member reporting an action only a service may)."""
+
+
 class InvalidOperation(DomainError):
     """The request is well-formed but breaks a business rule (returning more than was bought, …)."""
 

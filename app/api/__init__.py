@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import flask_smorest
+import marshmallow
+from flask import Flask, Request
 from flask_smorest import Api
+from marshmallow import Schema
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, Map, ValidationError
 
 from app import errors
-from app.schemas.common import ProblemSchema
+from app.schemas.common import MAX_ID, ProblemSchema
 
 API_DESCRIPTION = """\
 Loyalty and engagement API. Authenticate with `POST /api/v1/auth/token` (API clients: admin, till,
@@ -24,6 +33,59 @@ class LoyaltyApi(Api):
 
     def _register_error_handlers(self) -> None:
         errors.init_app(self._app)
+
+
+class IdConverter(IntegerConverter):
+    """``<id:member_id>``: a row id, 1 to :data:`MAX_ID`; any other number is a 404.
+
+    Werkzeug would answer a number out of range with a 405 when the path has other methods.
+    """
+
+    def __init__(self, map: Map) -> None:
+        super().__init__(map, min=1, max=MAX_ID)
+
+    def to_python(self, value: str) -> int:
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
+
+
+class RequestParser(FlaskParser):
+    """webargs' parser, refusing the NUL character: PostgreSQL cannot store it in text."""
+
+    def load_json(self, req: Request, schema: Schema) -> Any:
+        data = super().load_json(req, schema)
+        _refuse_nul(_paths_with_nul(data))
+        return data
+
+    def load_querystring(self, req: Request, schema: Schema) -> Any:
+        _refuse_nul(name for name, value in req.args.items(multi=True) if "\x00" in value)
+        return super().load_querystring(req, schema)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The blueprint of every API module."""
+
+    ARGUMENTS_PARSER = RequestParser()
+
+
+def _refuse_nul(names: Iterable[str]) -> None:
+    found = sorted(set(names))
+    if found:
+        raise marshmallow.ValidationError({name: ["Must not contain the NUL character."] for name in found})
+
+
+def _paths_with_nul(value: Any, path: str = "") -> Iterator[str]:
+    """The dotted names (``lines.0.sku``) of the strings in a JSON body that contain U+0000."""
+    if isinstance(value, str) and "\x00" in value:
+        yield path or "body"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths_with_nul(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths_with_nul(item, f"{path}.{index}" if path else str(index))
 
 
 api = LoyaltyApi()
@@ -46,6 +108,7 @@ def init_app(app: Flask) -> None:
             "security": [{"bearerAuth": []}],
         },
     )
+    app.url_map.converters["id"] = IdConverter
     api.init_app(app)
     from app.api import admin, auth, members, purchases
 

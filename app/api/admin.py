@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 
 from app import db
+from app.api import Blueprint
 from app.auth.access import require
 from app.schemas.program import EarningRuleSchema, EarningRuleUpdateSchema, ProgramSettingsSchema
 from loyalty.program import operations as program
@@ -49,7 +49,7 @@ def create_rule(body: dict[str, Any]) -> EarningRule:
     return program.create_rule(db.session(), body)
 
 
-@blp.route("/earning-rules/<int:rule_id>", methods=["PATCH"])
+@blp.route("/earning-rules/<id:rule_id>", methods=["PATCH"])
 @require("admin")
 @blp.arguments(EarningRuleUpdateSchema)
 @blp.response(200, EarningRuleSchema)
@@ -58,7 +58,7 @@ def update_rule(changes: dict[str, Any], rule_id: int) -> EarningRule:
     return program.update_rule(db.session(), rule_id, changes)
 
 
-@blp.route("/earning-rules/<int:rule_id>", methods=["DELETE"])
+@blp.route("/earning-rules/<id:rule_id>", methods=["DELETE"])
 @require("admin")
 @blp.response(204)
 def delete_rule(rule_id: int) -> None:

@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import current_app
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
-from flask_smorest import Blueprint
 from werkzeug.exceptions import abort
 
 from app import db
+from app.api import Blueprint
 from app.auth import access, clients, sessions
 from app.clock import now
 from app.schemas.auth import ClientTokenRequestSchema, LoginRequestSchema, MemberTokensSchema, TokenSchema

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from werkzeug.exceptions import abort
 
 from app import db
+from app.api import Blueprint
 from app.auth.access import current_principal, ensure_member_access, ensure_store, require
 from app.clock import now
 from app.idempotency import idempotent
@@ -38,7 +38,7 @@ def enroll(body: dict[str, Any]) -> Member:
     return members.enroll_member(db.session(), members.NewMember(**body), now=now(), source=source)
 
 
-@blp.route("/members/<int:member_id>", methods=["GET"])
+@blp.route("/members/<id:member_id>", methods=["GET"])
 @require("admin", "service", "till", "member")
 @blp.response(200, MemberSchema)
 def get_member(member_id: int) -> Member:
@@ -47,7 +47,7 @@ def get_member(member_id: int) -> Member:
     return members.get_member(db.session(), member_id)
 
 
-@blp.route("/members/<int:member_id>", methods=["PATCH"])
+@blp.route("/members/<id:member_id>", methods=["PATCH"])
 @require("admin", "service", "member")
 @blp.arguments(MemberUpdateSchema)
 @blp.response(200, MemberSchema)
@@ -80,7 +80,7 @@ def me() -> Member:
     return members.get_member(db.session(), member_id)
 
 
-@blp.route("/members/<int:member_id>/ledger", methods=["GET"])
+@blp.route("/members/<id:member_id>/ledger", methods=["GET"])
 @require("admin", "service", "member")
 @blp.arguments(LedgerQuerySchema, location="query")
 @blp.response(200, LedgerPageSchema)
@@ -93,7 +93,7 @@ def member_ledger(query: dict[str, int], member_id: int) -> dict[str, Any]:
     return {"items": page.entries, "next_before": page.next_before}
 
 
-@blp.route("/members/<int:member_id>/adjustments", methods=["POST"])
+@blp.route("/members/<id:member_id>/adjustments", methods=["POST"])
 @require("admin")
 @idempotent
 @blp.arguments(AdjustmentSchema)
@@ -113,7 +113,7 @@ def adjust(body: dict[str, Any], member_id: int) -> dict[str, Any]:
     return {"entry": posting.entry, "points_balance": posting.balance}
 
 
-@blp.route("/members/<int:member_id>/claims", methods=["POST"])
+@blp.route("/members/<id:member_id>/claims", methods=["POST"])
 @require("admin", "service", "till", "member")
 @blp.arguments(ClaimSchema)
 @blp.response(201, PurchaseSchema)

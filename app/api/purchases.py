@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import abort
 
 from app import db
+from app.api import Blueprint
 from app.auth.access import current_principal, ensure_store, require
 from app.clock import now
 from app.schemas.purchases import (
@@ -45,7 +45,7 @@ def record(body: dict[str, Any]) -> Any:
     return result.receipt, 201 if result.created else 200
 
 
-@blp.route("/purchases/<int:purchase_id>", methods=["GET"])
+@blp.route("/purchases/<id:purchase_id>", methods=["GET"])
 @require("admin", "service", "till", "member")
 @blp.response(200, PurchaseDetailSchema)
 def get_purchase(purchase_id: int) -> dict[str, Any]:
@@ -60,7 +60,7 @@ def get_purchase(purchase_id: int) -> dict[str, Any]:
     }
 
 
-@blp.route("/purchases/<int:purchase_id>/returns", methods=["POST"])
+@blp.route("/purchases/<id:purchase_id>/returns", methods=["POST"])
 @require("admin", "service", "till")
 @blp.arguments(ReturnCreateSchema)
 @blp.response(201, ReturnSchema)

@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate
 
 MAX_AMOUNT = Decimal("10000000")
+#: The largest BIGINT: no row has a larger id, and the databases refuse to compare with one.
+MAX_ID = 2**63 - 1
 
 
 def money(*, required: bool = True, positive: bool = False, **kwargs: object) -> fields.Decimal:
     """An amount with at most two decimals, sent and returned as a string ("12.50") or a number."""
     validators = [
         validate.Range(min=Decimal("0"), max=MAX_AMOUNT, min_inclusive=not positive),
-        _at_most_two_decimals,
+        _at_most_decimals(2),
     ]
     return fields.Decimal(
         required=required, as_string=True, validate=validators, metadata={"example": "42.50"}, **kwargs
     )
 
 
-def _at_most_two_decimals(value: Decimal) -> None:
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise ValidationError("At most two decimals.")
+def rate(*, maximum: Decimal, required: bool = False, **kwargs: object) -> fields.Decimal:
+    """A rate or multiplier with at most four decimals: the precision the database keeps."""
+    validators = [validate.Range(min=Decimal("0"), max=maximum), _at_most_decimals(4)]
+    return fields.Decimal(required=required, as_string=True, validate=validators, **kwargs)
+
+
+def _at_most_decimals(places: int) -> Callable[[Decimal], None]:
+    def check(value: Decimal) -> None:
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -places:
+            raise ValidationError(f"At most {places} decimals.")
+
+    return check
 
 
 def timezone_name(value: str) -> None:
@@ -33,6 +45,12 @@ def timezone_name(value: str) -> None:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError("Not a known IANA time zone (e.g. Europe/Paris).") from None
+
+
+def plausible_instant(value: datetime) -> None:
+    """Refuse instants no program means (years like 1800 or 9999, which also overflow in UTC)."""
+    if not 2000 <= value.year <= 2099:
+        raise ValidationError("Must be between the years 2000 and 2099.")
 
 
 def past_date(value: date) -> None:

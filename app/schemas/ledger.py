@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from app.schemas.common import MAX_ID
+
 
 class LedgerQuerySchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     before = fields.Integer(
-        validate=validate.Range(min=1), metadata={"description": "next_before of the previous page"}
+        validate=validate.Range(1, MAX_ID), metadata={"description": "next_before of the previous page"}
     )
 
 

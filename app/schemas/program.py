@@ -6,19 +6,18 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import money, timezone_name
+from app.schemas.common import money, plausible_instant, rate, timezone_name
 from app.schemas.members import LOCALE
 from loyalty.program.models import CHANNELS, EARNING_RULE_KINDS
 
-MULTIPLIER = validate.Range(min=Decimal("0"), max=Decimal("100"))
+MAX_MULTIPLIER = Decimal("100")
 
 
 class ProgramSettingsSchema(Schema):
     name = fields.String(validate=validate.Length(1, 120))
     currency = fields.String(dump_only=True, metadata={"description": "Fixed when the program is created"})
-    points_per_unit = fields.Decimal(
-        as_string=True, validate=validate.Range(min=Decimal("0"), max=Decimal("1000")),
-        metadata={"description": "Points per whole currency unit spent, before multipliers"},
+    points_per_unit = rate(
+        maximum=Decimal("1000"), metadata={"description": "Points per whole currency unit spent, before multipliers"}
     )
     minimum_amount = money(required=False)
     claim_window_days = fields.Integer(strict=True, validate=validate.Range(0, 3650))
@@ -32,13 +31,13 @@ class EarningRuleSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 120))
     category = fields.String(allow_none=True, validate=validate.Length(1, 64))
     channel = fields.String(allow_none=True, validate=validate.OneOf(CHANNELS))
-    multiplier = fields.Decimal(required=True, as_string=True, validate=MULTIPLIER)
-    starts_at = fields.AwareDateTime(allow_none=True)
-    ends_at = fields.AwareDateTime(allow_none=True)
+    multiplier = rate(maximum=MAX_MULTIPLIER, required=True)
+    starts_at = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
+    ends_at = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
     is_active = fields.Boolean()
 
 
 class EarningRuleUpdateSchema(EarningRuleSchema):
     kind = fields.String(validate=validate.OneOf(EARNING_RULE_KINDS))
     name = fields.String(validate=validate.Length(1, 120))
-    multiplier = fields.Decimal(as_string=True, validate=MULTIPLIER)
+    multiplier = rate(maximum=MAX_MULTIPLIER)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from typing import Any
 
-from app.schemas.common import money
+from app.schemas.common import MAX_ID, money
 from loyalty.program.models import CHANNELS
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$", error="Letters, digits and . _ / - only.")
@@ -21,7 +21,7 @@ class PurchaseLineSchema(Schema):
 class PurchaseCreateSchema(Schema):
     store_code = fields.String(required=True, validate=[validate.Length(1, 32), CODE])
     receipt_no = fields.String(required=True, validate=[validate.Length(1, 64), CODE])
-    member_id = fields.Integer(strict=True, validate=validate.Range(min=1))
+    member_id = fields.Integer(strict=True, validate=validate.Range(1, MAX_ID))
     card_number = fields.String(validate=validate.Length(4, 32))
     occurred_at = fields.AwareDateTime(required=True, metadata={"example": "2026-11-22T10:15:00+01:00"})
     currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code: EUR."))

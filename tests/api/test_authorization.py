@@ -1,0 +1,406 @@
+"""Who may call what: every route, called by every kind of caller, with real tokens.
+
+:data:`TABLE` is the table of ``docs/authorization.md``, row for row (a test keeps them equal), and
+every route of the API must have a row. Each cell is the status the call answers: the success status
+when the caller is allowed (the bodies are valid, so an allowed call succeeds), else 401, 403 or 404.
+The data belongs to the ``member`` caller and to store ``S1``, the ``till`` caller's store.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_jwt_extended import create_access_token
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.test import TestResponse
+
+from app.auth.clients import create_client
+from loyalty.clock import FrozenClock
+from loyalty.db import session_scope
+from loyalty.members.models import Member
+from tests.builders import member_body, purchase_body
+
+Headers = dict[str, str]
+
+DOC = Path(__file__).parents[2] / "docs" / "authorization.md"
+#: The callers, in the order of the table's columns.
+CALLERS = ("anonymous", "admin", "service", "till", "till_other_store", "member", "other_member")
+
+
+@dataclass(frozen=True)
+class World:
+    """The callers' bearer headers and the data the table's calls act on."""
+
+    callers: dict[str, Headers]
+    #: The ``member`` caller, as the API returns it.
+    member: dict[str, Any]
+    #: Path and query values: member_id, purchase_id (the member's, at S1), rule_id, card_number.
+    values: dict[str, Any]
+    client_credentials: dict[str, str]
+    #: A receipt of store S1 recorded without a member, open to claims.
+    anonymous_receipt: str
+
+
+Body = Callable[[World], Any]
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    #: The OpenAPI path, with ``{placeholders}`` filled from :attr:`World.values`.
+    path: str
+    expected: dict[str, int]
+    body: Body | None = None
+
+    def url(self, world: World) -> str:
+        return self.path.format(**world.values)
+
+
+def expect(
+    *,
+    anonymous: int = 401,
+    admin: int,
+    service: int,
+    till: int,
+    member: int,
+    till_other_store: int | None = None,
+    other_member: int | None = None,
+) -> dict[str, int]:
+    """One row's statuses; a till of another store and another member answer as the first by default."""
+    return {
+        "anonymous": anonymous,
+        "admin": admin,
+        "service": service,
+        "till": till,
+        "till_other_store": till if till_other_store is None else till_other_store,
+        "member": member,
+        "other_member": member if other_member is None else other_member,
+    }
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(CALLERS, status)
+
+
+def admin_only(status: int) -> dict[str, int]:
+    return expect(admin=status, service=403, till=403, member=403)
+
+
+TABLE: list[Row] = [
+    Row("GET", "/api/v1/openapi.json", everyone(200)),
+    Row("POST", "/api/v1/auth/token", everyone(200), body=lambda w: w.client_credentials),
+    Row(
+        "POST",
+        "/api/v1/auth/login",
+        everyone(200),
+        body=lambda w: {"email": w.member["email"], "password": "correct-horse"},
+    ),
+    # Only a member's refresh token is accepted; every access token is refused.
+    Row("POST", "/api/v1/auth/refresh", expect(admin=401, service=401, till=401, member=401)),
+    # Client tokens cannot be logged out: they expire.
+    Row("POST", "/api/v1/auth/logout", expect(admin=400, service=400, till=400, member=204)),
+    Row("GET", "/api/v1/me", expect(admin=403, service=403, till=403, member=200)),
+    Row("POST", "/api/v1/members", expect(admin=201, service=201, till=201, member=403), body=lambda w: member_body()),
+    Row("GET", "/api/v1/members/{member_id}", expect(admin=200, service=200, till=200, member=200, other_member=403)),
+    Row(
+        "PATCH",
+        "/api/v1/members/{member_id}",
+        expect(admin=200, service=200, till=403, member=200, other_member=403),
+        body=lambda w: {"first_name": "Paula"},
+    ),
+    Row(
+        "GET",
+        "/api/v1/members/lookup?card_number={card_number}",
+        expect(admin=200, service=200, till=200, member=403),
+    ),
+    Row(
+        "GET",
+        "/api/v1/members/{member_id}/ledger",
+        expect(admin=200, service=200, till=403, member=200, other_member=403),
+    ),
+    Row(
+        "POST",
+        "/api/v1/members/{member_id}/adjustments",
+        admin_only(201),
+        body=lambda w: {"points": 10, "reason": "goodwill gesture"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/members/{member_id}/claims",
+        expect(admin=201, service=201, till=201, till_other_store=403, member=201, other_member=403),
+        body=lambda w: {"store_code": "S1", "receipt_no": w.anonymous_receipt},
+    ),
+    Row(
+        "POST",
+        "/api/v1/purchases",
+        expect(admin=201, service=201, till=201, till_other_store=403, member=403),
+        body=lambda w: purchase_body(member_id=w.member["id"]),
+    ),
+    # A member is told a purchase of someone else does not exist.
+    Row(
+        "GET",
+        "/api/v1/purchases/{purchase_id}",
+        expect(admin=200, service=200, till=200, till_other_store=403, member=200, other_member=404),
+    ),
+    Row(
+        "POST",
+        "/api/v1/purchases/{purchase_id}/returns",
+        expect(admin=201, service=201, till=201, till_other_store=403, member=403),
+        body=lambda w: {"return_no": "RET-1", "amount": "10.00"},
+    ),
+    Row("GET", "/api/v1/admin/program", admin_only(200)),
+    Row("PATCH", "/api/v1/admin/program", admin_only(200), body=lambda w: {"name": "Renamed program"}),
+    Row("GET", "/api/v1/admin/earning-rules", admin_only(200)),
+    Row(
+        "POST",
+        "/api/v1/admin/earning-rules",
+        admin_only(201),
+        body=lambda w: {"kind": "category", "name": "Shoes x1.5", "category": "shoes", "multiplier": "1.5"},
+    ),
+    Row("PATCH", "/api/v1/admin/earning-rules/{rule_id}", admin_only(200), body=lambda w: {"is_active": False}),
+    Row("DELETE", "/api/v1/admin/earning-rules/{rule_id}", admin_only(204)),
+]
+
+
+@pytest.fixture
+def register_client(sessions: sessionmaker[Session], clock: FrozenClock) -> Callable[..., dict[str, str]]:
+    """``register_client("crm", "service")``: create (or, with ``replace``, re-key) an API client; its
+    id and secret."""
+
+    def register(name: str, role: str, *, replace: bool = False) -> dict[str, str]:
+        with session_scope(sessions) as session:
+            created = create_client(session, name=name, role=role, store_code=None, now=clock.now(), replace=replace)
+        return {"client_id": created.client_id, "client_secret": created.client_secret}
+
+    return register
+
+
+@pytest.fixture
+def world(client, client_headers, admin, service, till, make_member, make_purchase, login, register_client) -> World:
+    member, other = make_member(), make_member()
+    purchase = make_purchase(member_id=member["id"])
+    rules = client.get("/api/v1/admin/earning-rules", headers=admin).json
+    return World(
+        callers={
+            "anonymous": {},
+            "admin": admin,
+            "service": service,
+            "till": till,
+            "till_other_store": client_headers("till", store="S2"),
+            "member": login(member),
+            "other_member": login(other),
+        },
+        member=member,
+        values={
+            "member_id": member["id"],
+            "purchase_id": purchase["id"],
+            "rule_id": rules[0]["id"],
+            "card_number": member["card_number"],
+        },
+        client_credentials=register_client("crm", "service"),
+        anonymous_receipt=make_purchase()["receipt_no"],
+    )
+
+
+def call(client: FlaskClient, world: World, row: Row, headers: Headers) -> TestResponse:
+    body = row.body(world) if row.body else None
+    return client.open(row.url(world), method=row.method, json=body, headers=headers)
+
+
+def assert_problem(response: TestResponse, status: int) -> None:
+    """An ``application/problem+json`` answer; a 401 also challenges for a bearer token."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    problem = response.json
+    assert problem["status"] == status
+    assert all(isinstance(problem[key], str) and problem[key] for key in ("type", "title", "detail"))
+    if status == 401:
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def openapi_path(rule: str) -> str:
+    """``/members/<id:member_id>`` as OpenAPI writes it: ``/members/{member_id}``."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+@pytest.mark.parametrize(
+    ("row", "caller"),
+    [(row, caller) for row in TABLE for caller in CALLERS],
+    ids=[f"{row.method} {row.path.split('?')[0]} as {caller}" for row in TABLE for caller in CALLERS],
+)
+def test_each_caller_gets_the_answer_the_table_gives(client, world, row: Row, caller: str) -> None:
+    response = call(client, world, row, world.callers[caller])
+    expected = row.expected[caller]
+    if expected >= 400:
+        assert_problem(response, expected)
+    else:
+        assert response.status_code == expected, response.get_data(as_text=True)
+
+
+def test_every_api_route_has_a_row_in_the_table(app: Flask) -> None:
+    routes = {
+        (method, openapi_path(rule.rule))
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes == {(row.method, row.path.split("?")[0]) for row in TABLE}
+
+
+def test_the_documented_table_is_the_tested_table() -> None:
+    documented = []
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        if cells[0] in {"GET", "POST", "PATCH", "DELETE"}:
+            documented.append((cells[0], cells[1], [int(cell) for cell in cells[2 : 2 + len(CALLERS)]]))
+    assert documented == [(row.method, row.path, [row.expected[caller] for caller in CALLERS]) for row in TABLE]
+
+
+# Tokens that must not let anyone in. Each is sent to GET /members/{member_id}, which every role may call.
+
+
+def no_header(app: Flask, world: World) -> Headers:
+    return {}
+
+
+def basic_scheme(app: Flask, world: World) -> Headers:
+    return {"Authorization": "Basic " + base64.b64encode(b"admin:admin").decode()}
+
+
+def not_a_jwt(app: Flask, world: World) -> Headers:
+    return {"Authorization": "Bearer not-a-token"}
+
+
+def empty_bearer(app: Flask, world: World) -> Headers:
+    return {"Authorization": "Bearer "}
+
+
+def signed_with_another_key(app: Flask, world: World) -> Headers:
+    claims = {"sub": "client:forged", "role": "admin", "type": "access", "fresh": False, "jti": "forged"}
+    return bearer(jwt.encode(claims, "another-key-of-at-least-thirty-two-bytes", algorithm="HS256"))
+
+
+def unsigned(app: Flask, world: World) -> Headers:
+    claims = {"sub": "client:forged", "role": "admin", "type": "access", "fresh": False, "jti": "forged"}
+    return bearer(jwt.encode(claims, None, algorithm="none"))
+
+
+def till_promoted_to_admin(app: Flask, world: World) -> Headers:
+    """A real till token whose role claim was edited without re-signing it."""
+    header, payload, signature = world.callers["till"]["Authorization"].removeprefix("Bearer ").split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["role"] = "admin"
+    edited = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return bearer(f"{header}.{edited}.{signature}")
+
+
+def expired(app: Flask, world: World) -> Headers:
+    with app.app_context():
+        token = create_access_token(
+            "client:old", additional_claims={"role": "admin"}, expires_delta=timedelta(seconds=-1)
+        )
+    return bearer(token)
+
+
+def refresh_token_as_access_token(app: Flask, world: World) -> Headers:
+    return bearer(log_in(app.test_client(), world.member)["refresh_token"])
+
+
+def member_token_after_logout(app: Flask, world: World) -> Headers:
+    headers = world.callers["member"]
+    assert app.test_client().post("/api/v1/auth/logout", headers=headers).status_code == 204
+    return headers
+
+
+@pytest.mark.parametrize(
+    "make_headers",
+    [
+        no_header,
+        basic_scheme,
+        not_a_jwt,
+        empty_bearer,
+        signed_with_another_key,
+        unsigned,
+        till_promoted_to_admin,
+        expired,
+        refresh_token_as_access_token,
+        member_token_after_logout,
+    ],
+)
+def test_a_request_without_a_usable_token_is_refused_with_a_bearer_challenge(
+    app, client, world, make_headers: Callable[[Flask, World], Headers]
+) -> None:
+    response = client.get(f"/api/v1/members/{world.member['id']}", headers=make_headers(app, world))
+    assert_problem(response, 401)
+
+
+def bearer(token: str) -> Headers:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def log_in(client: FlaskClient, member: dict[str, Any]) -> dict[str, Any]:
+    response = client.post("/api/v1/auth/login", json={"email": member["email"], "password": "correct-horse"})
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def test_a_refresh_token_gives_a_new_access_token_until_logout(client, make_member) -> None:
+    member = make_member()
+    tokens = log_in(client, member)
+    refreshed = client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))
+    assert refreshed.status_code == 200
+    assert client.get("/api/v1/me", headers=bearer(refreshed.json["access_token"])).json["id"] == member["id"]
+
+    assert client.post("/api/v1/auth/logout", headers=bearer(tokens["access_token"])).status_code == 204
+
+    assert_problem(client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])), 401)
+    assert_problem(client.get("/api/v1/me", headers=bearer(refreshed.json["access_token"])), 401)
+
+
+def test_logout_ends_only_that_login_session(client, make_member) -> None:
+    member = make_member()
+    phone, laptop = log_in(client, member), log_in(client, member)
+    assert client.post("/api/v1/auth/logout", headers=bearer(phone["refresh_token"])).status_code == 204
+    assert_problem(client.get("/api/v1/me", headers=bearer(phone["access_token"])), 401)
+    assert client.get("/api/v1/me", headers=bearer(laptop["access_token"])).status_code == 200
+
+
+def test_a_client_token_lives_until_it_expires_even_after_a_new_secret(client, register_client) -> None:
+    old_secret = register_client("back-office", "admin")
+    token = client.post("/api/v1/auth/token", json=old_secret).json["access_token"]
+    register_client("back-office", "admin", replace=True)
+    assert_problem(client.post("/api/v1/auth/token", json=old_secret), 401)
+    assert client.get("/api/v1/admin/program", headers=bearer(token)).status_code == 200
+
+
+def member_row(sessions: sessionmaker[Session], member_id: int) -> tuple[Any, ...]:
+    with session_scope(sessions) as session:
+        return tuple(session.execute(select(Member.__table__).where(Member.id == member_id)).one())
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"card_number": "CARD-0001"},
+        {"external_id": "crm-42"},
+        {"first_name": "Paula", "card_number": "CARD-0001"},
+    ],
+    ids=["card_number", "external_id", "an allowed field along with card_number"],
+)
+def test_a_member_cannot_change_back_office_fields_of_their_own_record(client, world, sessions, changes) -> None:
+    before = member_row(sessions, world.member["id"])
+    response = client.patch(f"/api/v1/members/{world.member['id']}", json=changes, headers=world.callers["member"])
+    assert_problem(response, 403)
+    assert member_row(sessions, world.member["id"]) == before

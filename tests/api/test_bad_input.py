@@ -1,0 +1,489 @@
+"""Bad input, route by route: each is answered with a 4xx problem naming the field, and changes nothing.
+
+Every case starts from a valid body (``test_the_bodies_the_cases_start_from_are_accepted`` proves
+it) and breaks one thing. After each answer the whole database is compared with what it held
+before. Routes whose only input is the bearer token (``auth/refresh``, ``auth/logout``, ``me``, the
+``GET`` of the configuration) are covered by ``test_authorization.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.test import TestResponse
+
+from app.auth.clients import create_client
+from app.models import Base
+from loyalty.db import session_scope
+from tests.builders import member_body, purchase_body
+
+Headers = dict[str, str]
+MISSING: Any = object()
+BEYOND_BIGINT = 2**63
+UNKNOWN_ID = 999_999
+
+
+@dataclass(frozen=True)
+class World:
+    """Callers and data: a member with a purchase at S1, another member, an anonymous receipt."""
+
+    callers: dict[str, Headers]
+    #: What the paths and bodies name: member_id, purchase_id (the member's, at S1), rule_id, …
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A body sent as it is, labelled JSON."""
+
+    text: str
+
+
+Body = dict[str, Any] | list[Any] | Raw | Callable[[World], Any] | None
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    method: str
+    #: The path, with ``{placeholders}`` filled from :attr:`World.values`.
+    path: str
+    body: Body = None
+    status: int = 422
+    #: The field ``invalid_params`` must name (every 422 names one).
+    field: str | None = None
+    caller: str = "admin"
+    headers: Headers = dataclasses.field(default_factory=dict)
+
+
+def shaped(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` without the keys set to :data:`MISSING`."""
+    return {key: value for key, value in body.items() if value is not MISSING}
+
+
+def new_member(**overrides: Any) -> Body:
+    return lambda world: shaped(member_body(**overrides))
+
+
+def purchase(**overrides: Any) -> Body:
+    """A 45.90 receipt at S1 for the world's member (its points would show in the ledger)."""
+    return lambda world: shaped(purchase_body(**{"member_id": world.values["member_id"], **overrides}))
+
+
+def line(**overrides: Any) -> Body:
+    """A purchase whose one line is the shoe line with ``overrides``."""
+    shoe = {"sku": "SHOE-42", "category": "shoes", "quantity": 1, "unit_price": "45.90"}
+    return purchase(lines=[shaped({**shoe, **overrides})])
+
+
+def claim(receipt: str = "anonymous_receipt", **overrides: Any) -> Body:
+    """A claim of the world's anonymous receipt, or of the receipt named by the world value ``receipt``."""
+    return lambda world: shaped({"store_code": "S1", "receipt_no": world.values[receipt], **overrides})
+
+
+def adjustment(**overrides: Any) -> dict[str, Any]:
+    return shaped({"points": 10, "reason": "goodwill gesture", **overrides})
+
+
+def refund(**overrides: Any) -> dict[str, Any]:
+    return shaped({"return_no": "RET-1", "amount": "5.00", **overrides})
+
+
+def returned_lines(*lines: tuple[str, int]) -> dict[str, Any]:
+    return refund(amount=MISSING, lines=[{"sku": sku, "quantity": quantity} for sku, quantity in lines])
+
+
+def promotion(**overrides: Any) -> dict[str, Any]:
+    return shaped(
+        {
+            "kind": "promotion",
+            "name": "Double weekend",
+            "multiplier": "2",
+            "starts_at": "2026-11-28T00:00:00+01:00",
+            "ends_at": "2026-11-30T00:00:00+01:00",
+            **overrides,
+        }
+    )
+
+
+def cases(
+    method: str, path: str, *entries: tuple[Any, ...], caller: str = "admin", headers: Headers | None = None
+) -> list[Case]:
+    """The cases of one route: ``(id, body, field)`` for a 422, or ``(id, body, status, field)``.
+
+    The body of a GET is its query string.
+    """
+    built = []
+    for case_id, body, *answer in entries:
+        status, name = (422, *answer) if len(answer) == 1 else answer
+        built.append(Case(f"{method} {path}: {case_id}", method, path, body, status, name, caller, headers or {}))
+    return built
+
+
+def oversized(length: int) -> str:
+    return "x" * length
+
+
+NAIVE = "2026-11-22T09:30:00"
+YEAR_1800 = "1800-06-01T10:00:00+00:00"
+FAR_FUTURE = "9999-12-31T23:59:59-05:00"
+NOT_JSON = Raw('{"unterminated": ')
+LONG_KEY = {"Idempotency-Key": oversized(201)}
+
+CASES: list[Case] = [
+    *cases(
+        "POST",
+        "/api/v1/auth/token",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("a list instead of an object", ["cl_1", "secret"], "body"),
+        ("missing secret", {"client_id": "cl_1"}, "client_secret"),
+        ("id of the wrong type", {"client_id": 42, "client_secret": "s"}, "client_id"),
+        ("unknown field", {"client_id": "cl_1", "client_secret": "s", "scope": "admin"}, "scope"),
+        ("oversized secret", {"client_id": "cl_1", "client_secret": oversized(201)}, "client_secret"),
+        ("NUL character", {"client_id": "cl_\x00", "client_secret": "s"}, "client_id"),
+        ("unknown client", {"client_id": "cl_unknown", "client_secret": "s"}, 401, None),
+        caller="anonymous",
+    ),
+    *cases(
+        "POST",
+        "/api/v1/auth/login",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("not an email", {"email": "somebody", "password": "correct-horse"}, "email"),
+        ("missing password", {"email": "a@example.com"}, "password"),
+        ("oversized password", {"email": "a@example.com", "password": oversized(129)}, "password"),
+        ("unknown field", {"email": "a@example.com", "password": "p", "remember": True}, "remember"),
+        ("wrong password", lambda w: {"email": w.values["member_email"], "password": "wrong-horse"}, 401, None),
+        caller="anonymous",
+    ),
+    *cases(
+        "POST",
+        "/api/v1/members",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("null body", Raw("null"), "body"),
+        ("missing email", new_member(email=MISSING), "email"),
+        ("missing first name", new_member(first_name=MISSING), "first_name"),
+        ("first name of the wrong type", new_member(first_name=42), "first_name"),
+        ("unknown field", new_member(nickname="JD"), "nickname"),
+        ("read-only field", new_member(points_balance=1000), "points_balance"),
+        ("oversized first name", new_member(first_name=oversized(101)), "first_name"),
+        ("oversized email", new_member(email=oversized(250) + "@example.com"), "email"),
+        ("not an email", new_member(email="jean at example.com"), "email"),
+        ("birth date in 1800", new_member(birth_date="1800-01-01"), "birth_date"),
+        ("birth date in the future", new_member(birth_date="2999-01-01"), "birth_date"),
+        ("birth date not a date", new_member(birth_date="31/12/1990"), "birth_date"),
+        ("not a phone number", new_member(phone="call me"), "phone"),
+        ("unknown time zone", new_member(timezone="Mars/Olympus_Mons"), "timezone"),
+        ("not a locale", new_member(locale="french"), "locale"),
+        ("consent not a boolean", new_member(consents={"email": "maybe"}), "consents.email"),
+        ("consent for an unknown channel", new_member(consents={"fax": True}), "consents.fax"),
+        ("password too short", new_member(password="short"), "password"),
+        ("card number with spaces", new_member(card_number="1234 5678"), "card_number"),
+        ("unknown referral code", new_member(referral_code="NOSUCHCODE"), "referral_code"),
+        ("NUL character", new_member(last_name="Du\x00chemin"), "last_name"),
+        ("email of another member", lambda w: member_body(email=w.values["member_email"].upper()), 409, "email"),
+        ("card of another member", lambda w: member_body(card_number=w.values["card_number"]), 409, "card_number"),
+    ),
+    *cases(
+        "POST",
+        "/api/v1/members",
+        ("oversized Idempotency-Key", new_member(), 400, "Idempotency-Key"),
+        headers=LONG_KEY,
+    ),
+    *cases("GET", f"/api/v1/members/{UNKNOWN_ID}", ("unknown member", None, 404, "member_id")),
+    *cases(
+        "PATCH",
+        "/api/v1/members/{member_id}",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("last name of the wrong type", {"last_name": ["Du", "chemin"]}, "last_name"),
+        ("null first name", {"first_name": None}, "first_name"),
+        ("unknown field", {"nickname": "JD"}, "nickname"),
+        ("read-only balance", {"points_balance": 1000}, "points_balance"),
+        ("oversized last name", {"last_name": oversized(101)}, "last_name"),
+        ("birth date in 1800", {"birth_date": "1800-01-01"}, "birth_date"),
+        ("unknown time zone", {"timezone": "Europe/Atlantis"}, "timezone"),
+        ("NUL character", {"first_name": "Je\x00an"}, "first_name"),
+        ("email of another member", lambda w: {"email": w.values["other_member_email"]}, 409, "email"),
+    ),
+    *cases("PATCH", f"/api/v1/members/{UNKNOWN_ID}", ("unknown member", {"first_name": "Paula"}, 404, "member_id")),
+    *cases(
+        "GET",
+        "/api/v1/members/lookup",
+        ("missing card number", {}, "card_number"),
+        ("card number with spaces", {"card_number": "1234 5678"}, "card_number"),
+        ("oversized card number", {"card_number": "9" * 33}, "card_number"),
+        ("NUL character", {"card_number": "1234\x005678"}, "card_number"),
+        ("unknown card number", {"card_number": "0000-0000"}, 404, "card_number"),
+    ),
+    *cases(
+        "GET",
+        "/api/v1/members/{member_id}/ledger",
+        ("limit=0", {"limit": 0}, "limit"),
+        ("limit=abc", {"limit": "abc"}, "limit"),
+        ("limit=201", {"limit": 201}, "limit"),
+        ("limit=-5", {"limit": -5}, "limit"),
+        ("before=0", {"before": 0}, "before"),
+        ("before=abc", {"before": "abc"}, "before"),
+        ("before beyond BIGINT", {"before": BEYOND_BIGINT}, "before"),
+    ),
+    *cases("GET", f"/api/v1/members/{UNKNOWN_ID}/ledger", ("unknown member", {}, 404, "member_id")),
+    *cases(
+        "POST",
+        "/api/v1/members/{member_id}/adjustments",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("zero points", adjustment(points=0), "points"),
+        ("points as a string", adjustment(points="10"), "points"),
+        ("fractional points", adjustment(points=1.5), "points"),
+        ("absurd points", adjustment(points=10_000_000), "points"),
+        ("missing reason", adjustment(reason=MISSING), "reason"),
+        ("reason too short", adjustment(reason="ok"), "reason"),
+        ("oversized reason", adjustment(reason=oversized(201)), "reason"),
+        ("unknown field", adjustment(kind="bonus"), "kind"),
+    ),
+    *cases(
+        "POST",
+        "/api/v1/members/{member_id}/adjustments",
+        ("oversized Idempotency-Key", adjustment(), 400, "Idempotency-Key"),
+        headers=LONG_KEY,
+    ),
+    *cases("POST", f"/api/v1/members/{UNKNOWN_ID}/adjustments", ("unknown member", adjustment(), 404, "member_id")),
+    *cases(
+        "POST",
+        "/api/v1/members/{member_id}/claims",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing receipt number", claim(receipt_no=MISSING), "receipt_no"),
+        ("store code with spaces", claim(store_code="S 1"), "store_code"),
+        ("oversized receipt number", claim(receipt_no=oversized(65)), "receipt_no"),
+        ("unknown field", claim(member_id=1), "member_id"),
+        ("unknown receipt", claim(receipt_no="NO-SUCH-RECEIPT"), "receipt_no"),
+    ),
+    *cases(
+        "POST",
+        "/api/v1/members/{other_member_id}/claims",
+        ("a receipt another member holds", claim("member_receipt"), 409, "receipt_no"),
+    ),
+    *cases("POST", f"/api/v1/members/{UNKNOWN_ID}/claims", ("unknown member", claim(), 404, "member_id")),
+    *cases(
+        "POST",
+        "/api/v1/purchases",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("a list instead of an object", [purchase_body()], "body"),
+        ("missing total", purchase(total=MISSING), "total"),
+        ("missing occurred_at", purchase(occurred_at=MISSING), "occurred_at"),
+        ("total not a number", purchase(total="forty"), "total"),
+        ("total a boolean", purchase(total=True), "total"),
+        ("negative total", purchase(total="-45.90"), "total"),
+        ("total with three decimals", purchase(total="45.905"), "total"),
+        ("absurd total", purchase(total="10000000.01"), "total"),
+        ("another currency", purchase(currency="USD"), "currency"),
+        ("currency in lower case", purchase(currency="eur"), "currency"),
+        ("unknown channel", purchase(channel="fax"), "channel"),
+        ("naive occurred_at", purchase(occurred_at=NAIVE), "occurred_at"),
+        ("occurred_at in 1800", purchase(occurred_at=YEAR_1800), "occurred_at"),
+        ("occurred_at far in the future", purchase(occurred_at=FAR_FUTURE), "occurred_at"),
+        ("occurred_at not a date", purchase(occurred_at="yesterday"), "occurred_at"),
+        ("unknown member id", purchase(member_id=UNKNOWN_ID), "member_id"),
+        ("member id as a string", lambda w: purchase_body(member_id=str(w.values["member_id"])), "member_id"),
+        ("member id beyond BIGINT", purchase(member_id=BEYOND_BIGINT), "member_id"),
+        ("member id zero", purchase(member_id=0), "member_id"),
+        ("unknown card number", purchase(member_id=MISSING, card_number="0000-0000"), "card_number"),
+        ("card of another member", lambda w: purchase_body(**w.values["member_with_other_card"]), "card_number"),
+        ("oversized store code", purchase(store_code="S" * 33), "store_code"),
+        ("receipt number with spaces", purchase(receipt_no="R 1"), "receipt_no"),
+        ("unknown field", purchase(cashier="Zoe"), "cashier"),
+        ("lines not a list", purchase(lines="SHOE-42"), "lines"),
+        ("unknown field in a line", line(colour="red"), "lines.0.colour"),
+        ("line quantity zero", line(quantity=0), "lines.0.quantity"),
+        ("line quantity as a string", line(quantity="1"), "lines.0.quantity"),
+        ("negative unit price", line(unit_price="-45.90"), "lines.0.unit_price"),
+        ("unit price with three decimals", line(unit_price="45.901"), "lines.0.unit_price"),
+        ("line without a sku", line(sku=MISSING), "lines.0.sku"),
+        ("oversized sku", line(sku=oversized(65)), "lines.0.sku"),
+        ("NUL character in a sku", line(sku="SHOE\x00"), "lines.0.sku"),
+        caller="till",
+    ),
+    *cases("GET", f"/api/v1/purchases/{UNKNOWN_ID}", ("unknown purchase", {}, 404, None)),
+    *cases(
+        "POST",
+        "/api/v1/purchases/{purchase_id}/returns",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("amount and lines", refund(lines=[{"sku": "SHOE-42", "quantity": 1}]), "amount"),
+        ("neither amount nor lines", refund(amount=MISSING), "amount"),
+        ("negative amount", refund(amount="-5.00"), "amount"),
+        ("zero amount", refund(amount="0"), "amount"),
+        ("amount with three decimals", refund(amount="5.001"), "amount"),
+        ("more than was bought", refund(amount="45.91"), "amount"),
+        ("unknown sku", returned_lines(("HAT-1", 1)), "lines.0.quantity"),
+        ("more of a line than was bought", returned_lines(("SHOE-42", 2)), "lines.0.quantity"),
+        ("a good line, then an unknown one", returned_lines(("SHOE-42", 1), ("HAT-1", 1)), "lines.1.quantity"),
+        ("line quantity zero", returned_lines(("SHOE-42", 0)), "lines.0.quantity"),
+        ("return number with spaces", refund(return_no="RET 1"), "return_no"),
+        ("unknown field", refund(reason="too small"), "reason"),
+        caller="till",
+    ),
+    *cases("POST", f"/api/v1/purchases/{UNKNOWN_ID}/returns", ("unknown purchase", refund(), 404, None), caller="till"),
+    *cases(
+        "PATCH",
+        "/api/v1/admin/program",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("claim window as a string", {"claim_window_days": "30"}, "claim_window_days"),
+        ("negative claim window", {"claim_window_days": -1}, "claim_window_days"),
+        ("negative earning rate", {"points_per_unit": "-1"}, "points_per_unit"),
+        ("earning rate with five decimals", {"points_per_unit": "1.00001"}, "points_per_unit"),
+        ("minimum amount with three decimals", {"minimum_amount": "5.001"}, "minimum_amount"),
+        ("read-only currency", {"currency": "USD"}, "currency"),
+        ("unknown time zone", {"default_timezone": "Europe/Atlantis"}, "default_timezone"),
+        ("null name", {"name": None}, "name"),
+        ("oversized name", {"name": oversized(121)}, "name"),
+        ("unknown field", {"tiers": []}, "tiers"),
+    ),
+    *cases(
+        "POST",
+        "/api/v1/admin/earning-rules",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing kind", promotion(kind=MISSING), "kind"),
+        ("unknown kind", promotion(kind="bogus"), "kind"),
+        ("unknown channel", promotion(channel="fax"), "channel"),
+        ("negative multiplier", promotion(multiplier="-2"), "multiplier"),
+        ("absurd multiplier", promotion(multiplier="101"), "multiplier"),
+        ("multiplier with five decimals", promotion(multiplier="1.00001"), "multiplier"),
+        ("naive start", promotion(starts_at=NAIVE), "starts_at"),
+        ("start in 1800", promotion(starts_at=YEAR_1800), "starts_at"),
+        ("end far in the future", promotion(ends_at=FAR_FUTURE), "ends_at"),
+        ("end before the start", promotion(ends_at="2026-11-27T00:00:00+01:00"), "ends_at"),
+        ("category rule without a category", promotion(kind="category", ends_at=MISSING), "category"),
+        ("category rule with a channel", promotion(kind="category", category="beauty", channel="web"), "kind"),
+        ("read-only id", promotion(id=7), "id"),
+        ("oversized name", promotion(name=oversized(121)), "name"),
+        ("unknown field", promotion(priority=1), "priority"),
+    ),
+    *cases(
+        "PATCH",
+        "/api/v1/admin/earning-rules/{rule_id}",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("is_active not a boolean", {"is_active": "maybe"}, "is_active"),
+        ("multiplier not a number", {"multiplier": "double"}, "multiplier"),
+        ("naive start", {"starts_at": NAIVE}, "starts_at"),
+        ("a channel on the category rule", {"channel": "web"}, "kind"),
+    ),
+    *cases("PATCH", f"/api/v1/admin/earning-rules/{UNKNOWN_ID}", ("unknown rule", {"name": "Shoes"}, 404, "rule_id")),
+    *cases("DELETE", f"/api/v1/admin/earning-rules/{UNKNOWN_ID}", ("unknown rule", None, 404, "rule_id")),
+]
+
+#: The routes with an id in the path, and a caller allowed on them: what is not an id is a 404.
+ID_ROUTES = [
+    ("GET", "/api/v1/members/{}", "admin"),
+    ("PATCH", "/api/v1/members/{}", "admin"),
+    ("GET", "/api/v1/members/{}/ledger", "admin"),
+    ("POST", "/api/v1/members/{}/adjustments", "admin"),
+    ("POST", "/api/v1/members/{}/claims", "admin"),
+    ("GET", "/api/v1/purchases/{}", "admin"),
+    ("POST", "/api/v1/purchases/{}/returns", "till"),
+    ("PATCH", "/api/v1/admin/earning-rules/{}", "admin"),
+    ("DELETE", "/api/v1/admin/earning-rules/{}", "admin"),
+]
+NOT_IDS = {"a word": "abc", "negative": "-1", "zero": "0", "a decimal": "1.5", "beyond BIGINT": str(BEYOND_BIGINT)}
+CASES += [
+    Case(f"{method} {path.format('{id}')}: id {label}", method, path.format(value), None, 404, caller=caller)
+    for method, path, caller in ID_ROUTES
+    for label, value in NOT_IDS.items()
+]
+
+#: A valid call per kind of body the cases break: the cases fail only for what they break.
+VALID = [
+    ("POST", "/api/v1/auth/token", lambda w: w.values["client_credentials"], "anonymous", 200),
+    ("POST", "/api/v1/auth/login", lambda w: w.values["member_credentials"], "anonymous", 200),
+    ("POST", "/api/v1/members", new_member(), "admin", 201),
+    ("PATCH", "/api/v1/members/{member_id}", {"last_name": "Durand"}, "admin", 200),
+    ("GET", "/api/v1/members/lookup", lambda w: {"card_number": w.values["card_number"]}, "admin", 200),
+    ("GET", "/api/v1/members/{member_id}/ledger", {"limit": 200, "before": 1}, "admin", 200),
+    ("POST", "/api/v1/members/{member_id}/adjustments", adjustment(), "admin", 201),
+    ("POST", "/api/v1/members/{member_id}/claims", claim(), "admin", 201),
+    ("POST", "/api/v1/purchases", purchase(), "till", 201),
+    ("POST", "/api/v1/purchases", line(), "till", 201),
+    ("POST", "/api/v1/purchases/{purchase_id}/returns", refund(), "till", 201),
+    ("POST", "/api/v1/purchases/{purchase_id}/returns", returned_lines(("SHOE-42", 1)), "till", 201),
+    ("PATCH", "/api/v1/admin/program", {"points_per_unit": "1.2345", "minimum_amount": "5.00"}, "admin", 200),
+    ("POST", "/api/v1/admin/earning-rules", promotion(), "admin", 201),
+    ("PATCH", "/api/v1/admin/earning-rules/{rule_id}", {"multiplier": "2.5", "is_active": False}, "admin", 200),
+]
+
+
+@pytest.fixture
+def world(client, admin, till, make_member, make_purchase, sessions, clock) -> World:
+    member, other = make_member(), make_member()
+    receipt = make_purchase(member_id=member["id"], lines=[{"sku": "SHOE-42", "quantity": 1, "unit_price": "45.90"}])
+    with session_scope(sessions) as session:
+        service = create_client(session, name="crm", role="service", store_code=None, now=clock.now())
+    return World(
+        callers={"anonymous": {}, "admin": admin, "till": till},
+        values={
+            "member_id": member["id"],
+            "member_email": member["email"],
+            "member_credentials": {"email": member["email"], "password": "correct-horse"},
+            "card_number": member["card_number"],
+            "member_receipt": receipt["receipt_no"],
+            "purchase_id": receipt["id"],
+            "other_member_id": other["id"],
+            "other_member_email": other["email"],
+            "member_with_other_card": {"member_id": member["id"], "card_number": other["card_number"]},
+            "rule_id": client.get("/api/v1/admin/earning-rules", headers=admin).json[0]["id"],
+            "anonymous_receipt": make_purchase()["receipt_no"],
+            "client_credentials": {"client_id": service.client_id, "client_secret": service.client_secret},
+        },
+    )
+
+
+def send(client: FlaskClient, world: World, method: str, path: str, body: Body, headers: Headers) -> TestResponse:
+    """Make the call; the body of a GET is its query string."""
+    if callable(body):
+        body = body(world)
+    url = path.format(**world.values)
+    if method == "GET":
+        return client.get(url, query_string=body, headers=headers)
+    if isinstance(body, Raw):
+        return client.open(url, method=method, data=body.text, content_type="application/json", headers=headers)
+    return client.open(url, method=method, json=body, headers=headers)
+
+
+def database_rows(sessions: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in primary key order: what "nothing changed" compares."""
+    with session_scope(sessions) as session:
+        return {
+            table.name: [tuple(row) for row in session.execute(select(table).order_by(*table.primary_key.columns))]
+            for table in Base.metadata.sorted_tables
+        }
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input_is_answered_with_a_problem_and_changes_nothing(client, world, sessions, case: Case) -> None:
+    before = database_rows(sessions)
+    headers = {**world.callers[case.caller], **case.headers}
+    response = send(client, world, case.method, case.path, case.body, headers)
+
+    assert response.status_code == case.status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    problem = response.json
+    assert problem["status"] == case.status
+    assert all(isinstance(problem[key], str) and problem[key] for key in ("type", "title", "detail"))
+    if case.status == 422:
+        assert case.field is not None, "a 422 case must say which field it breaks"
+    if case.field is not None:
+        assert case.field in [param["name"] for param in problem["invalid_params"]]
+    if case.status == 401:
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert database_rows(sessions) == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "caller", "status"), VALID, ids=[f"{method} {path}" for method, path, *_ in VALID]
+)
+def test_the_bodies_the_cases_start_from_are_accepted(client, world, method, path, body, caller, status) -> None:
+    response = send(client, world, method, path, body, world.callers[caller])
+    assert response.status_code == status, response.get_data(as_text=True)
