@@ -52,14 +52,11 @@ class OutboxEvent(Base):
     )
 
 
-def subscribe(event_type: type[E]) -> Callable[[Callable[[Session, E], None]], Callable[[Session, E], None]]:
-    """Register a handler run in the same transaction each time ``event_type`` is recorded."""
-
-    def register(handler: Callable[[Session, E], None]) -> Callable[[Session, E], None]:
+def subscribe(event_type: type[E], handler: Callable[[Session, E], None]) -> None:
+    """Run ``handler`` in the same transaction each time ``event_type`` is recorded (once, however
+    often it is subscribed)."""
+    if handler not in _handlers[event_type]:
         _handlers[event_type].append(handler)
-        return handler
-
-    return register
 
 
 def unsubscribe(event_type: type[DomainEvent], handler: Handler) -> None:

@@ -25,7 +25,7 @@ from app.models import Base
 from loyalty.clock import FrozenClock
 from loyalty.db import make_engine, session_scope
 from loyalty.program.operations import load_program, read_program_file
-from tests.builders import member_body
+from tests.builders import member_body, purchase_body
 
 #: The instant every test starts at; tests move the clock from there.
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -84,12 +84,10 @@ def _app(database_url: str, clock: FrozenClock) -> Iterator[Flask]:
     app.extensions["loyalty.engine"].dispose()
 
 
-@pytest.fixture
-def app(_app: Flask, clock: FrozenClock) -> Flask:
-    """The application, over empty tables holding only the default program, at :data:`NOW`."""
+def reset_database(app: Flask, clock: FrozenClock) -> None:
+    """Empty every table, load the default program and set the clock back to :data:`NOW`."""
     clock.set(NOW)
-    sessions = _app.extensions["loyalty.sessions"]
-    with session_scope(sessions) as session:
+    with session_scope(app.extensions["loyalty.sessions"]) as session:
         tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
         if ON_POSTGRES:
             session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
@@ -97,6 +95,12 @@ def app(_app: Flask, clock: FrozenClock) -> Flask:
             for table in tables:
                 session.execute(text(f"DELETE FROM {table}"))
         load_program(session, read_program_file())
+
+
+@pytest.fixture
+def app(_app: Flask, clock: FrozenClock) -> Flask:
+    """The application, over empty tables holding only the default program, at :data:`NOW`."""
+    reset_database(_app, clock)
     return _app
 
 
@@ -155,6 +159,18 @@ def make_member(client: FlaskClient, admin: Headers) -> Callable[..., dict[str, 
 
     def make(**overrides: Any) -> dict[str, Any]:
         response = client.post("/api/v1/members", json=member_body(**overrides), headers=admin)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    return make
+
+
+@pytest.fixture
+def make_purchase(client: FlaskClient, till: Headers) -> Callable[..., dict[str, Any]]:
+    """``make_purchase(member_id=1, total="10.00")``: record a receipt from store S1's till, as JSON."""
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        response = client.post("/api/v1/purchases", json=purchase_body(**overrides), headers=till)
         assert response.status_code == 201, response.json
         return response.json
 

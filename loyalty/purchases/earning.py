@@ -4,7 +4,8 @@ The earning policy is read from the program's tables (:func:`loyalty.program.ope
 and applied here. Per line: amount × points per unit × category multiplier × the largest promotion
 multiplier that applies; the purchase earns the sum, rounded down once at the end. When a receipt has
 lines, their amounts are scaled so that they add up to the total actually paid (a receipt-level
-discount lowers every line in proportion).
+discount lowers every line in proportion). The sum is computed exactly (fractions): scaled lines
+such as three thirds of a total add up to the total, not to a hair below it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
+from math import floor
 
 
 @dataclass(frozen=True)
@@ -61,16 +64,16 @@ def purchase_points(
     line_sum = sum((line.amount for line in lines), Decimal("0"))
     if not lines or line_sum <= 0:
         lines, line_sum = [EarningLine(amount=total)], total
-    points = Decimal("0")
+    points = Fraction(0)
     for line in lines:
-        paid = line.amount * total / line_sum
+        paid = Fraction(line.amount) * Fraction(total) / Fraction(line_sum)
         multiplier = policy.category_multipliers.get(line.category or "", Decimal("1"))
         promo = max(
             (p.multiplier for p in policy.promotions if p.applies(at=occurred_at, channel=channel, category=line.category)),
             default=Decimal("1"),
         )
-        points += paid * policy.points_per_unit * multiplier * promo
-    return int(points.to_integral_value(rounding=ROUND_FLOOR))
+        points += paid * Fraction(policy.points_per_unit) * Fraction(multiplier) * Fraction(promo)
+    return floor(points)
 
 
 def points_to_reverse(*, awarded: int, already_reversed: int, total: Decimal, returned_amount: Decimal) -> int:

@@ -169,7 +169,7 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
         return PurchaseResult(receipt=PurchaseReceipt.of(existing), created=False)
     if data.lines:
         session.execute(
-            insert(PurchaseLine),
+            insert(PurchaseLine.__table__),
             [
                 {
                     "purchase_id": purchase_id,
@@ -188,10 +188,11 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
     if member_id is not None:
         posting = _credit_purchase(session, member_id, purchase_id, points, data.occurred_at, now)
         balance_after, is_first = posting.balance, posting.row.purchase_count == 1
-        session.execute(
-            update(Purchase).where(Purchase.id == purchase_id).values(balance_after=balance_after),
-            execution_options={"synchronize_session": False},
-        )
+        with session.no_autoflush:  # the entry and the events go in one flush, at the end
+            session.execute(
+                update(Purchase).where(Purchase.id == purchase_id).values(balance_after=balance_after),
+                execution_options={"synchronize_session": False},
+            )
     outbox.record(
         session,
         PurchaseRecorded(
@@ -321,6 +322,8 @@ def record_return(
         return _replayed_return(existing, request_hash, purchase.member_id)
     if line_list and _take_back_lines(session, purchase, lines):
         amount = purchase.total - session.scalar(select(Purchase.returned_amount).where(Purchase.id == purchase_id))
+        if amount <= 0:  # everything paid was already returned (by amount): nothing is left to give back
+            raise InvalidOperation("this return would exceed what was bought", field="lines")
     taken = session.execute(
         update(Purchase)
         .where(Purchase.id == purchase_id, Purchase.returned_amount + amount <= Purchase.total)
@@ -424,11 +427,13 @@ def _lines_value(purchase: Purchase, lines: Sequence[tuple[str, int]]) -> Decima
     if line_sum <= 0:
         raise InvalidOperation("this purchase has no priced lines; return by amount", field="lines")
     value = Decimal("0")
+    taken: dict[int, int] = {}  # per line, by the earlier lines of this request (a sku may repeat)
     for index, (sku, quantity) in enumerate(lines):
         remaining = quantity
         for line in purchase.lines:
             if line.sku == sku and remaining:
-                take = min(remaining, line.quantity - line.returned_quantity)
+                take = min(remaining, line.quantity - line.returned_quantity - taken.get(line.id, 0))
+                taken[line.id] = taken.get(line.id, 0) + take
                 remaining -= take
                 value += line.unit_price * take
         if remaining:
@@ -444,12 +449,15 @@ def _take_back_lines(session: Session, purchase: Purchase, lines: Sequence[tuple
     Each counter moves in a guarded atomic update, so concurrent returns never return more of a line
     than was bought: the loser of a race is refused and may post again.
     """
+    taken: dict[int, int] = {}
     for index, (sku, quantity) in enumerate(lines):
         remaining = quantity
         for line in purchase.lines:
-            take = min(remaining, line.quantity - line.returned_quantity) if line.sku == sku else 0
+            available = line.quantity - line.returned_quantity - taken.get(line.id, 0)
+            take = min(remaining, available) if line.sku == sku else 0
             if take <= 0:
                 continue
+            taken[line.id] = taken.get(line.id, 0) + take
             moved = session.execute(
                 update(PurchaseLine)
                 .where(PurchaseLine.id == line.id, PurchaseLine.returned_quantity + take <= PurchaseLine.quantity)
