@@ -19,6 +19,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides settings read from the environment."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(app.instance_path, config))
+    if app.config["MAX_CONTENT_LENGTH"] is None:
+        app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # a larger body is a 413, refused before parsing
     if not app.config["LOYALTY_JWT_SECRET_KEY"]:
         if not app.debug:
             raise RuntimeError("LOYALTY_JWT_SECRET_KEY is not set; refusing to start without a signing key")

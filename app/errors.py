@@ -59,13 +59,15 @@ def _domain_error(error: DomainError) -> Response:
             title = {403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Content"}[status]
             if error.field is None:
                 return problem(status, title, error.detail, kind=kind)
-            return field_problem(status, title, error.detail, field=error.field, kind=kind)
+            # A missing thing is named in the path; every other domain error is about the body.
+            location = "path" if status == 404 else "json"
+            return field_problem(status, title, error.detail, field=error.field, kind=kind, location=location)
     return _unexpected_error(error)
 
 
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
-    title = error.name
+    title = "Unprocessable Content" if status == 422 else error.name
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
     if messages:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-MAX_AMOUNT = Decimal("10000000")
+MAX_AMOUNT = 10_000_000
 #: The largest BIGINT: no row has a larger id, and the databases refuse to compare with one.
 MAX_ID = 2**63 - 1
 
@@ -17,7 +17,7 @@ MAX_ID = 2**63 - 1
 def money(*, required: bool = True, positive: bool = False, **kwargs: object) -> fields.Decimal:
     """An amount with at most two decimals, sent and returned as a string ("12.50") or a number."""
     validators = [
-        validate.Range(min=Decimal("0"), max=MAX_AMOUNT, min_inclusive=not positive),
+        validate.Range(min=0, max=MAX_AMOUNT, min_inclusive=not positive),
         _at_most_decimals(2),
     ]
     return fields.Decimal(
@@ -25,9 +25,9 @@ def money(*, required: bool = True, positive: bool = False, **kwargs: object) ->
     )
 
 
-def rate(*, maximum: Decimal, required: bool = False, **kwargs: object) -> fields.Decimal:
+def rate(*, maximum: int, required: bool = False, **kwargs: object) -> fields.Decimal:
     """A rate or multiplier with at most four decimals: the precision the database keeps."""
-    validators = [validate.Range(min=Decimal("0"), max=maximum), _at_most_decimals(4)]
+    validators = [validate.Range(min=0, max=maximum), _at_most_decimals(4)]
     return fields.Decimal(required=required, as_string=True, validate=validators, **kwargs)
 
 

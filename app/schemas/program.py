@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
@@ -10,14 +9,14 @@ from app.schemas.common import money, plausible_instant, rate, timezone_name
 from app.schemas.members import LOCALE
 from loyalty.program.models import CHANNELS, EARNING_RULE_KINDS
 
-MAX_MULTIPLIER = Decimal("100")
+MAX_MULTIPLIER = 100
 
 
 class ProgramSettingsSchema(Schema):
     name = fields.String(validate=validate.Length(1, 120))
     currency = fields.String(dump_only=True, metadata={"description": "Fixed when the program is created"})
     points_per_unit = rate(
-        maximum=Decimal("1000"), metadata={"description": "Points per whole currency unit spent, before multipliers"}
+        maximum=1000, metadata={"description": "Points per whole currency unit spent, before multipliers"}
     )
     minimum_amount = money(required=False)
     claim_window_days = fields.Integer(strict=True, validate=validate.Range(0, 3650))

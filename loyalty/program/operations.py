@@ -109,6 +109,7 @@ def update_settings(session: Session, changes: dict[str, Any]) -> ProgramSetting
     for name, value in changes.items():
         setattr(settings, name, value)
     session.flush()
+    session.refresh(settings)  # answer the stored values (2 → 2.0000), as a later read would
     return settings
 
 
@@ -122,6 +123,7 @@ def create_rule(session: Session, fields: dict[str, Any]) -> EarningRule:
     _check_rule(rule)
     session.add(rule)
     session.flush()
+    session.refresh(rule)
     return rule
 
 
@@ -131,6 +133,7 @@ def update_rule(session: Session, rule_id: int, changes: dict[str, Any]) -> Earn
         setattr(rule, name, value)
     _check_rule(rule)
     session.flush()
+    session.refresh(rule)
     return rule
 
 

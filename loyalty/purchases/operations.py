@@ -294,7 +294,9 @@ def record_return(
     if (amount is None) == (not lines):
         raise InvalidOperation("give either an amount or lines", field="amount")
     line_list = [{"sku": sku, "quantity": quantity} for sku, quantity in lines] or None
-    request_hash = _fingerprint({"return_no": return_no, "amount": str(amount) if amount else None, "lines": line_list})
+    request_hash = _fingerprint(
+        {"return_no": return_no, "amount": str(amount.quantize(CENT)) if amount else None, "lines": line_list}
+    )
     existing = _find_return(session, purchase_id, return_no)
     if existing is not None:
         return _replayed_return(existing, request_hash, purchase.member_id)

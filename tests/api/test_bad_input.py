@@ -273,6 +273,7 @@ CASES: list[Case] = [
         "POST",
         "/api/v1/purchases",
         ("malformed JSON", NOT_JSON, 400, "body"),
+        ("a body over 1 MiB", Raw('{"pad": "' + oversized(1024 * 1024) + '"}'), 413, None),
         ("a list instead of an object", [purchase_body()], "body"),
         ("missing total", purchase(total=MISSING), "total"),
         ("missing occurred_at", purchase(occurred_at=MISSING), "occurred_at"),
@@ -476,6 +477,8 @@ def test_bad_input_is_answered_with_a_problem_and_changes_nothing(client, world,
         assert case.field is not None, "a 422 case must say which field it breaks"
     if case.field is not None:
         assert case.field in [param["name"] for param in problem["invalid_params"]]
+    if case.status == 404 and case.field is not None:
+        assert {param["in"] for param in problem["invalid_params"]} == {"path"}
     if case.status == 401:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert database_rows(sessions) == before
