@@ -75,6 +75,7 @@ class PurchaseClaimed(DomainEvent):
     name: ClassVar[str] = "PurchaseClaimed"
     member_id: int
     purchase_id: int
+    total: Decimal
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,13 +90,18 @@ class PurchaseReturned(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class PointsEarned(DomainEvent):
-    """Points were credited (purchase, bonus or positive adjustment); carries the new balance."""
+    """Points were credited (purchase, bonus or positive adjustment); carries the member's new figures."""
 
     name: ClassVar[str] = "PointsEarned"
     member_id: int
     points: int
     balance: int
     reason: str
+    #: Counted towards tiers (purchases, engagement).
+    qualifying: bool = False
+    #: The member's lifetime points and tier code right after the credit.
+    lifetime_points: int = 0
+    tier: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,3 +113,118 @@ class PointsDebited(DomainEvent):
     points: int
     balance: int
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PointsExpiring(DomainEvent):
+    """Some of a member's points will expire soon: how many, and the first date."""
+
+    name: ClassVar[str] = "PointsExpiring"
+    member_id: int
+    points: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class PendingPointsReleased(DomainEvent):
+    """A purchase's points, held for its return window, became spendable."""
+
+    name: ClassVar[str] = "PendingPointsReleased"
+    member_id: int
+    purchase_id: int
+    points: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TierUpgraded(DomainEvent):
+    """A member's qualifying points carried them up the ladder (possibly over several tiers)."""
+
+    name: ClassVar[str] = "TierUpgraded"
+    member_id: int
+    from_tier: str
+    to_tier: str
+    qualifying_points: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TierDowngraded(DomainEvent):
+    """At their review date, a member's qualifying points no longer held their tier: one tier down."""
+
+    name: ClassVar[str] = "TierDowngraded"
+    member_id: int
+    from_tier: str
+    to_tier: str
+    qualifying_points: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CardIssuanceQueued(DomainEvent):
+    """A new physical card is to be printed and sent (an upgrade to a tier that has one)."""
+
+    name: ClassVar[str] = "CardIssuanceQueued"
+    member_id: int
+    card_issuance_id: int
+    tier: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngagementRecorded(DomainEvent):
+    """A member did something that earns points; ``awarded`` is false when a limit held it at 0."""
+
+    name: ClassVar[str] = "EngagementRecorded"
+    member_id: int
+    action: str
+    ref: str
+    points: int
+    awarded: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferralRewarded(DomainEvent):
+    """A referee's first qualifying purchase rewarded them and their sponsor (``member_id``)."""
+
+    name: ClassVar[str] = "ReferralRewarded"
+    member_id: int
+    referee_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RewardUnlocked(DomainEvent):
+    """A credit carried a member across a point threshold; its reward is issued or left to claim."""
+
+    name: ClassVar[str] = "RewardUnlocked"
+    member_id: int
+    threshold: int
+    reward_code: str
+    auto_issue: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RewardRedeemed(DomainEvent):
+    """Points were spent on a reward and a voucher issued (by the member, a threshold or a scenario)."""
+
+    name: ClassVar[str] = "RewardRedeemed"
+    member_id: int
+    reward_code: str
+    voucher_id: int
+    points: int
+    source: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoucherUsed(DomainEvent):
+    """A voucher was used at a till or online."""
+
+    name: ClassVar[str] = "VoucherUsed"
+    member_id: int
+    voucher_id: int
+    store_code: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoucherCancelled(DomainEvent):
+    """An unused voucher was cancelled and its points given back."""
+
+    name: ClassVar[str] = "VoucherCancelled"
+    member_id: int
+    voucher_id: int

@@ -64,8 +64,9 @@ def unsubscribe(event_type: type[DomainEvent], handler: Handler) -> None:
     _handlers[event_type].remove(handler)
 
 
-def record(session: Session, event: DomainEvent) -> None:
-    """Write ``event`` to the outbox and run its in-process handlers, in the caller's transaction."""
+def record(session: Session, event: DomainEvent) -> int:
+    """Write ``event`` to the outbox and run its in-process handlers, in the caller's transaction;
+    returns how many handlers ran."""
     session.add(
         OutboxEvent(
             event_type=event.name,
@@ -74,8 +75,10 @@ def record(session: Session, event: DomainEvent) -> None:
             occurred_at=event.occurred_at,
         )
     )
-    for handler in _handlers.get(type(event), ()):
+    handlers = _handlers.get(type(event), ())
+    for handler in handlers:
         handler(session, event)
+    return len(handlers)
 
 
 def record_all(session: Session, events: Iterable[DomainEvent]) -> None:

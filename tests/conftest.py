@@ -8,6 +8,8 @@ each test that touches the database starts from empty tables and the default pro
 from __future__ import annotations
 
 import os
+from importlib import resources
+from pathlib import Path
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -24,9 +26,13 @@ from app.migrate import upgrade
 from app.models import Base
 from loyalty.clock import FrozenClock
 from loyalty.db import make_engine, session_scope
-from loyalty.program.operations import load_program, read_program_file
+from loyalty.program.operations import read_program_file
+from rewards.program import load_program
 from tests.builders import member_body, purchase_body
 
+#: The program most tests run on; tests of tiers, rewards and engagement use the shipped default.
+CORE_PROGRAM = Path(__file__).parent / "programs" / "core.yaml"
+DEFAULT_PROGRAM = Path(resources.files("loyalty.program").joinpath("default_program.yaml"))  # type: ignore[arg-type]
 #: The instant every test starts at; tests move the clock from there.
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 DATABASE_URL = os.environ.get("LOYALTY_TEST_DATABASE_URL", "")
@@ -84,8 +90,8 @@ def _app(database_url: str, clock: FrozenClock) -> Iterator[Flask]:
     app.extensions["loyalty.engine"].dispose()
 
 
-def reset_database(app: Flask, clock: FrozenClock) -> None:
-    """Empty every table, load the default program and set the clock back to :data:`NOW`."""
+def reset_database(app: Flask, clock: FrozenClock, program: Path = CORE_PROGRAM) -> None:
+    """Empty every table, load ``program`` and set the clock back to :data:`NOW`."""
     clock.set(NOW)
     with session_scope(app.extensions["loyalty.sessions"]) as session:
         tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
@@ -94,13 +100,19 @@ def reset_database(app: Flask, clock: FrozenClock) -> None:
         else:
             for table in tables:
                 session.execute(text(f"DELETE FROM {table}"))
-        load_program(session, read_program_file())
+        load_program(session, read_program_file(program))
 
 
 @pytest.fixture
-def app(_app: Flask, clock: FrozenClock) -> Flask:
-    """The application, over empty tables holding only the default program, at :data:`NOW`."""
-    reset_database(_app, clock)
+def program() -> Path:
+    """The program a test starts from; a module overrides this fixture to use another one."""
+    return CORE_PROGRAM
+
+
+@pytest.fixture
+def app(_app: Flask, clock: FrozenClock, program: Path) -> Flask:
+    """The application, over empty tables holding only ``program``, at :data:`NOW`."""
+    reset_database(_app, clock, program)
     return _app
 
 

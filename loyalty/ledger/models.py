@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
 
@@ -28,6 +28,8 @@ class LedgerEntry(Base):
     #: What caused the entry, e.g. ("purchase", "42") or ("return", "7").
     source_type: Mapped[str | None] = mapped_column(String(32))
     source_id: Mapped[str | None] = mapped_column(String(64))
+    #: Counts towards tiers: points earned on purchases and engagement, and their reversals.
+    is_qualifying: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Who asked for it: an API client or member, for adjustments and audits.
     actor: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -39,4 +41,39 @@ class LedgerEntry(Base):
         ),
         Index("ix_ledger_entries_member_id_id", "member_id", "id"),
         Index("ix_ledger_entries_source", "source_type", "source_id"),
+        Index("ix_ledger_entries_member_id_created_at", "member_id", "created_at"),
+    )
+
+
+class PointLot(Base):
+    """Points earned together, spent and expired oldest first.
+
+    Every credit that raises the balance above zero opens a lot; every debit consumes the lots in
+    order of expiry. The member's lots always hold ``max(balance, 0)`` points in all.
+    """
+
+    __tablename__ = "point_lots"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    earned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: NULL when the program's points do not expire.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    points: Mapped[int] = mapped_column(BigInteger)
+    remaining: Mapped[int] = mapped_column(BigInteger)
+    #: When ``PointsExpiring`` was recorded for this lot.
+    expiry_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    entry: Mapped[LedgerEntry] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_within_points"),
+        Index("ix_point_lots_member_id_expires_at", "member_id", "expires_at"),
+        Index(
+            "ix_point_lots_open_expires_at",
+            "expires_at",
+            postgresql_where=text("remaining > 0"),
+            sqlite_where=text("remaining > 0"),
+        ),
     )

@@ -13,13 +13,16 @@ from sqlalchemy.orm import Session
 from loyalty import outbox
 from loyalty.errors import InsufficientPoints, InvalidOperation, NotFound
 from loyalty.events import PointsDebited, PointsEarned
-from loyalty.ledger.models import ENTRY_KINDS, LedgerEntry
+from loyalty.dates import add_months
+from loyalty.ledger.models import ENTRY_KINDS, LedgerEntry, PointLot
+from loyalty.program.operations import get_settings
 from loyalty.members.models import Member
 
 
 @dataclass(frozen=True)
 class Posting:
-    """What a posting did: the balance after it, its entry (None for zero points) and the member row
+    """What a posting did: the member's balance once it and the reactions to it are done, its entry
+    (None for zero points; its ``balance_after`` is the balance right after it) and the member row
     values asked for with ``returning``."""
 
     balance: int
@@ -37,6 +40,7 @@ def post(
     now: datetime,
     source: tuple[str, str] | None = None,
     actor: str | None = None,
+    qualifying: bool = False,
     require_funds: bool = False,
     also: Mapping[str, ColumnElement[Any] | Any] | None = None,
     returning: Sequence[str] = (),
@@ -45,17 +49,29 @@ def post(
 
     The balance moves in one atomic ``UPDATE … SET points_balance = points_balance + :points``; with
     ``require_funds`` a debit only applies ``WHERE points_balance >= :cost`` and raises
-    :class:`InsufficientPoints` otherwise. ``also`` adds other assignments to the same statement (the
-    purchase counters), ``returning`` reads other columns back from it. Zero points update the row but
-    write no entry.
+    :class:`InsufficientPoints` otherwise. ``qualifying`` points (purchases, engagement and their
+    reversals) also move the member's lifetime points, in the same statement. ``also`` adds other
+    assignments to it (the purchase counters), ``returning`` reads other columns back from it. Zero
+    points update the row but write no entry.
+
+    A credit opens a lot of points (expiring after the program's expiry period); a debit consumes
+    lots oldest first. The update locks the member's row, so lots are never consumed concurrently.
     """
     if kind not in ENTRY_KINDS:
         raise ValueError(f"unknown ledger entry kind {kind!r}")
+    values: dict[str, Any] = {"points_balance": Member.points_balance + points, **(also or {})}
+    if qualifying:
+        values["lifetime_points"] = Member.lifetime_points + points
     stmt = (
         update(Member)
         .where(Member.id == member_id)
-        .values(points_balance=Member.points_balance + points, **(also or {}))
-        .returning(Member.points_balance, *(getattr(Member, name) for name in returning))
+        .values(**values)
+        .returning(
+            Member.points_balance,
+            Member.lifetime_points,
+            Member.tier_code,
+            *(getattr(Member, name) for name in returning),
+        )
     )
     if require_funds and points < 0:
         stmt = stmt.where(Member.points_balance >= -points)
@@ -64,7 +80,7 @@ def post(
         if session.get(Member, member_id) is None:
             raise NotFound(f"member {member_id} does not exist", field="member_id")
         raise InsufficientPoints(f"the member has fewer than {-points} points", field="points")
-    balance = row[0]
+    balance = row.points_balance
     if points == 0:
         return Posting(balance=balance, entry=None, row=row)
     entry = LedgerEntry(
@@ -75,18 +91,69 @@ def post(
         reason=reason,
         source_type=source[0] if source else None,
         source_id=source[1] if source else None,
+        is_qualifying=qualifying,
         actor=actor,
         created_at=now,
     )
     session.add(entry)
-    event_type = PointsEarned if points > 0 else PointsDebited
-    outbox.record(
-        session,
-        event_type(
-            occurred_at=now, member_id=member_id, points=points, balance=balance, reason=reason
-        ),
-    )
+    before = balance - points
+    if points > 0:
+        _open_lot(session, entry, max(balance, 0) - max(before, 0), now)
+        event: PointsEarned | PointsDebited = PointsEarned(
+            occurred_at=now,
+            member_id=member_id,
+            points=points,
+            balance=balance,
+            reason=reason,
+            qualifying=qualifying,
+            lifetime_points=row.lifetime_points,
+            tier=row.tier_code,
+        )
+    else:
+        _consume_lots(session, member_id, max(before, 0) - max(balance, 0))
+        event = PointsDebited(occurred_at=now, member_id=member_id, points=points, balance=balance, reason=reason)
+    if outbox.record(session, event):
+        # A reaction (a threshold's reward) may have moved the balance again: answer the final one.
+        balance = session.scalar(select(Member.points_balance).where(Member.id == member_id))
     return Posting(balance=balance, entry=entry, row=row)
+
+
+def _open_lot(session: Session, entry: LedgerEntry, points: int, now: datetime) -> None:
+    """A lot for the part of a credit that raised the balance above zero (a debt is repaid first)."""
+    if points <= 0:
+        return
+    months = get_settings(session).points_expiry_months
+    session.add(
+        PointLot(
+            member_id=entry.member_id,
+            entry=entry,
+            earned_at=now,
+            expires_at=add_months(now, months) if months else None,
+            points=points,
+            remaining=points,
+        )
+    )
+
+
+def _consume_lots(session: Session, member_id: int, points: int) -> None:
+    """Take ``points`` from the member's lots, the soonest to expire first (never-expiring ones last)."""
+    if points <= 0:
+        return
+    lots = session.execute(
+        select(PointLot.id, PointLot.remaining)
+        .where(PointLot.member_id == member_id, PointLot.remaining > 0)
+        .order_by(PointLot.expires_at.is_(None), PointLot.expires_at, PointLot.id)
+    ).all()
+    for lot_id, remaining in lots:
+        take = min(points, remaining)
+        session.execute(
+            update(PointLot).where(PointLot.id == lot_id).values(remaining=PointLot.remaining - take),
+            execution_options={"synchronize_session": False},
+        )
+        points -= take
+        if points == 0:
+            return
+    raise AssertionError(f"member {member_id}'s lots hold less than their balance")
 
 
 def adjust_points(

@@ -37,6 +37,16 @@ class Member(Base):
     sponsor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     #: Spendable points: a cache of the sum of the member's ledger entries, updated atomically with them.
     points_balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Purchase points earned but not spendable until their return window ends (not in the ledger yet).
+    pending_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Qualifying points ever earned (purchases and engagement, less returns); redemptions never lower it.
+    lifetime_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    tier_code: Mapped[str] = mapped_column(String(32))
+    tier_since: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: When the tier is next reviewed (a downgrade can only happen then); NULL in the entry tier.
+    tier_review_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Set when the member's referral was rewarded (after their first qualifying purchase).
+    referral_rewarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Purchases recorded for the member (claims included); 1 after the first.
     purchase_count: Mapped[int] = mapped_column(BigInteger, default=0)
     last_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -45,6 +55,8 @@ class Member(Base):
 
     __table_args__ = (
         CheckConstraint("purchase_count >= 0", name="purchase_count_not_negative"),
+        CheckConstraint("pending_points >= 0", name="pending_not_negative"),
+        Index("ix_members_tier_review_at", "tier_review_at"),
         Index("ix_members_last_purchase_at", "last_purchase_at"),
         Index("ix_members_enrolled_at", "enrolled_at"),
     )

@@ -17,9 +17,13 @@ from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.events import MemberEnrolled, MemberUpdated
 from loyalty.members import codes, passwords
 from loyalty.members.models import Member
+from loyalty.engagement.referrals import check_not_self_referral
 from loyalty.program.operations import get_settings
+from loyalty.tiers.operations import record_enrolment_tier
 
 CONSENT_CHANNELS = ("email", "sms", "push")
+#: Fields a program may require for a complete profile (``profile_completed``).
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "birth_date", "email")
 #: Fields a member may change on their own profile; the back office may also change the others.
 SELF_SERVICE_FIELDS = frozenset(
     {"email", "first_name", "last_name", "phone", "birth_date", "locale", "timezone", "consents", "password"}
@@ -52,9 +56,11 @@ def enroll_member(session: Session, data: NewMember, *, now: datetime, source: s
     settings = get_settings(session)
     sponsor_id = None
     if data.referral_code:
-        sponsor_id = session.scalar(select(Member.id).where(Member.referral_code == data.referral_code.upper()))
-        if sponsor_id is None:
+        sponsor = session.scalar(select(Member).where(Member.referral_code == data.referral_code.upper()))
+        if sponsor is None:
             raise InvalidOperation("no member has this referral code", field="referral_code")
+        check_not_self_referral(sponsor, phone=data.phone, last_name=data.last_name, birth_date=data.birth_date)
+        sponsor_id = sponsor.id
     member = Member(
         email=normalize_email(data.email),
         first_name=data.first_name,
@@ -69,13 +75,18 @@ def enroll_member(session: Session, data: NewMember, *, now: datetime, source: s
         referral_code=codes.new_referral_code(),
         sponsor_id=sponsor_id,
         points_balance=0,
+        pending_points=0,
+        lifetime_points=0,
         purchase_count=0,
         enrolled_at=now,
         updated_at=now,
         **{f"consent_{channel}": bool(data.consents.get(channel, False)) for channel in CONSENT_CHANNELS},
     )
+    record_enrolment_tier(session, member, now=now)
     _insert_unique(session, member)
-    outbox.record(session, MemberEnrolled(occurred_at=now, member_id=member.id, sponsor_id=sponsor_id, source=source))
+    session.flush()
+    if outbox.record(session, MemberEnrolled(occurred_at=now, member_id=member.id, sponsor_id=sponsor_id, source=source)):
+        session.refresh(member)  # a reaction may have credited points (account creation)
     return member
 
 
@@ -100,7 +111,8 @@ def update_member(session: Session, member_id: int, changes: Mapping[str, Any], 
     if changed:
         member.updated_at = now
         _flush_unique(session, member)
-        outbox.record(session, MemberUpdated(occurred_at=now, member_id=member.id, changed=changed))
+        if outbox.record(session, MemberUpdated(occurred_at=now, member_id=member.id, changed=changed)):
+            session.refresh(member)  # a reaction may have credited points (profile completion)
     return member
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.db import Base, BigIntPK, Money, Rate, UTCDateTime
@@ -31,12 +31,32 @@ class ProgramSettings(Base):
     #: Used for members who do not give their own.
     default_timezone: Mapped[str] = mapped_column(String(64))
     default_locale: Mapped[str] = mapped_column(String(16))
+    #: Earned points expire this many months after they were earned; NULL: they never expire.
+    points_expiry_months: Mapped[int | None] = mapped_column(Integer)
+    #: ``PointsExpiring`` fires, and the status document warns, this many days before an expiry.
+    expiry_notice_days: Mapped[int] = mapped_column(Integer, default=30)
+    #: Purchase points stay pending (not spendable) for this many days: the return window. 0: none.
+    pending_days: Mapped[int] = mapped_column(Integer, default=0)
+    #: Qualifying points for tiers are counted over this many months, ending now.
+    tier_window_months: Mapped[int] = mapped_column(Integer, default=12)
+    #: Tiers are reviewed on this calendar date ("MM-DD") each year; NULL: on the tier's anniversary.
+    tier_review_month_day: Mapped[str | None] = mapped_column(String(5))
+    #: A referee's first purchase of at least this amount rewards them and their sponsor.
+    referral_min_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    #: Points for the referee; the sponsor earns the ``referral`` engagement action's points.
+    referral_referee_points: Mapped[int] = mapped_column(Integer, default=0)
+    #: Profile fields that, once all filled, earn the ``profile_completed`` action.
+    profile_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     __table_args__ = (
         CheckConstraint("id = 1", name="single_row"),
         CheckConstraint("points_per_unit >= 0", name="points_per_unit_not_negative"),
         CheckConstraint("minimum_amount >= 0", name="minimum_amount_not_negative"),
         CheckConstraint("claim_window_days >= 0", name="claim_window_not_negative"),
+        CheckConstraint("points_expiry_months IS NULL OR points_expiry_months > 0", name="expiry_positive"),
+        CheckConstraint("expiry_notice_days >= 0", name="notice_not_negative"),
+        CheckConstraint("pending_days >= 0", name="pending_not_negative"),
+        CheckConstraint("tier_window_months > 0", name="tier_window_positive"),
     )
 
 

@@ -66,43 +66,6 @@ def read_program_file(path: str | Path | None = None) -> dict[str, Any]:
     return data
 
 
-def load_program(session: Session, data: dict[str, Any]) -> bool:
-    """Create the program from ``data`` if none exists yet; returns whether it did.
-
-    Idempotent: an existing program is never overwritten (change it through the admin API).
-    """
-    if session.get(ProgramSettings, 1) is not None:
-        return False
-    program = data["program"]
-    session.add(
-        ProgramSettings(
-            id=1,
-            name=program["name"],
-            currency=program["currency"],
-            points_per_unit=Decimal(str(program["points_per_unit"])),
-            minimum_amount=Decimal(str(program.get("minimum_amount", "0"))),
-            claim_window_days=int(program.get("claim_window_days", 30)),
-            default_timezone=program.get("default_timezone", "UTC"),
-            default_locale=program.get("default_locale", "en"),
-        )
-    )
-    for rule in data.get("earning_rules", []):
-        session.add(
-            EarningRule(
-                kind=rule["kind"],
-                name=rule["name"],
-                category=rule.get("category"),
-                channel=rule.get("channel"),
-                multiplier=Decimal(str(rule["multiplier"])),
-                starts_at=rule.get("starts_at"),
-                ends_at=rule.get("ends_at"),
-                is_active=rule.get("is_active", True),
-            )
-        )
-    session.flush()
-    return True
-
-
 def update_settings(session: Session, changes: dict[str, Any]) -> ProgramSettings:
     """Change the program's settings (already validated by the caller's schema)."""
     settings = get_settings(session)

@@ -2,7 +2,7 @@
 
 The earning policy is read from the program's tables (:func:`loyalty.program.operations.load_policy`)
 and applied here. Per line: amount × points per unit × category multiplier × the largest promotion
-multiplier that applies; the purchase earns the sum, rounded down once at the end. When a receipt has
+multiplier that applies; the purchase earns the sum, times the member's tier multiplier, rounded down once at the end. When a receipt has
 lines, their amounts are scaled so that they add up to the total actually paid (a receipt-level
 discount lowers every line in proportion). The sum is computed exactly (fractions): scaled lines
 such as three thirds of a total add up to the total, not to a hair below it.
@@ -57,8 +57,10 @@ def purchase_points(
     lines: Sequence[EarningLine],
     channel: str,
     occurred_at: datetime,
+    tier_multiplier: Decimal = Decimal("1"),
 ) -> int:
-    """Points earned by a purchase of ``total`` made of ``lines`` (may be empty)."""
+    """Points earned by a purchase of ``total`` made of ``lines`` (may be empty), by a member whose
+    tier multiplies their points by ``tier_multiplier``."""
     if total <= 0 or total < policy.minimum_amount:
         return 0
     line_sum = sum((line.amount for line in lines), Decimal("0"))
@@ -73,7 +75,7 @@ def purchase_points(
             default=Decimal("1"),
         )
         points += paid * Fraction(policy.points_per_unit) * Fraction(multiplier) * Fraction(promo)
-    return floor(points)
+    return floor(points * Fraction(tier_multiplier))
 
 
 def points_to_reverse(*, awarded: int, already_reversed: int, total: Decimal, returned_amount: Decimal) -> int:

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.db import Base, BigIntPK, Money, UTCDateTime
@@ -40,6 +40,10 @@ class Purchase(Base):
     returned_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     #: Points already taken back by returns; never more than ``points_awarded``.
     points_reversed: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: The part of ``points_awarded`` still pending (held for the return window), not yet in the ledger.
+    points_pending: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: When pending points become spendable; NULL once released or when nothing was held.
+    release_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     lines: Mapped[list[PurchaseLine]] = relationship(
@@ -52,6 +56,13 @@ class Purchase(Base):
         CheckConstraint("returned_amount >= 0 AND returned_amount <= total", name="returned_within_total"),
         CheckConstraint("points_reversed >= 0 AND points_reversed <= points_awarded", name="reversed_within_awarded"),
         Index("ix_purchases_member_id_occurred_at", "member_id", "occurred_at"),
+        CheckConstraint("points_pending >= 0", name="pending_not_negative"),
+        Index(
+            "ix_purchases_pending_release_at",
+            "release_at",
+            postgresql_where=text("points_pending > 0"),
+            sqlite_where=text("points_pending > 0"),
+        ),
     )
 
 

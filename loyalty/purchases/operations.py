@@ -21,12 +21,14 @@ from sqlalchemy.orm import Session
 from loyalty import outbox
 from loyalty.db import insert_if_absent
 from loyalty.errors import Conflict, InvalidOperation, NotFound
-from loyalty.events import PurchaseClaimed, PurchaseRecorded, PurchaseReturned
+from loyalty.events import PendingPointsReleased, PurchaseClaimed, PurchaseRecorded, PurchaseReturned
 from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
+from loyalty.program.models import ProgramSettings
 from loyalty.program.operations import get_settings, load_policy
 from loyalty.purchases.earning import EarningLine, points_to_reverse, purchase_points
 from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
+from loyalty.tiers.models import Tier
 
 CENT = Decimal("0.01")
 #: A purchase dated further ahead than this (clock skew between tills) is refused.
@@ -131,7 +133,7 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
     settings = get_settings(session)
     if data.currency != settings.currency:
         raise InvalidOperation(f"the program's currency is {settings.currency}", field="currency")
-    member_id = _resolve_member(session, data.member_id, data.card_number)
+    member_id, tier_multiplier = _resolve_member(session, data.member_id, data.card_number)
     request_hash = data.fingerprint()
     points = purchase_points(
         load_policy(session, data.occurred_at),
@@ -139,7 +141,9 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
         lines=[EarningLine(amount=line.unit_price * line.quantity, category=line.category) for line in data.lines],
         channel=data.channel,
         occurred_at=data.occurred_at,
+        tier_multiplier=tier_multiplier,
     ) if member_id is not None else 0
+    release_at = _release_at(settings, data.occurred_at, now) if points else None
     purchase_id = insert_if_absent(
         session,
         Purchase,
@@ -154,6 +158,8 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
             "recorded_at": now,
             "request_hash": request_hash,
             "points_awarded": points,
+            "points_pending": points if release_at else 0,
+            "release_at": release_at,
             "returned_amount": Decimal("0"),
             "points_reversed": 0,
             "claimed_at": None,
@@ -186,7 +192,7 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
     is_first = False
     balance_after = None
     if member_id is not None:
-        posting = _credit_purchase(session, member_id, purchase_id, points, data.occurred_at, now)
+        posting = _credit_purchase(session, member_id, purchase_id, points, data.occurred_at, now, pending=bool(release_at))
         balance_after, is_first = posting.balance, posting.row.purchase_count == 1
         with session.no_autoflush:  # the entry and the events go in one flush, at the end
             session.execute(
@@ -244,25 +250,34 @@ def claim_purchase(
         raise InvalidOperation(
             f"purchases can be claimed up to {window.days} days after they were made", field="receipt_no"
         )
-    if session.get(Member, member_id) is None:
-        raise NotFound(f"member {member_id} does not exist", field="member_id")
+    _, tier_multiplier = _resolve_member(session, member_id, None)
     points = purchase_points(
         load_policy(session, purchase.occurred_at),
         total=purchase.total,
         lines=[EarningLine(amount=line.amount, category=line.category) for line in purchase.lines],
         channel=purchase.channel,
         occurred_at=purchase.occurred_at,
+        tier_multiplier=tier_multiplier,
     )
+    release_at = _release_at(get_settings(session), purchase.occurred_at, now) if points else None
     claimed = session.execute(
         update(Purchase)
         .where(Purchase.id == purchase.id, Purchase.member_id.is_(None))
-        .values(member_id=member_id, claimed_at=now, points_awarded=points),
+        .values(
+            member_id=member_id,
+            claimed_at=now,
+            points_awarded=points,
+            points_pending=points if release_at else 0,
+            release_at=release_at,
+        ),
         execution_options={"synchronize_session": False},
     )
     if claimed.rowcount != 1:
         raise Conflict("this purchase was claimed by another member at the same time", field="receipt_no")
-    outbox.record(session, PurchaseClaimed(occurred_at=now, member_id=member_id, purchase_id=purchase.id))
-    balance = _credit_purchase(session, member_id, purchase.id, points, purchase.occurred_at, now).balance
+    outbox.record(session, PurchaseClaimed(occurred_at=now, member_id=member_id, purchase_id=purchase.id, total=purchase.total))
+    balance = _credit_purchase(
+        session, member_id, purchase.id, points, purchase.occurred_at, now, pending=bool(release_at)
+    ).balance
     if purchase.returned_amount > 0:
         balance = _reverse_returned_points(session, purchase.id, now)[1]
     session.execute(
@@ -361,32 +376,94 @@ def get_purchase(session: Session, purchase_id: int) -> Purchase:
 
 
 def _credit_purchase(
-    session: Session, member_id: int, purchase_id: int, points: int, occurred_at: datetime, now: datetime
+    session: Session,
+    member_id: int,
+    purchase_id: int,
+    points: int,
+    occurred_at: datetime,
+    now: datetime,
+    *,
+    pending: bool,
 ) -> ledger.Posting:
-    """Credit a purchase's points and count the purchase on the member, in one statement."""
+    """Credit a purchase's points (or hold them as pending) and count the purchase on the member, in
+    one statement."""
+    counters: dict[str, Any] = {
+        "purchase_count": Member.purchase_count + 1,
+        "last_purchase_at": case(
+            (Member.last_purchase_at.is_(None), occurred_at),
+            (Member.last_purchase_at < occurred_at, occurred_at),
+            else_=Member.last_purchase_at,
+        ),
+    }
+    if pending:
+        counters["pending_points"] = Member.pending_points + points
     return ledger.post(
         session,
         member_id=member_id,
-        points=points,
+        points=0 if pending else points,
         kind="earn",
         reason="purchase",
         now=now,
         source=("purchase", str(purchase_id)),
-        also={
-            "purchase_count": Member.purchase_count + 1,
-            "last_purchase_at": case(
-                (Member.last_purchase_at.is_(None), occurred_at),
-                (Member.last_purchase_at < occurred_at, occurred_at),
-                else_=Member.last_purchase_at,
-            ),
-        },
+        qualifying=True,
+        also=counters,
         returning=("purchase_count",),
     )
 
 
+def release_pending_points(session: Session, *, now: datetime, limit: int = 500) -> int:
+    """Credit the pending points of up to ``limit`` purchases whose return window has ended; returns
+    how many were released (run again until 0).
+
+    Each release is a guarded update (``WHERE points_pending = :held``): a return recorded meanwhile
+    changes the amount held, and that purchase is simply picked up again by the next run.
+    """
+    due = session.execute(
+        select(Purchase.id, Purchase.member_id, Purchase.points_pending)
+        .where(Purchase.points_pending > 0, Purchase.release_at <= now)
+        .order_by(Purchase.release_at)
+        .limit(limit)
+    ).all()
+    released = 0
+    for purchase_id, member_id, held in due:
+        taken = session.execute(
+            update(Purchase)
+            .where(Purchase.id == purchase_id, Purchase.points_pending == held)
+            .values(points_pending=0, release_at=None),
+            execution_options={"synchronize_session": False},
+        )
+        if taken.rowcount != 1:
+            continue
+        ledger.post(
+            session,
+            member_id=member_id,
+            points=held,
+            kind="earn",
+            reason="purchase (return window over)",
+            now=now,
+            source=("purchase", str(purchase_id)),
+            qualifying=True,
+            also={"pending_points": Member.pending_points - held},
+        )
+        outbox.record(
+            session, PendingPointsReleased(occurred_at=now, member_id=member_id, purchase_id=purchase_id, points=held)
+        )
+        released += 1
+    session.flush()
+    return released
+
+
+def _release_at(settings: ProgramSettings, occurred_at: datetime, now: datetime) -> datetime | None:
+    """When a purchase's points become spendable, or None if they are spendable at once."""
+    if not settings.pending_days:
+        return None
+    release_at = occurred_at + timedelta(days=settings.pending_days)
+    return release_at if release_at > now else None
+
+
 def _reverse_returned_points(session: Session, purchase_id: int, now: datetime) -> tuple[int, int]:
     """Bring the points reversed for a purchase up to its returned share: ``(points taken back now,
-    the member's balance after)``.
+    the member's balance after)``. Points still pending are taken back first, then spendable ones.
 
     The purchase row is updated first, which locks it: two returns of one purchase reverse in turn
     and never take back more than was awarded.
@@ -396,7 +473,12 @@ def _reverse_returned_points(session: Session, purchase_id: int, now: datetime) 
         .where(Purchase.id == purchase_id)
         .values(points_reversed=Purchase.points_reversed)
         .returning(
-            Purchase.member_id, Purchase.points_awarded, Purchase.points_reversed, Purchase.total, Purchase.returned_amount
+            Purchase.member_id,
+            Purchase.points_awarded,
+            Purchase.points_reversed,
+            Purchase.points_pending,
+            Purchase.total,
+            Purchase.returned_amount,
         ),
         execution_options={"synchronize_session": False},
     ).one()
@@ -406,19 +488,27 @@ def _reverse_returned_points(session: Session, purchase_id: int, now: datetime) 
         total=row.total,
         returned_amount=row.returned_amount,
     )
+    from_pending = min(points, row.points_pending)
     if points:
         session.execute(
-            update(Purchase).where(Purchase.id == purchase_id).values(points_reversed=Purchase.points_reversed + points),
+            update(Purchase)
+            .where(Purchase.id == purchase_id)
+            .values(
+                points_reversed=Purchase.points_reversed + points,
+                points_pending=Purchase.points_pending - from_pending,
+            ),
             execution_options={"synchronize_session": False},
         )
     posting = ledger.post(
         session,
         member_id=row.member_id,
-        points=-points,
+        points=-(points - from_pending),
         kind="reverse",
         reason="return",
         now=now,
         source=("purchase", str(purchase_id)),
+        qualifying=True,
+        also={"pending_points": Member.pending_points - from_pending} if from_pending else None,
     )
     return points, posting.balance
 
@@ -488,21 +578,22 @@ def _replayed_return(existing: PurchaseReturn, request_hash: str, member_id: int
     return ReturnResult(purchase_return=existing, member_id=member_id, created=False)
 
 
-def _resolve_member(session: Session, member_id: int | None, card_number: str | None) -> int | None:
-    """The member a receipt names, by id or card number (both must agree); None for an anonymous one."""
+def _resolve_member(
+    session: Session, member_id: int | None, card_number: str | None
+) -> tuple[int | None, Decimal]:
+    """The member a receipt names, by id or card number (both must agree), with their tier's points
+    multiplier; ``(None, 1)`` for an anonymous receipt. One indexed query."""
     if member_id is None and card_number is None:
-        return None
-    stmt = select(Member.id)
+        return None, Decimal("1")
+    stmt = select(Member.id, Member.card_number, Tier.multiplier).join(Tier, Tier.code == Member.tier_code)
     stmt = stmt.where(Member.id == member_id) if member_id is not None else stmt.where(Member.card_number == card_number)
-    found = session.scalar(stmt)
+    found = session.execute(stmt).one_or_none()
     if found is None:
         field = "member_id" if member_id is not None else "card_number"
         raise InvalidOperation("no member has this " + field.replace("_", " "), field=field)
-    if member_id is not None and card_number is not None:
-        owner = session.scalar(select(Member.id).where(Member.card_number == card_number))
-        if owner != member_id:
-            raise InvalidOperation("this card number belongs to another member", field="card_number")
-    return found
+    if member_id is not None and card_number is not None and found.card_number != card_number:
+        raise InvalidOperation("this card number belongs to another member", field="card_number")
+    return found.id, found.multiplier
 
 
 def _check_purchase_date(occurred_at: datetime, now: datetime) -> None:

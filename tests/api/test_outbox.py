@@ -83,6 +83,9 @@ def test_purchase_records_the_purchase_and_the_points_earned(make_member, make_p
         "points": 45,
         "balance": 45,
         "reason": "purchase",
+        "qualifying": True,
+        "lifetime_points": 45,
+        "tier": "member",
     }
 
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from click.testing import Result
 from sqlalchemy import delete, select, update
 
 from loyalty.db import session_scope
 from loyalty.ledger.operations import adjust_points
 from loyalty.members.models import Member
+from loyalty.engagement.models import EngagementAction
 from loyalty.program.models import EarningRule, ProgramSettings
-from tests.conftest import NOW
+from loyalty.tiers.models import Tier, TierChange
+from rewards.catalog.models import Reward
+from rewards.thresholds.models import PointThreshold
+from tests.conftest import DEFAULT_PROGRAM, NOW
 
 
 def run(app, *args: str) -> Result:
@@ -43,10 +48,15 @@ def test_check_ledger_counts_a_balance_without_any_entry_as_drift(app, sessions,
     assert (result.exit_code, result.stdout.strip()) == (1, f"member {member['id']}: balance 7, ledger sum 0")
 
 
-def test_init_loads_the_default_program_into_an_empty_database(app, sessions):
+def empty_program(sessions) -> None:
+    """Remove the whole program the test started with (its tables are loaded only when empty)."""
     with session_scope(sessions) as session:
-        session.execute(delete(EarningRule))
-        session.execute(delete(ProgramSettings))
+        for model in (PointThreshold, Reward, EngagementAction, TierChange, Member, Tier, EarningRule, ProgramSettings):
+            session.execute(delete(model))
+
+
+def test_init_loads_the_default_program_into_an_empty_database(app, sessions):
+    empty_program(sessions)
     result = run(app, "init")
     assert result.exit_code == 0, result.output
     assert "program loaded" in result.stderr
@@ -57,6 +67,7 @@ def test_init_loads_the_default_program_into_an_empty_database(app, sessions):
         assert [(rule.category, rule.multiplier) for rule in rules] == [("beauty", Decimal("2"))]
 
 
+@pytest.mark.parametrize("program", [DEFAULT_PROGRAM])
 def test_init_leaves_an_existing_program_as_it_was_changed(app, client, admin):
     client.patch("/api/v1/admin/program", json={"points_per_unit": "3"}, headers=admin)
     result = run(app, "init")

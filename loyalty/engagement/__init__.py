@@ -1,0 +1,1 @@
+"""Engagement: points for the signs of attachment that are not purchases, and referrals."""

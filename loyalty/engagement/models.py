@@ -1,0 +1,65 @@
+"""Engagement actions (configuration) and the engagements members report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from loyalty.db import Base, BigIntPK, UTCDateTime
+
+PERIODS = ("day", "week", "month")
+OUTCOMES = ("awarded", "limit_reached")
+
+
+class EngagementAction(Base):
+    """Something a member does that earns points, with its limits."""
+
+    __tablename__ = "engagement_actions"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    points: Mapped[int] = mapped_column(BigInteger)
+    #: Awarded at most once in a member's life (account creation, profile completion).
+    once_per_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: At most this many awards per ``period`` (calendar day, ISO week or month, in the member's time zone).
+    max_per_period: Mapped[int | None] = mapped_column(Integer)
+    period: Mapped[str | None] = mapped_column(String(8))
+    #: Minimum time between two awards.
+    cooldown_minutes: Mapped[int | None] = mapped_column(Integer)
+    #: A member may report it with their own token (a share, a quiz); otherwise only a service or admin.
+    self_reportable: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (
+        CheckConstraint("points >= 0", name="points_not_negative"),
+        CheckConstraint("period IS NULL OR period IN ('day', 'week', 'month')", name="period_known"),
+        CheckConstraint("(max_per_period IS NULL) = (period IS NULL)", name="limit_has_period"),
+        CheckConstraint("max_per_period IS NULL OR max_per_period > 0", name="limit_positive"),
+        CheckConstraint("cooldown_minutes IS NULL OR cooldown_minutes > 0", name="cooldown_positive"),
+    )
+
+
+class Engagement(Base):
+    """One reported engagement, identified by ``(member, action, ref)``: the source's own id."""
+
+    __tablename__ = "engagements"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    action_key: Mapped[str] = mapped_column(String(64))
+    #: The reporting system's id of the thing (the review id, the share id).
+    ref: Mapped[str] = mapped_column(String(128))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    points_awarded: Mapped[int] = mapped_column(BigInteger)
+    #: ``awarded``, or ``limit_reached`` (recorded, with 0 points and the reason).
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("member_id", "action_key", "ref"),
+        Index("ix_engagements_member_id_action_key_occurred_at", "member_id", "action_key", "occurred_at"),
+    )

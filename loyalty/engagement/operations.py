@@ -1,0 +1,191 @@
+"""Engagement use cases: record an engagement within its action's limits; configure actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from loyalty import outbox
+from loyalty.dates import add_months
+from loyalty.db import insert_if_absent
+from loyalty.errors import Conflict, Forbidden, InvalidOperation, NotFound
+from loyalty.events import EngagementRecorded
+from loyalty.engagement.models import Engagement, EngagementAction
+from loyalty.ledger import operations as ledger
+from loyalty.members.models import Member
+
+#: An engagement dated further ahead than this is refused.
+MAX_CLOCK_SKEW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class EngagementResult:
+    engagement: Engagement
+    #: False when the same ``(member, action, ref)`` was recorded before: the original answer again.
+    created: bool
+
+
+def record_engagement(
+    session: Session,
+    *,
+    member_id: int,
+    action_key: str,
+    ref: str,
+    occurred_at: datetime,
+    now: datetime,
+    reported_by_member: bool = False,
+) -> EngagementResult:
+    """Record that a member did something that earns points, once per ``(member, action, ref)``.
+
+    Over one of the action's limits (once per member, N per day/week/month in the member's time zone,
+    a cooldown) the engagement is recorded with 0 points and the reason: it is not an error. The member's
+    row is locked first, so concurrent reports of one member are counted against the limits one at a
+    time. Records ``EngagementRecorded`` and, when points are awarded, ``PointsEarned``.
+    """
+    action = session.scalar(select(EngagementAction).where(EngagementAction.key == action_key))
+    if action is None or not action.is_active:
+        raise InvalidOperation(f"no active engagement action is called {action_key!r}", field="action")
+    if reported_by_member and not action.self_reportable:
+        raise Forbidden(f"a member cannot report {action_key!r} themselves", field="action")
+    if occurred_at > now + MAX_CLOCK_SKEW:
+        raise InvalidOperation("an engagement cannot be in the future", field="occurred_at")
+    member = session.scalar(select(Member).where(Member.id == member_id).with_for_update())
+    if member is None:
+        raise NotFound(f"member {member_id} does not exist", field="member_id")
+    engagement_id = insert_if_absent(
+        session,
+        Engagement,
+        {
+            "member_id": member_id,
+            "action_key": action_key,
+            "ref": ref,
+            "occurred_at": occurred_at,
+            "recorded_at": now,
+            "points_awarded": 0,
+            "outcome": "limit_reached",
+            "reason": None,
+        },
+        key=("member_id", "action_key", "ref"),
+    )
+    if engagement_id is None:
+        existing = session.scalars(
+            select(Engagement).where(
+                Engagement.member_id == member_id, Engagement.action_key == action_key, Engagement.ref == ref
+            )
+        ).one()
+        return EngagementResult(engagement=existing, created=False)
+    reason = _limit_reached(session, action, member, engagement_id, occurred_at)
+    points = 0 if reason else action.points
+    if points:
+        ledger.post(
+            session,
+            member_id=member_id,
+            points=points,
+            kind="bonus",
+            reason=f"engagement {action_key}",
+            now=now,
+            source=("engagement", str(engagement_id)),
+            qualifying=True,
+        )
+    session.execute(
+        update(Engagement)
+        .where(Engagement.id == engagement_id)
+        .values(points_awarded=points, outcome="limit_reached" if reason else "awarded", reason=reason),
+        execution_options={"synchronize_session": False},
+    )
+    outbox.record(
+        session,
+        EngagementRecorded(
+            occurred_at=now, member_id=member_id, action=action_key, ref=ref, points=points, awarded=reason is None
+        ),
+    )
+    session.flush()
+    return EngagementResult(engagement=session.get_one(Engagement, engagement_id), created=True)
+
+
+def record_if_defined(session: Session, *, member_id: int, action_key: str, ref: str, now: datetime) -> None:
+    """Record a built-in engagement (account creation, profile completion) if the program defines it."""
+    action = session.scalar(select(EngagementAction.id).where(EngagementAction.key == action_key, EngagementAction.is_active.is_(True)))
+    if action is not None:
+        record_engagement(session, member_id=member_id, action_key=action_key, ref=ref, occurred_at=now, now=now)
+
+
+def member_engagements(session: Session, member_id: int, *, limit: int = 100) -> list[Engagement]:
+    return list(
+        session.scalars(
+            select(Engagement).where(Engagement.member_id == member_id).order_by(Engagement.id.desc()).limit(limit)
+        )
+    )
+
+
+def list_actions(session: Session) -> list[EngagementAction]:
+    return list(session.scalars(select(EngagementAction).order_by(EngagementAction.key)))
+
+
+def save_action(session: Session, fields: dict[str, Any], *, key: str | None = None) -> EngagementAction:
+    """Create an action, or change the one with ``key``."""
+    if key is None:
+        if session.scalar(select(EngagementAction.id).where(EngagementAction.key == fields["key"])) is not None:
+            raise Conflict(f"an action called {fields['key']!r} exists already", field="key")
+        action = EngagementAction(once_per_member=False, self_reportable=False, is_active=True)
+    else:
+        found = session.scalar(select(EngagementAction).where(EngagementAction.key == key))
+        if found is None:
+            raise NotFound(f"no engagement action is called {key!r}", field="key")
+        action = found
+    for name, value in fields.items():
+        setattr(action, name, value)
+    if (action.max_per_period is None) != (action.period is None):
+        raise InvalidOperation("a limit per period needs both max_per_period and period", field="period")
+    session.add(action)
+    session.flush()
+    return action
+
+
+def period_bounds(moment: datetime, period: str, timezone: str) -> tuple[datetime, datetime]:
+    """The calendar day, ISO week (from Monday) or month around ``moment``, in ``timezone``, as UTC."""
+    zone = ZoneInfo(timezone)
+    local = moment.astimezone(zone)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "week":
+        start -= timedelta(days=start.weekday())
+    elif period == "month":
+        start = start.replace(day=1)
+    if period == "month":
+        end = add_months(start, 1)
+    else:
+        end = start + timedelta(days=7 if period == "week" else 1)
+    # Aware datetimes add wall-clock time in their own zone: a DST change inside the period is respected.
+    return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+
+
+def _limit_reached(
+    session: Session, action: EngagementAction, member: Member, engagement_id: int, occurred_at: datetime
+) -> str | None:
+    """Why this engagement earns nothing, or None if it earns its points."""
+    awarded = select(func.count()).select_from(Engagement).where(
+        Engagement.member_id == member.id,
+        Engagement.action_key == action.key,
+        Engagement.outcome == "awarded",
+        Engagement.id != engagement_id,
+    )
+    if action.once_per_member and session.scalar(awarded):
+        return "awarded once per member, already awarded"
+    if action.max_per_period and action.period:
+        start, end = period_bounds(occurred_at, action.period, member.timezone)
+        count = session.scalar(awarded.where(Engagement.occurred_at >= start, Engagement.occurred_at < end))
+        if count and count >= action.max_per_period:
+            return f"at most {action.max_per_period} per {action.period}, already reached"
+    if action.cooldown_minutes:
+        window = timedelta(minutes=action.cooldown_minutes)
+        recent = session.scalar(
+            awarded.where(Engagement.occurred_at > occurred_at - window, Engagement.occurred_at < occurred_at + window)
+        )
+        if recent:
+            return f"at most once every {action.cooldown_minutes} minutes"
+    return None

@@ -1,0 +1,58 @@
+"""The core's in-process reactions to its own events, run in the transaction of the change.
+
+Entry points (the app factory, the scheduler) call :func:`register_handlers` once at start.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from loyalty import outbox
+from loyalty.engagement.operations import record_if_defined
+from loyalty.engagement.referrals import reward_referral
+from loyalty.events import MemberEnrolled, MemberUpdated, PointsEarned, PurchaseClaimed, PurchaseRecorded
+from loyalty.members.models import Member
+from loyalty.program.operations import get_settings
+from loyalty.tiers.operations import check_upgrade
+
+
+def register_handlers() -> None:
+    outbox.subscribe(PointsEarned, upgrade_tier)
+    outbox.subscribe(MemberEnrolled, reward_enrolment)
+    outbox.subscribe(MemberUpdated, reward_profile_completion)
+    outbox.subscribe(PurchaseRecorded, reward_referral_on_purchase)
+    outbox.subscribe(PurchaseClaimed, reward_referral_on_claim)
+
+
+def upgrade_tier(session: Session, event: PointsEarned) -> None:
+    """Qualifying points may carry the member up the ladder."""
+    if event.qualifying:
+        check_upgrade(
+            session, event.member_id, lifetime_points=event.lifetime_points, tier_code=event.tier, now=event.occurred_at
+        )
+
+
+def reward_enrolment(session: Session, event: MemberEnrolled) -> None:
+    """``account_created``, and ``profile_completed`` when the member enrolled with a full profile."""
+    record_if_defined(session, member_id=event.member_id, action_key="account_created", ref="account", now=event.occurred_at)
+    _reward_complete_profile(session, event.member_id, event)
+
+
+def reward_profile_completion(session: Session, event: MemberUpdated) -> None:
+    _reward_complete_profile(session, event.member_id, event)
+
+
+def reward_referral_on_purchase(session: Session, event: PurchaseRecorded) -> None:
+    if event.member_id is not None:
+        reward_referral(session, referee_id=event.member_id, purchase_total=event.total, now=event.occurred_at)
+
+
+def reward_referral_on_claim(session: Session, event: PurchaseClaimed) -> None:
+    reward_referral(session, referee_id=event.member_id, purchase_total=event.total, now=event.occurred_at)
+
+
+def _reward_complete_profile(session: Session, member_id: int, event: MemberEnrolled | MemberUpdated) -> None:
+    fields = get_settings(session).profile_fields
+    member = session.get_one(Member, member_id)
+    if fields and all(getattr(member, name, None) not in (None, "") for name in fields):
+        record_if_defined(session, member_id=member_id, action_key="profile_completed", ref="profile", now=event.occurred_at)
