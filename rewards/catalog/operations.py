@@ -1,0 +1,144 @@
+"""Catalog use cases: list what a member can get, redeem points for a reward, manage the catalog."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from loyalty import outbox
+from loyalty.errors import Conflict, InvalidOperation, NotFound
+from loyalty.events import RewardRedeemed
+from loyalty.ledger import operations as ledger
+from loyalty.members.models import Member
+from loyalty.tiers.operations import load_ladder
+from rewards.catalog.models import Reward
+from rewards.vouchers.models import Voucher
+
+VOUCHER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+#: 16 characters of a 32-letter alphabet: 80 random bits, printed as XXXX-XXXX-XXXX-XXXX.
+VOUCHER_GROUPS = 4
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    reward: Reward
+    #: Whether the member's balance covers the cost now.
+    affordable: bool
+
+
+def get_reward(session: Session, code: str) -> Reward:
+    reward = session.scalar(select(Reward).where(Reward.code == code))
+    if reward is None:
+        raise NotFound(f"no reward has the code {code!r}", field="reward_code")
+    return reward
+
+
+def list_rewards(session: Session) -> list[Reward]:
+    return list(session.scalars(select(Reward).order_by(Reward.cost_points, Reward.code)))
+
+
+def catalog_for(session: Session, member: Member, *, now: datetime) -> list[CatalogItem]:
+    """The rewards a member may redeem now (active, in stock, tier high enough), cheapest first."""
+    ladder = load_ladder(session)
+    rank = ladder.get(member.tier_code).rank
+    items = []
+    for reward in list_rewards(session):
+        if not reward.is_available(now) or reward.stock == 0:
+            continue
+        if reward.min_tier_code is not None and ladder.get(reward.min_tier_code).rank > rank:
+            continue
+        items.append(CatalogItem(reward=reward, affordable=member.points_balance >= reward.cost_points))
+    return items
+
+
+def redeem_reward(session: Session, *, member_id: int, reward_code: str, now: datetime, source: str = "redemption") -> Voucher:
+    """Spend a member's points on a reward: debit the cost, take one unit of stock, issue a voucher.
+
+    The debit is one guarded statement (``WHERE points_balance >= cost``) and so is the stock
+    (``WHERE stock > 0``): two redemptions racing for the last unit cannot both win, and the loser's
+    points are not touched. Not enough points: :class:`~loyalty.errors.InsufficientPoints`; out of
+    stock: :class:`Conflict`. Records ``PointsDebited`` and ``RewardRedeemed``.
+    """
+    reward = get_reward(session, reward_code)
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound(f"member {member_id} does not exist", field="member_id")
+    if not reward.is_available(now):
+        raise InvalidOperation("this reward is not available now", field="reward_code")
+    if reward.min_tier_code is not None:
+        ladder = load_ladder(session)
+        if ladder.get(member.tier_code).rank < ladder.get(reward.min_tier_code).rank:
+            raise InvalidOperation(f"this reward is for {reward.min_tier_code} members and above", field="reward_code")
+    if reward.stock is not None:
+        taken = session.execute(
+            update(Reward).where(Reward.id == reward.id, Reward.stock > 0).values(stock=Reward.stock - 1),
+            execution_options={"synchronize_session": False},
+        )
+        if taken.rowcount != 1:
+            raise Conflict("this reward is out of stock", field="reward_code")
+    voucher = Voucher(
+        code=new_voucher_code(),
+        member_id=member_id,
+        reward_id=reward.id,
+        status="issued",
+        kind=reward.kind,
+        amount=reward.amount,
+        percent=reward.percent,
+        points_cost=reward.cost_points,
+        source=source,
+        issued_at=now,
+        expires_at=now + timedelta(days=reward.validity_days),
+    )
+    session.add(voucher)
+    session.flush()
+    ledger.post(
+        session,
+        member_id=member_id,
+        points=-reward.cost_points,
+        kind="redeem",
+        reason=f"reward {reward.code}",
+        now=now,
+        source=("voucher", str(voucher.id)),
+        require_funds=True,
+    )
+    outbox.record(
+        session,
+        RewardRedeemed(
+            occurred_at=now,
+            member_id=member_id,
+            reward_code=reward.code,
+            voucher_id=voucher.id,
+            points=reward.cost_points,
+            source=source,
+        ),
+    )
+    session.flush()
+    return voucher
+
+
+def save_reward(session: Session, fields: dict[str, Any], *, code: str | None = None) -> Reward:
+    """Create a reward, or change the one with ``code``; checks the kind's value and the minimum tier."""
+    reward = get_reward(session, code) if code is not None else Reward(is_active=True, description="")
+    for name, value in fields.items():
+        setattr(reward, name, value)
+    if reward.kind == "fixed_voucher" and not reward.amount:
+        raise InvalidOperation("a fixed-amount voucher needs an amount", field="amount")
+    if reward.kind == "percent_voucher" and not reward.percent:
+        raise InvalidOperation("a percentage voucher needs a percent", field="percent")
+    if reward.min_tier_code is not None:
+        load_ladder(session).get(reward.min_tier_code)
+    if code is None and session.scalar(select(Reward.id).where(Reward.code == reward.code)) is not None:
+        raise Conflict(f"a reward with the code {reward.code!r} exists already", field="code")
+    session.add(reward)
+    session.flush()
+    return reward
+
+
+def new_voucher_code() -> str:
+    raw = "".join(secrets.choice(VOUCHER_ALPHABET) for _ in range(VOUCHER_GROUPS * 4))
+    return "-".join(raw[index : index + 4] for index in range(0, len(raw), 4))

@@ -1,0 +1,1 @@
+"""Point thresholds ("paliers"): crossing one unlocks a reward, issued at once or left to claim."""

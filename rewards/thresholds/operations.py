@@ -1,0 +1,96 @@
+"""Threshold use cases: unlock on crossing, the next threshold of a member, configuration."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loyalty import outbox
+from loyalty.errors import DomainError, InvalidOperation
+from loyalty.events import PointsEarned, RewardUnlocked
+from rewards.catalog.models import Reward
+from rewards.catalog.operations import redeem_reward
+from rewards.thresholds.models import PointThreshold
+
+logger = logging.getLogger(__name__)
+
+
+def all_thresholds(session: Session) -> list[PointThreshold]:
+    return list(session.scalars(select(PointThreshold).order_by(PointThreshold.points)))
+
+
+def active_thresholds(session: Session) -> list[PointThreshold]:
+    return list(
+        session.scalars(select(PointThreshold).where(PointThreshold.is_active.is_(True)).order_by(PointThreshold.points))
+    )
+
+
+def next_threshold(session: Session, balance: int) -> PointThreshold | None:
+    """The lowest active threshold above ``balance``."""
+    return session.scalar(
+        select(PointThreshold)
+        .where(PointThreshold.is_active.is_(True), PointThreshold.points > balance)
+        .order_by(PointThreshold.points)
+        .limit(1)
+    )
+
+
+def unlock_crossed_thresholds(session: Session, event: PointsEarned) -> None:
+    """Unlock the rewards of the thresholds a credit carried the member across (``RewardUnlocked``).
+
+    An automatic threshold issues its reward at once; when that cannot be done (out of stock, or an
+    earlier automatic reward of the same credit took the points), the reward stays unlocked for the
+    member to claim, and nothing else of the credit is undone.
+    """
+    before = event.balance - event.points
+    for threshold in active_thresholds(session):
+        if not before < threshold.points <= event.balance:
+            continue
+        outbox.record(
+            session,
+            RewardUnlocked(
+                occurred_at=event.occurred_at,
+                member_id=event.member_id,
+                threshold=threshold.points,
+                reward_code=threshold.reward_code,
+                auto_issue=threshold.auto_issue,
+            ),
+        )
+        if threshold.auto_issue:
+            _issue(session, event.member_id, threshold.reward_code, event.occurred_at)
+
+
+def _issue(session: Session, member_id: int, reward_code: str, now: datetime) -> None:
+    session.flush()  # the credit's own entry must not ride in (and roll back with) the savepoint
+    try:
+        with session.begin_nested():
+            redeem_reward(session, member_id=member_id, reward_code=reward_code, now=now, source="threshold")
+    except DomainError as error:
+        logger.info("threshold reward %s left to claim for member %s: %s", reward_code, member_id, error.detail)
+
+
+def save_thresholds(session: Session, thresholds: Sequence[dict[str, Any]]) -> list[PointThreshold]:
+    """Replace the thresholds; each must name an existing reward and use distinct point values."""
+    points = [spec["points"] for spec in thresholds]
+    if len(points) != len(set(points)):
+        raise InvalidOperation("two thresholds cannot have the same points", field="thresholds")
+    known = set(session.scalars(select(Reward.code)))
+    for index, spec in enumerate(thresholds):
+        if spec["reward_code"] not in known:
+            raise InvalidOperation(f"no reward has the code {spec['reward_code']!r}", field=f"thresholds.{index}.reward_code")
+    for existing in session.scalars(select(PointThreshold)):
+        session.delete(existing)
+    session.flush()
+    saved = [
+        PointThreshold(**{"is_active": True, "auto_issue": True, **spec})
+        for spec in sorted(thresholds, key=lambda spec: spec["points"])
+    ]
+    session.add_all(saved)
+    session.flush()
+    return saved
+
