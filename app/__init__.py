@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Flask
 
+import loyalty.reactions
+import rewards.reactions
 from app.config import DEVELOPMENT_JWT_SECRET, load_config
 from loyalty.clock import SystemClock
 from loyalty.members import passwords
@@ -35,6 +37,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from app import api, cli, db, health
     from app.auth import access
+
+    loyalty.reactions.register_handlers()
+    rewards.reactions.register_handlers()
 
     db.init_app(app)
     access.init_app(app)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
 from app import db
 from app.auth.clients import create_client
@@ -15,8 +17,12 @@ from app.clock import now
 from app.migrate import upgrade
 from loyalty.db import session_scope
 from loyalty.errors import DomainError
+from loyalty.ledger.expiry import expire_points, notify_expiring_points
 from loyalty.ledger.operations import members_out_of_balance
-from loyalty.program.operations import load_program, read_program_file
+from loyalty.purchases.operations import release_pending_points
+from loyalty.tiers.operations import review_due_tiers
+from loyalty.program.operations import read_program_file
+from rewards.program import load_program
 
 loyalty_cli = AppGroup("loyalty", help="Loyalty program commands.")
 
@@ -62,3 +68,37 @@ def check_ledger_command() -> None:
     if drifted:
         sys.exit(1)
     click.echo("ledger consistent: every balance equals the sum of its entries")
+
+
+@loyalty_cli.command("expire-points")
+def expire_points_command() -> None:
+    """Warn members whose points expire soon (PointsExpiring), then expire the points that are due."""
+    with session_scope(db.sessions()) as session:
+        warned = notify_expiring_points(session, now=now())
+    expired = _in_batches(lambda session: expire_points(session, now=now()))
+    click.echo(f"{warned} members warned of expiring points; points expired for {expired} members")
+
+
+@loyalty_cli.command("release-pending")
+def release_pending_command() -> None:
+    """Make spendable the purchase points whose return window has ended."""
+    released = _in_batches(lambda session: release_pending_points(session, now=now()))
+    click.echo(f"pending points released for {released} purchases")
+
+
+@loyalty_cli.command("review-tiers")
+def review_tiers_command() -> None:
+    """Review the members whose tier review date has come: keep their tier or move them down one."""
+    reviewed = _in_batches(lambda session: review_due_tiers(session, now=now()))
+    click.echo(f"{reviewed} members reviewed")
+
+
+def _in_batches(step: Callable[[Session], int]) -> int:
+    """Run ``step`` in one transaction per batch until it has nothing left to do; the total done."""
+    total = 0
+    while True:
+        with session_scope(db.sessions()) as session:
+            done = step(session)
+        total += done
+        if done == 0:
+            return total

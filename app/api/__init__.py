@@ -110,7 +110,7 @@ def init_app(app: Flask) -> None:
     )
     app.url_map.converters["id"] = IdConverter
     api.init_app(app)
-    from app.api import admin, auth, members, purchases
+    from app.api import admin, auth, engagement, members, purchases, rewards, status, tiers
 
-    for module in (auth, members, purchases, admin):
+    for module in (auth, members, status, purchases, engagement, rewards, tiers, admin):
         api.register_blueprint(module.blp)

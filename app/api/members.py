@@ -17,12 +17,19 @@ from app.schemas.ledger import (
     LedgerPageSchema,
     LedgerQuerySchema,
 )
-from app.schemas.members import CardLookupQuerySchema, MemberCreateSchema, MemberSchema, MemberUpdateSchema
+from app.schemas.members import (
+    CardLookupQuerySchema,
+    MemberCreateSchema,
+    MemberLookupSchema,
+    MemberSchema,
+    MemberUpdateSchema,
+)
 from app.schemas.purchases import ClaimSchema, PurchaseSchema
 from loyalty.ledger import operations as ledger
 from loyalty.members import operations as members
 from loyalty.members.models import Member
 from loyalty.purchases import operations as purchases
+from rewards.status import member_status
 
 blp = Blueprint("members", __name__, url_prefix="/api/v1", description="Members, their ledger and claims")
 
@@ -64,10 +71,14 @@ def update_member(changes: dict[str, Any], member_id: int) -> Member:
 @blp.route("/members/lookup", methods=["GET"])
 @require("admin", "service", "till")
 @blp.arguments(CardLookupQuerySchema, location="query")
-@blp.response(200, MemberSchema)
-def lookup(query: dict[str, str]) -> Member:
-    """Find a member by card number, as a till does when a card is scanned."""
-    return members.find_by_card(db.session(), query["card_number"])
+@blp.response(200, MemberLookupSchema)
+def lookup(query: dict[str, str]) -> dict[str, Any]:
+    """Find a member by card number, as a till does when a card is scanned: the member and the same
+    status document the app shows."""
+    session = db.session()
+    member = members.find_by_card(session, query["card_number"])
+    fields = {name: getattr(member, name) for name in MemberSchema().fields}
+    return {**fields, "status": member_status(session, member, now=now())}
 
 
 @blp.route("/me", methods=["GET"])

@@ -53,6 +53,14 @@ def plausible_instant(value: datetime) -> None:
         raise ValidationError("Must be between the years 2000 and 2099.")
 
 
+def month_day(value: str) -> None:
+    """``MM-DD``, a day that exists in some year (02-29 included)."""
+    try:
+        datetime.strptime(f"2000-{value}", "%Y-%m-%d")
+    except ValueError:
+        raise ValidationError("A day of the year as MM-DD, e.g. 01-31.") from None
+
+
 def past_date(value: date) -> None:
     if value > date.today() or value.year < 1900:
         raise ValidationError("Must be a real date in the past.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.schemas.common import past_date, timezone_name
+from app.schemas.status import StatusSchema
 
 PHONE = validate.Regexp(r"^\+?[0-9][0-9 ().-]{3,30}$", error="Not a valid phone number.")
 LOCALE = validate.Regexp(r"^[a-z]{2,3}(-[A-Z]{2})?$", error="Not a locale like fr or fr-FR.")
@@ -60,7 +61,11 @@ class MemberSchema(Schema):
     consents = fields.Nested(ConsentsSchema)
     referral_code = fields.String(metadata={"description": "The member's own code, to give to friends"})
     sponsor_id = fields.Integer(allow_none=True)
-    points_balance = fields.Integer()
+    points_balance = fields.Integer(metadata={"description": "Spendable points"})
+    pending_points = fields.Integer(metadata={"description": "Earned, spendable after the return window"})
+    lifetime_points = fields.Integer()
+    tier_code = fields.String()
+    tier_since = fields.AwareDateTime()
     purchase_count = fields.Integer()
     last_purchase_at = fields.AwareDateTime(allow_none=True)
     enrolled_at = fields.AwareDateTime()
@@ -69,3 +74,9 @@ class MemberSchema(Schema):
 
 class CardLookupQuerySchema(Schema):
     card_number = fields.String(required=True, validate=CARD)
+
+
+class MemberLookupSchema(MemberSchema):
+    """A member found by card, with the status document the till shows."""
+
+    status = fields.Nested(StatusSchema)

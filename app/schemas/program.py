@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import money, plausible_instant, rate, timezone_name
+from app.schemas.common import month_day, money, plausible_instant, rate, timezone_name
 from app.schemas.members import LOCALE
+from loyalty.members.operations import PROFILE_FIELDS
 from loyalty.program.models import CHANNELS, EARNING_RULE_KINDS
 
 MAX_MULTIPLIER = 100
@@ -22,6 +23,23 @@ class ProgramSettingsSchema(Schema):
     claim_window_days = fields.Integer(strict=True, validate=validate.Range(0, 3650))
     default_timezone = fields.String(validate=timezone_name)
     default_locale = fields.String(validate=LOCALE)
+    points_expiry_months = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(1, 120),
+        metadata={"description": "Points expire this many months after they were earned; null: never"},
+    )
+    expiry_notice_days = fields.Integer(strict=True, validate=validate.Range(0, 365))
+    pending_days = fields.Integer(
+        strict=True, validate=validate.Range(0, 365),
+        metadata={"description": "Purchase points stay pending (not spendable) this many days"},
+    )
+    tier_window_months = fields.Integer(strict=True, validate=validate.Range(1, 60))
+    tier_review_month_day = fields.String(
+        allow_none=True, validate=month_day,
+        metadata={"description": "MM-DD: tiers are reviewed on this date each year; null: on the tier's anniversary"},
+    )
+    referral_min_amount = money(required=False)
+    referral_referee_points = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000))
+    profile_fields = fields.List(fields.String(validate=validate.OneOf(PROFILE_FIELDS)), validate=validate.Length(max=10))
 
 
 class EarningRuleSchema(Schema):

@@ -1,0 +1,37 @@
+"""The status document, the same for the app, the web and the till."""
+
+from __future__ import annotations
+
+
+
+from app import db
+from app.api import Blueprint
+from app.auth.access import current_principal, ensure_member_access, require
+from app.clock import now
+from app.schemas.status import StatusSchema
+from loyalty.members.operations import get_member
+from rewards.status import MemberStatus, member_status
+
+blp = Blueprint("status", __name__, url_prefix="/api/v1", description="Where a member stands")
+
+
+@blp.route("/members/<id:member_id>/status", methods=["GET"])
+@require("admin", "service", "till", "member")
+@blp.response(200, StatusSchema)
+def status(member_id: int) -> MemberStatus:
+    """Balance, pending, lifetime and qualifying points; tier and next tier; next threshold; points
+    expiring soon; rewards available now."""
+    ensure_member_access(member_id)
+    session = db.session()
+    return member_status(session, get_member(session, member_id), now=now())
+
+
+@blp.route("/me/status", methods=["GET"])
+@require("member")
+@blp.response(200, StatusSchema)
+def my_status() -> MemberStatus:
+    """The calling member's status document."""
+    member_id = current_principal().member_id
+    assert member_id is not None
+    session = db.session()
+    return member_status(session, get_member(session, member_id), now=now())
