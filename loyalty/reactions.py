@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from loyalty import outbox
 from loyalty.engagement.operations import record_if_defined
-from loyalty.engagement.referrals import reward_referral
-from loyalty.events import MemberEnrolled, MemberUpdated, PointsEarned, PurchaseClaimed, PurchaseRecorded
+from loyalty.events import MemberEnrolled, MemberUpdated, PointsEarned
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
 from loyalty.tiers.operations import check_upgrade
@@ -20,8 +19,6 @@ def register_handlers() -> None:
     outbox.subscribe(PointsEarned, upgrade_tier)
     outbox.subscribe(MemberEnrolled, reward_enrolment)
     outbox.subscribe(MemberUpdated, reward_profile_completion)
-    outbox.subscribe(PurchaseRecorded, reward_referral_on_purchase)
-    outbox.subscribe(PurchaseClaimed, reward_referral_on_claim)
 
 
 def upgrade_tier(session: Session, event: PointsEarned) -> None:
@@ -40,15 +37,6 @@ def reward_enrolment(session: Session, event: MemberEnrolled) -> None:
 
 def reward_profile_completion(session: Session, event: MemberUpdated) -> None:
     _reward_complete_profile(session, event.member_id, event)
-
-
-def reward_referral_on_purchase(session: Session, event: PurchaseRecorded) -> None:
-    if event.member_id is not None:
-        reward_referral(session, referee_id=event.member_id, purchase_total=event.total, now=event.occurred_at)
-
-
-def reward_referral_on_claim(session: Session, event: PurchaseClaimed) -> None:
-    reward_referral(session, referee_id=event.member_id, purchase_total=event.total, now=event.occurred_at)
 
 
 def _reward_complete_profile(session: Session, member_id: int, event: MemberEnrolled | MemberUpdated) -> None:

@@ -19,6 +19,10 @@ from loyalty.program.operations import get_settings
 from loyalty.members.models import Member
 
 
+#: Counts the postings of a session, to tell whether the reactions to one posted others.
+_POSTINGS = "loyalty.postings"
+
+
 @dataclass(frozen=True)
 class Posting:
     """What a posting did: the member's balance once it and the reactions to it are done, its entry
@@ -112,8 +116,11 @@ def post(
     else:
         _consume_lots(session, member_id, max(before, 0) - max(balance, 0))
         event = PointsDebited(occurred_at=now, member_id=member_id, points=points, balance=balance, reason=reason)
-    if outbox.record(session, event):
-        # A reaction (a threshold's reward) may have moved the balance again: answer the final one.
+    postings = session.info.get(_POSTINGS, 0) + 1
+    session.info[_POSTINGS] = postings
+    outbox.record(session, event)
+    if session.info[_POSTINGS] != postings:
+        # A reaction (a threshold's reward) moved the balance again: answer the final one.
         balance = session.scalar(select(Member.points_balance).where(Member.id == member_id))
     return Posting(balance=balance, entry=entry, row=row)
 

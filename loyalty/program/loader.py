@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.engagement.models import EngagementAction
 from loyalty.engagement.operations import save_action
+from loyalty.program.cache import new_token
 from loyalty.program.models import EarningRule, ProgramSettings
 from loyalty.tiers.models import Tier
 from loyalty.tiers.operations import save_ladder
@@ -49,6 +50,7 @@ def load_core_program(session: Session, data: dict[str, Any]) -> bool:
                 points_per_unit=Decimal(str(program["points_per_unit"])),
                 minimum_amount=Decimal(str(program["minimum_amount"])),
                 referral_min_amount=Decimal(str(program["referral_min_amount"])),
+                config_token=new_token(),
                 **{key: program[key] for key in SETTINGS_DEFAULTS if key not in ("minimum_amount", "referral_min_amount")},
             )
         )

@@ -47,6 +47,8 @@ class ProgramSettings(Base):
     referral_referee_points: Mapped[int] = mapped_column(Integer, default=0)
     #: Profile fields that, once all filled, earn the ``profile_completed`` action.
     profile_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Replaced by every configuration change; workers compare it to renew their cached copies.
+    config_token: Mapped[str] = mapped_column(String(32))
 
     __table_args__ = (
         CheckConstraint("id = 1", name="single_row"),

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyalty.errors import InvalidOperation, NotFound
+from loyalty.program.cache import cached, touch
 from loyalty.program.models import EarningRule, ProgramSettings
 from loyalty.purchases.earning import EarningPolicy, Promotion
 
@@ -30,28 +31,30 @@ def get_settings(session: Session) -> ProgramSettings:
 def load_policy(session: Session, at: datetime) -> EarningPolicy:
     """The earning policy in force at ``at``: base rate, category multipliers and live promotions."""
     settings = get_settings(session)
-    rules = session.scalars(select(EarningRule).where(EarningRule.is_active.is_(True)))
-    categories: dict[str, Decimal] = {}
-    promotions: list[Promotion] = []
-    for rule in rules:
-        if rule.kind == "category" and rule.category is not None:
-            categories[rule.category] = rule.multiplier
-        elif rule.kind == "promotion" and (rule.ends_at is None or rule.ends_at > at):
-            promotions.append(
-                Promotion(
-                    multiplier=rule.multiplier,
-                    starts_at=rule.starts_at,
-                    ends_at=rule.ends_at,
-                    channel=rule.channel,
-                    category=rule.category,
-                )
-            )
+    categories, promotions = cached(session, "earning_rules", _read_rules)
     return EarningPolicy(
         points_per_unit=settings.points_per_unit,
         minimum_amount=settings.minimum_amount,
-        category_multipliers=categories,
-        promotions=promotions,
+        category_multipliers=dict(categories),
+        promotions=[promotion for promotion in promotions if promotion.ends_at is None or promotion.ends_at > at],
     )
+
+
+def _read_rules(session: Session) -> tuple[tuple[tuple[str, Decimal], ...], tuple[Promotion, ...]]:
+    rules = list(session.scalars(select(EarningRule).where(EarningRule.is_active.is_(True))))
+    categories = tuple((rule.category, rule.multiplier) for rule in rules if rule.kind == "category" and rule.category)
+    promotions = tuple(
+        Promotion(
+            multiplier=rule.multiplier,
+            starts_at=rule.starts_at,
+            ends_at=rule.ends_at,
+            channel=rule.channel,
+            category=rule.category,
+        )
+        for rule in rules
+        if rule.kind == "promotion"
+    )
+    return categories, promotions
 
 
 def read_program_file(path: str | Path | None = None) -> dict[str, Any]:
@@ -71,7 +74,7 @@ def update_settings(session: Session, changes: dict[str, Any]) -> ProgramSetting
     settings = get_settings(session)
     for name, value in changes.items():
         setattr(settings, name, value)
-    session.flush()
+    touch(session)
     session.refresh(settings)  # answer the stored values (2 → 2.0000), as a later read would
     return settings
 
@@ -85,7 +88,7 @@ def create_rule(session: Session, fields: dict[str, Any]) -> EarningRule:
     rule = EarningRule(is_active=True, **fields)
     _check_rule(rule)
     session.add(rule)
-    session.flush()
+    touch(session)
     session.refresh(rule)
     return rule
 
@@ -95,14 +98,14 @@ def update_rule(session: Session, rule_id: int, changes: dict[str, Any]) -> Earn
     for name, value in changes.items():
         setattr(rule, name, value)
     _check_rule(rule)
-    session.flush()
+    touch(session)
     session.refresh(rule)
     return rule
 
 
 def delete_rule(session: Session, rule_id: int) -> None:
     session.delete(get_rule(session, rule_id))
-    session.flush()
+    touch(session)
 
 
 def get_rule(session: Session, rule_id: int) -> EarningRule:

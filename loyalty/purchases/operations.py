@@ -22,6 +22,7 @@ from loyalty import outbox
 from loyalty.db import insert_if_absent
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.events import PendingPointsReleased, PurchaseClaimed, PurchaseRecorded, PurchaseReturned
+from loyalty.engagement.referrals import reward_referral
 from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
 from loyalty.program.models import ProgramSettings
@@ -193,6 +194,7 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
     balance_after = None
     if member_id is not None:
         posting = _credit_purchase(session, member_id, purchase_id, points, data.occurred_at, now, pending=bool(release_at))
+        _reward_referral_if_due(session, posting, member_id, data.total, now)
         balance_after, is_first = posting.balance, posting.row.purchase_count == 1
         with session.no_autoflush:  # the entry and the events go in one flush, at the end
             session.execute(
@@ -275,9 +277,9 @@ def claim_purchase(
     if claimed.rowcount != 1:
         raise Conflict("this purchase was claimed by another member at the same time", field="receipt_no")
     outbox.record(session, PurchaseClaimed(occurred_at=now, member_id=member_id, purchase_id=purchase.id, total=purchase.total))
-    balance = _credit_purchase(
-        session, member_id, purchase.id, points, purchase.occurred_at, now, pending=bool(release_at)
-    ).balance
+    posting = _credit_purchase(session, member_id, purchase.id, points, purchase.occurred_at, now, pending=bool(release_at))
+    _reward_referral_if_due(session, posting, member_id, purchase.total, now)
+    balance = posting.balance
     if purchase.returned_amount > 0:
         balance = _reverse_returned_points(session, purchase.id, now)[1]
     session.execute(
@@ -407,8 +409,17 @@ def _credit_purchase(
         source=("purchase", str(purchase_id)),
         qualifying=True,
         also=counters,
-        returning=("purchase_count",),
+        returning=("purchase_count", "sponsor_id", "referral_rewarded_at"),
     )
+
+
+def _reward_referral_if_due(
+    session: Session, posting: ledger.Posting, member_id: int, total: Decimal, now: datetime
+) -> None:
+    """A referee's qualifying purchase rewards them and their sponsor, once; the statement that counted
+    the purchase says whether the member is a referee still waiting for it (no query otherwise)."""
+    if posting.row.sponsor_id is not None and posting.row.referral_rewarded_at is None:
+        reward_referral(session, referee_id=member_id, purchase_total=total, now=now)
 
 
 def release_pending_points(session: Session, *, now: datetime, limit: int = 500) -> int:

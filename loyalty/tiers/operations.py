@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -24,52 +25,77 @@ from loyalty.ledger.models import LedgerEntry
 from loyalty.members import codes
 from loyalty.members.models import Member
 from loyalty.program.models import ProgramSettings
+from loyalty.program.cache import cached, touch
 from loyalty.program.operations import get_settings
 from loyalty.tiers.models import CARD_STATUSES, CardIssuance, Tier, TierChange
 
-_LADDER = "loyalty.ladder"
 #: A card moves forward only: pending → printed → shipped.
 CARD_TRANSITIONS = {"pending": {"printed"}, "printed": {"shipped"}, "shipped": set()}
+
+
+@dataclass(frozen=True)
+class TierView:
+    """A tier as read from the ladder (a plain value, safe to share between requests)."""
+
+    code: str
+    name: str
+    rank: int
+    threshold: int
+    multiplier: Decimal
+    benefits: tuple[str, ...]
+    has_card: bool
 
 
 @dataclass(frozen=True)
 class Ladder:
     """The program's tiers, lowest first."""
 
-    tiers: Sequence[Tier]
+    tiers: Sequence[TierView]
 
     @property
-    def entry(self) -> Tier:
+    def entry(self) -> TierView:
         return self.tiers[0]
 
-    def get(self, code: str) -> Tier:
+    def get(self, code: str) -> TierView:
         for tier in self.tiers:
             if tier.code == code:
                 return tier
         raise NotFound(f"no tier has the code {code!r}", field="tier_code")
 
-    def reached(self, qualifying: int) -> Tier:
+    def reached(self, qualifying: int) -> TierView:
         """The highest tier whose threshold ``qualifying`` points reach."""
         return [tier for tier in self.tiers if tier.threshold <= qualifying][-1]
 
-    def above(self, tier: Tier) -> Tier | None:
+    def above(self, tier: TierView) -> TierView | None:
         higher = [candidate for candidate in self.tiers if candidate.rank > tier.rank]
         return higher[0] if higher else None
 
-    def below(self, tier: Tier) -> Tier | None:
+    def below(self, tier: TierView) -> TierView | None:
         lower = [candidate for candidate in self.tiers if candidate.rank < tier.rank]
         return lower[-1] if lower else None
 
 
 def load_ladder(session: Session) -> Ladder:
-    """The ladder, read once per session (a request, a job): it is read on every purchase."""
-    ladder = session.info.get(_LADDER)
-    if ladder is None:
-        tiers = list(session.scalars(select(Tier).order_by(Tier.rank)))
-        if not tiers:
-            raise NotFound("the program has no tiers; load a program with `loyalty init`")
-        ladder = session.info[_LADDER] = Ladder(tiers)
-    return ladder
+    """The ladder, from the process-wide copy of the configuration: it is read on every purchase."""
+    return cached(session, "ladder", _read_ladder)
+
+
+def _read_ladder(session: Session) -> Ladder:
+    tiers = [
+        TierView(
+            code=tier.code,
+            name=tier.name,
+            rank=tier.rank,
+            threshold=tier.threshold,
+            multiplier=tier.multiplier,
+            benefits=tuple(tier.benefits),
+            has_card=tier.has_card,
+        )
+        for tier in session.scalars(select(Tier).order_by(Tier.rank))
+    ]
+    if not tiers:
+        raise NotFound("the program has no tiers; load a program with `loyalty init`")
+    return Ladder(tuple(tiers))
 
 
 def window_start(settings: ProgramSettings, now: datetime) -> datetime:
@@ -96,7 +122,9 @@ def next_review_at(settings: ProgramSettings, since: datetime) -> datetime:
     return add_months(since, 12)
 
 
-def check_upgrade(session: Session, member_id: int, *, lifetime_points: int, tier_code: str, now: datetime) -> Tier | None:
+def check_upgrade(
+    session: Session, member_id: int, *, lifetime_points: int, tier_code: str, now: datetime
+) -> TierView | None:
     """Move the member up to the highest tier their qualifying points reach; the new tier, or None.
 
     ``lifetime_points`` and ``tier_code`` come from the statement that just credited the member: since
@@ -239,7 +267,6 @@ def save_ladder(session: Session, tiers: Sequence[dict[str, Any]]) -> list[Tier]
     tier needs 0 points, codes of tiers members hold cannot disappear)."""
     ordered = sorted(tiers, key=lambda tier: tier["rank"])
     _check_ladder(ordered)
-    session.info.pop(_LADDER, None)
     held = set(session.scalars(select(Member.tier_code).distinct()))
     missing = held - {tier["code"] for tier in ordered}
     if missing:
@@ -256,7 +283,7 @@ def save_ladder(session: Session, tiers: Sequence[dict[str, Any]]) -> list[Tier]
             setattr(tier, name, spec[name])
         session.add(tier)
         result.append(tier)
-    session.flush()
+    touch(session)
     return result
 
 
@@ -280,8 +307,8 @@ def _check_ladder(ordered: Sequence[dict[str, Any]]) -> None:
 def _change_tier(
     session: Session,
     member_id: int,
-    current: Tier,
-    target: Tier,
+    current: TierView,
+    target: TierView,
     reason: str,
     qualifying: int,
     now: datetime,

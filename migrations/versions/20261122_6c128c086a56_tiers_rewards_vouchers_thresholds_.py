@@ -202,6 +202,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('referral_min_amount', sa.BigInteger(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('referral_referee_points', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('profile_fields', sa.JSON(), nullable=False, server_default='[]'))
+        batch_op.add_column(sa.Column('config_token', sa.String(length=32), nullable=False, server_default='initial'))
 
     with op.batch_alter_table('purchases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('points_pending', sa.BigInteger(), nullable=False, server_default='0'))
@@ -243,6 +244,7 @@ def downgrade() -> None:
         batch_op.drop_column('points_pending')
 
     with op.batch_alter_table('program_settings', schema=None) as batch_op:
+        batch_op.drop_column('config_token')
         batch_op.drop_column('profile_fields')
         batch_op.drop_column('referral_referee_points')
         batch_op.drop_column('referral_min_amount')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from loyalty import outbox
 from loyalty.errors import DomainError, InvalidOperation
+from loyalty.program.cache import cached, touch
 from loyalty.events import PointsEarned, RewardUnlocked
 from rewards.catalog.models import Reward
 from rewards.catalog.operations import redeem_reward
@@ -24,20 +26,30 @@ def all_thresholds(session: Session) -> list[PointThreshold]:
     return list(session.scalars(select(PointThreshold).order_by(PointThreshold.points)))
 
 
-def active_thresholds(session: Session) -> list[PointThreshold]:
-    return list(
-        session.scalars(select(PointThreshold).where(PointThreshold.is_active.is_(True)).order_by(PointThreshold.points))
+@dataclass(frozen=True)
+class ThresholdView:
+    """An active threshold as read from the configuration (a plain value shared between requests)."""
+
+    points: int
+    reward_code: str
+    auto_issue: bool
+
+
+def active_thresholds(session: Session) -> tuple[ThresholdView, ...]:
+    """The active thresholds, lowest first, from the process-wide copy of the configuration."""
+    return cached(session, "thresholds", _read_thresholds)
+
+
+def _read_thresholds(session: Session) -> tuple[ThresholdView, ...]:
+    rows = session.scalars(
+        select(PointThreshold).where(PointThreshold.is_active.is_(True)).order_by(PointThreshold.points)
     )
+    return tuple(ThresholdView(points=row.points, reward_code=row.reward_code, auto_issue=row.auto_issue) for row in rows)
 
 
-def next_threshold(session: Session, balance: int) -> PointThreshold | None:
+def next_threshold(session: Session, balance: int) -> ThresholdView | None:
     """The lowest active threshold above ``balance``."""
-    return session.scalar(
-        select(PointThreshold)
-        .where(PointThreshold.is_active.is_(True), PointThreshold.points > balance)
-        .order_by(PointThreshold.points)
-        .limit(1)
-    )
+    return next((threshold for threshold in active_thresholds(session) if threshold.points > balance), None)
 
 
 def unlock_crossed_thresholds(session: Session, event: PointsEarned) -> None:
@@ -91,6 +103,6 @@ def save_thresholds(session: Session, thresholds: Sequence[dict[str, Any]]) -> l
         for spec in sorted(thresholds, key=lambda spec: spec["points"])
     ]
     session.add_all(saved)
-    session.flush()
+    touch(session)
     return saved
 

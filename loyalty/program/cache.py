@@ -1,0 +1,49 @@
+"""A process-wide copy of the configuration read on every purchase (earning rules, tiers, thresholds).
+
+Each copy is kept with the program's ``config_token``, a random value replaced by every change of the
+configuration (:func:`touch`). Reading the settings row, which every purchase does anyway, tells
+whether a copy is still current: a change made through any worker is seen by all the others at their
+next request, and the till path saves a query per cached table.
+
+Copies must be immutable plain values, never ORM objects.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from loyalty.program.models import ProgramSettings
+
+T = TypeVar("T")
+
+_copies: dict[str, tuple[str, Any]] = {}
+
+
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def cached(session: Session, name: str, build: Callable[[Session], T]) -> T:
+    """The copy called ``name``, built with ``build(session)`` when missing or out of date."""
+    settings = session.get(ProgramSettings, 1)
+    if settings is None:  # no program yet: nothing worth keeping
+        return build(session)
+    token = settings.config_token
+    copy = _copies.get(name)
+    if copy is not None and copy[0] == token:
+        return copy[1]
+    value = build(session)
+    _copies[name] = (token, value)
+    return value
+
+
+def touch(session: Session) -> None:
+    """Mark the configuration changed: every copy is rebuilt at its next use, in every process."""
+    settings = session.get(ProgramSettings, 1)
+    if settings is not None:
+        settings.config_token = new_token()
+        session.flush()
