@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
-from loyalty.errors import Conflict, InvalidOperation, NotFound
+from loyalty.errors import Conflict, InsufficientPoints, InvalidOperation, NotFound
 from loyalty.events import RewardRedeemed
 from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
@@ -96,16 +96,22 @@ def redeem_reward(session: Session, *, member_id: int, reward_code: str, now: da
     )
     session.add(voucher)
     session.flush()
-    ledger.post(
-        session,
-        member_id=member_id,
-        points=-reward.cost_points,
-        kind="redeem",
-        reason=f"reward {reward.code}",
-        now=now,
-        source=("voucher", str(voucher.id)),
-        require_funds=True,
-    )
+    try:
+        ledger.post(
+            session,
+            member_id=member_id,
+            points=-reward.cost_points,
+            kind="redeem",
+            reason=f"reward {reward.code}",
+            now=now,
+            source=("voucher", str(voucher.id)),
+            require_funds=True,
+        )
+    except InsufficientPoints:
+        raise InsufficientPoints(
+            f"this reward costs {reward.cost_points} points; the member has {member.points_balance}",
+            field="reward_code",
+        ) from None
     outbox.record(
         session,
         RewardRedeemed(
