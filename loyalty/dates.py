@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -12,6 +12,19 @@ def add_months(moment: datetime, months: int) -> datetime:
     year, month = moment.year + index // 12, index % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
+
+
+def add_months_monotonic(moment: datetime, months: int) -> datetime:
+    """``moment`` shifted by whole calendar months; when the target month is too short for the day
+    (Jan 31 + 1), the end of the month's last day rather than the same time on it.
+
+    Unlike :func:`add_months`, never earlier for a later ``moment``: points earned on 29 January at
+    07:00 do not expire before those earned on 28 January at 20:00.
+    """
+    shifted = add_months(moment, months)
+    if shifted.day == moment.day:
+        return shifted
+    return shifted.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
 
 
 def next_month_day(after: datetime, month_day: str) -> datetime:

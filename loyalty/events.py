@@ -96,6 +96,8 @@ class PointsEarned(DomainEvent):
     member_id: int
     points: int
     balance: int
+    #: The ledger entry's kind: ``earn``, ``bonus``, ``adjust``, or ``reverse`` for points given back.
+    kind: str
     reason: str
     #: Counted towards tiers (purchases, engagement).
     qualifying: bool = False

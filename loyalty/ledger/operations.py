@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from loyalty import outbox
 from loyalty.errors import InsufficientPoints, InvalidOperation, NotFound
 from loyalty.events import PointsDebited, PointsEarned
-from loyalty.dates import add_months
+from loyalty.dates import add_months_monotonic
 from loyalty.ledger.models import ENTRY_KINDS, LedgerEntry, PointLot
 from loyalty.program.operations import get_settings
 from loyalty.members.models import Member
@@ -108,6 +108,7 @@ def post(
             member_id=member_id,
             points=points,
             balance=balance,
+            kind=kind,
             reason=reason,
             qualifying=qualifying,
             lifetime_points=row.lifetime_points,
@@ -135,7 +136,7 @@ def _open_lot(session: Session, entry: LedgerEntry, points: int, now: datetime) 
             member_id=entry.member_id,
             entry=entry,
             earned_at=now,
-            expires_at=add_months(now, months) if months else None,
+            expires_at=add_months_monotonic(now, months) if months else None,
             points=points,
             remaining=points,
         )

@@ -194,8 +194,8 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
     balance_after = None
     if member_id is not None:
         posting = _credit_purchase(session, member_id, purchase_id, points, data.occurred_at, now, pending=bool(release_at))
-        _reward_referral_if_due(session, posting, member_id, data.total, now)
-        balance_after, is_first = posting.balance, posting.row.purchase_count == 1
+        balance_after = _reward_referral_if_due(session, posting, member_id, data.total, now)
+        is_first = posting.row.purchase_count == 1
         with session.no_autoflush:  # the entry and the events go in one flush, at the end
             session.execute(
                 update(Purchase).where(Purchase.id == purchase_id).values(balance_after=balance_after),
@@ -278,8 +278,7 @@ def claim_purchase(
         raise Conflict("this purchase was claimed by another member at the same time", field="receipt_no")
     outbox.record(session, PurchaseClaimed(occurred_at=now, member_id=member_id, purchase_id=purchase.id, total=purchase.total))
     posting = _credit_purchase(session, member_id, purchase.id, points, purchase.occurred_at, now, pending=bool(release_at))
-    _reward_referral_if_due(session, posting, member_id, purchase.total, now)
-    balance = posting.balance
+    balance = _reward_referral_if_due(session, posting, member_id, purchase.total, now)
     if purchase.returned_amount > 0:
         balance = _reverse_returned_points(session, purchase.id, now)[1]
     session.execute(
@@ -415,11 +414,14 @@ def _credit_purchase(
 
 def _reward_referral_if_due(
     session: Session, posting: ledger.Posting, member_id: int, total: Decimal, now: datetime
-) -> None:
+) -> int:
     """A referee's qualifying purchase rewards them and their sponsor, once; the statement that counted
-    the purchase says whether the member is a referee still waiting for it (no query otherwise)."""
+    the purchase says whether the member is a referee still waiting for it (no query otherwise).
+    Returns the member's balance after the purchase and its referral reward."""
     if posting.row.sponsor_id is not None and posting.row.referral_rewarded_at is None:
-        reward_referral(session, referee_id=member_id, purchase_total=total, now=now)
+        if reward_referral(session, referee_id=member_id, purchase_total=total, now=now):
+            return session.execute(select(Member.points_balance).where(Member.id == member_id)).scalar_one()
+    return posting.balance
 
 
 def release_pending_points(session: Session, *, now: datetime, limit: int = 500) -> int:

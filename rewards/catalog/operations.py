@@ -61,8 +61,10 @@ def redeem_reward(session: Session, *, member_id: int, reward_code: str, now: da
 
     The debit is one guarded statement (``WHERE points_balance >= cost``) and so is the stock
     (``WHERE stock > 0``): two redemptions racing for the last unit cannot both win, and the loser's
-    points are not touched. Not enough points: :class:`~loyalty.errors.InsufficientPoints`; out of
-    stock: :class:`Conflict`. Records ``PointsDebited`` and ``RewardRedeemed``.
+    debit rolls back with its error. The member's row is locked (by the debit) before the reward's
+    (by the stock), the order of a purchase whose threshold issues this reward: the two never
+    deadlock. Not enough points: :class:`~loyalty.errors.InsufficientPoints`; out of stock:
+    :class:`Conflict`. Records ``PointsDebited`` and ``RewardRedeemed``.
     """
     reward = get_reward(session, reward_code)
     member = session.get(Member, member_id)
@@ -74,13 +76,6 @@ def redeem_reward(session: Session, *, member_id: int, reward_code: str, now: da
         ladder = load_ladder(session)
         if ladder.get(member.tier_code).rank < ladder.get(reward.min_tier_code).rank:
             raise InvalidOperation(f"this reward is for {reward.min_tier_code} members and above", field="reward_code")
-    if reward.stock is not None:
-        taken = session.execute(
-            update(Reward).where(Reward.id == reward.id, Reward.stock > 0).values(stock=Reward.stock - 1),
-            execution_options={"synchronize_session": False},
-        )
-        if taken.rowcount != 1:
-            raise Conflict("this reward is out of stock", field="reward_code")
     voucher = Voucher(
         code=new_voucher_code(),
         member_id=member_id,
@@ -112,6 +107,13 @@ def redeem_reward(session: Session, *, member_id: int, reward_code: str, now: da
             f"this reward costs {reward.cost_points} points; the member has {member.points_balance}",
             field="reward_code",
         ) from None
+    if reward.stock is not None:
+        taken = session.execute(
+            update(Reward).where(Reward.id == reward.id, Reward.stock > 0).values(stock=Reward.stock - 1),
+            execution_options={"synchronize_session": False},
+        )
+        if taken.rowcount != 1:
+            raise Conflict("this reward is out of stock", field="reward_code")
     outbox.record(
         session,
         RewardRedeemed(
@@ -128,7 +130,8 @@ def redeem_reward(session: Session, *, member_id: int, reward_code: str, now: da
 
 
 def save_reward(session: Session, fields: dict[str, Any], *, code: str | None = None) -> Reward:
-    """Create a reward, or change the one with ``code``; checks the kind's value and the minimum tier."""
+    """Create a reward, or change the one with ``code``; checks the kind's value, the window and the
+    minimum tier."""
     reward = get_reward(session, code) if code is not None else Reward(is_active=True, description="")
     for name, value in fields.items():
         setattr(reward, name, value)
@@ -136,8 +139,11 @@ def save_reward(session: Session, fields: dict[str, Any], *, code: str | None = 
         raise InvalidOperation("a fixed-amount voucher needs an amount", field="amount")
     if reward.kind == "percent_voucher" and not reward.percent:
         raise InvalidOperation("a percentage voucher needs a percent", field="percent")
-    if reward.min_tier_code is not None:
-        load_ladder(session).get(reward.min_tier_code)
+    if reward.active_from and reward.active_until and reward.active_until <= reward.active_from:
+        raise InvalidOperation("the window must end after it starts", field="active_until")
+    tiers = {tier.code for tier in load_ladder(session).tiers}
+    if reward.min_tier_code is not None and reward.min_tier_code not in tiers:
+        raise InvalidOperation(f"no tier has the code {reward.min_tier_code!r}", field="min_tier_code")
     if code is None and session.scalar(select(Reward.id).where(Reward.code == reward.code)) is not None:
         raise Conflict(f"a reward with the code {reward.code!r} exists already", field="code")
     session.add(reward)

@@ -57,8 +57,12 @@ def unlock_crossed_thresholds(session: Session, event: PointsEarned) -> None:
 
     An automatic threshold issues its reward at once; when that cannot be done (out of stock, or an
     earlier automatic reward of the same credit took the points), the reward stays unlocked for the
-    member to claim, and nothing else of the credit is undone.
+    member to claim, and nothing else of the credit is undone. Points given back (``reverse``
+    credits, such as a cancelled voucher's) unlock nothing: they crossed their thresholds when they
+    were earned, and the voucher would otherwise be issued again at once.
     """
+    if event.kind == "reverse":
+        return
     before = event.balance - event.points
     for threshold in active_thresholds(session):
         if not before < threshold.points <= event.balance:

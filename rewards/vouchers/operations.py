@@ -15,6 +15,8 @@ from loyalty.ledger import operations as ledger
 from rewards.catalog.models import Reward
 from rewards.vouchers.models import Voucher
 
+#: The reason of the entry that gives a cancelled voucher's points back.
+
 
 @dataclass(frozen=True)
 class UseResult:
@@ -65,7 +67,11 @@ def use_voucher(session: Session, code: str, *, store_code: str, receipt_no: str
 
 
 def cancel_voucher(session: Session, code: str, *, now: datetime) -> Voucher:
-    """Cancel an unused, unexpired voucher: its points go back to the member and its unit to the stock."""
+    """Cancel an unused, unexpired voucher: its points go back to the member and its unit to the stock.
+
+    The member's row is locked (by the refund) before the reward's (by the stock), the order of a
+    purchase whose threshold issues this reward: the two never deadlock.
+    """
     voucher = get_voucher(session, code)
     cancelled = session.execute(
         update(Voucher)
@@ -78,12 +84,6 @@ def cancel_voucher(session: Session, code: str, *, now: datetime) -> Voucher:
         if voucher.status == "issued":
             raise InvalidOperation("this voucher has expired", field="code")
         raise Conflict(f"only an unused voucher can be cancelled; this one is {voucher.status}", field="code")
-    session.execute(
-        update(Reward)
-        .where(Reward.id == voucher.reward_id, Reward.stock.is_not(None))
-        .values(stock=Reward.stock + 1),
-        execution_options={"synchronize_session": False},
-    )
     if voucher.points_cost:
         ledger.post(
             session,
@@ -94,6 +94,12 @@ def cancel_voucher(session: Session, code: str, *, now: datetime) -> Voucher:
             now=now,
             source=("voucher", str(voucher.id)),
         )
+    session.execute(
+        update(Reward)
+        .where(Reward.id == voucher.reward_id, Reward.stock.is_not(None))
+        .values(stock=Reward.stock + 1),
+        execution_options={"synchronize_session": False},
+    )
     outbox.record(session, VoucherCancelled(occurred_at=now, member_id=voucher.member_id, voucher_id=voucher.id))
     session.flush()
     return voucher

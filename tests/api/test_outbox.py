@@ -82,6 +82,7 @@ def test_purchase_records_the_purchase_and_the_points_earned(make_member, make_p
         "member_id": member["id"],
         "points": 45,
         "balance": 45,
+        "kind": "earn",
         "reason": "purchase",
         "qualifying": True,
         "lifetime_points": 45,
