@@ -56,7 +56,7 @@ def record_engagement(
         raise InvalidOperation("an engagement cannot be in the future", field="occurred_at")
     member = session.scalar(select(Member).where(Member.id == member_id).with_for_update())
     if member is None:
-        raise NotFound(f"member {member_id} does not exist", field="member_id")
+        raise InvalidOperation(f"no member has the id {member_id}", field="member_id")
     engagement_id = insert_if_absent(
         session,
         Engagement,
