@@ -12,7 +12,7 @@ from flask_smorest import Api
 from marshmallow import Schema
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import NotFound
-from werkzeug.routing import IntegerConverter, Map, ValidationError
+from werkzeug.routing import IntegerConverter, Map, UnicodeConverter, ValidationError
 
 from app import errors
 from app.schemas.common import MAX_ID, ProblemSchema
@@ -49,6 +49,18 @@ class IdConverter(IntegerConverter):
             return super().to_python(value)
         except ValidationError:
             raise NotFound() from None
+
+
+class TextConverter(UnicodeConverter):
+    """``<code>``: a path segment; one holding the NUL character names nothing, a 404.
+
+    PostgreSQL cannot even compare text with the NUL character: the lookup would fail.
+    """
+
+    def to_python(self, value: str) -> str:
+        if "\x00" in value:
+            raise NotFound()
+        return value
 
 
 class RequestParser(FlaskParser):
@@ -109,6 +121,7 @@ def init_app(app: Flask) -> None:
         },
     )
     app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
     api.init_app(app)
     from app.api import admin, auth, engagement, members, purchases, rewards, status, tiers
 

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.schemas.common import MAX_ID, plausible_instant
 from loyalty.engagement.models import PERIODS
 
 ACTION_KEY = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error="Lower-case letters, digits and _ only.")
 
 
 class EngagementRequestSchema(Schema):
-    member_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    member_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID))
     action = fields.String(required=True, validate=ACTION_KEY)
     ref = fields.String(
         required=True, validate=validate.Length(1, 128),
         metadata={"description": "The source's own id (the review id, the share id): the idempotency key"},
     )
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = fields.AwareDateTime(required=True, validate=plausible_instant)
 
 
 class EngagementSchema(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import money
+from app.schemas.common import MAX_ID, money, plausible_instant
 from app.schemas.purchases import CODE
 from rewards.catalog.models import REWARD_KINDS
 
@@ -20,10 +20,10 @@ class RewardSchema(Schema):
     percent = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, 100))
     cost_points = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10_000_000))
     min_tier_code = fields.String(allow_none=True, validate=validate.Length(1, 32))
-    stock = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0))
+    stock = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 10_000_000))
     validity_days = fields.Integer(required=True, strict=True, validate=validate.Range(1, 3650))
-    active_from = fields.AwareDateTime(allow_none=True)
-    active_until = fields.AwareDateTime(allow_none=True)
+    active_from = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
+    active_until = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
     is_active = fields.Boolean()
 
 
@@ -48,7 +48,9 @@ class CatalogItemSchema(Schema):
 
 
 class CatalogQuerySchema(Schema):
-    member_id = fields.Integer(validate=validate.Range(min=1), metadata={"description": "Personalise for this member"})
+    member_id = fields.Integer(
+        validate=validate.Range(1, MAX_ID), metadata={"description": "Personalise for this member"}
+    )
 
 
 class RedemptionSchema(Schema):

@@ -3,7 +3,8 @@
 :data:`TABLE` is the table of ``docs/authorization.md``, row for row (a test keeps them equal), and
 every route of the API must have a row. Each cell is the status the call answers: the success status
 when the caller is allowed (the bodies are valid, so an allowed call succeeds), else 401, 403 or 404.
-The data belongs to the ``member`` caller and to store ``S1``, the ``till`` caller's store.
+The data belongs to the ``member`` caller and to store ``S1``, the ``till`` caller's store. The module
+runs on the shipped default program, whose rewards, tiers and engagement actions the rows act on.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import base64
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
 from loyalty.members.models import Member
 from tests.builders import member_body, purchase_body
+from tests.conftest import DEFAULT_PROGRAM
 
 Headers = dict[str, str]
 
@@ -46,7 +48,8 @@ class World:
     callers: dict[str, Headers]
     #: The ``member`` caller, as the API returns it.
     member: dict[str, Any]
-    #: Path and query values: member_id, purchase_id (the member's, at S1), rule_id, card_number.
+    #: Path and query values: member_id, purchase_id (the member's, at S1), rule_id, card_number, code
+    #: (a voucher of the member's), reward_code, key (an engagement action), card_id (a card issuance).
     values: dict[str, Any]
     client_credentials: dict[str, str]
     #: A receipt of store S1 recorded without a member, open to claims.
@@ -63,9 +66,12 @@ class Row:
     path: str
     expected: dict[str, int]
     body: Body | None = None
+    #: Placeholders filled from a world value of another name: ``{"code": "reward_code"}``.
+    aliases: dict[str, str] = field(default_factory=dict)
 
     def url(self, world: World) -> str:
-        return self.path.format(**world.values)
+        aliased = {placeholder: world.values[name] for placeholder, name in self.aliases.items()}
+        return self.path.format(**{**world.values, **aliased})
 
 
 def expect(
@@ -96,6 +102,32 @@ def everyone(status: int) -> dict[str, int]:
 
 def admin_only(status: int) -> dict[str, int]:
     return expect(admin=status, service=403, till=403, member=403)
+
+
+def members_data(status: int) -> dict[str, int]:
+    """A member's own data: clients other than tills, and the member themselves."""
+    return expect(admin=status, service=status, till=403, member=status, other_member=403)
+
+
+def engagement(world: World, action: str) -> dict[str, Any]:
+    """The ``member`` caller did ``action`` half an hour ago."""
+    return {
+        "member_id": world.member["id"],
+        "action": action,
+        "ref": f"{action}-1",
+        "occurred_at": "2026-11-22T09:30:00+00:00",
+    }
+
+
+def ladder(w: World) -> dict[str, Any]:
+    """The default program's ladder, with a gold tier on top."""
+    return {
+        "tiers": [
+            {"code": "member", "name": "Member", "rank": 0, "threshold": 0},
+            {"code": "vip", "name": "VIP", "rank": 1, "threshold": 100, "multiplier": "1.5", "has_card": True},
+            {"code": "gold", "name": "Gold", "rank": 2, "threshold": 1000, "multiplier": "2"},
+        ]
+    }
 
 
 TABLE: list[Row] = [
@@ -160,6 +192,44 @@ TABLE: list[Row] = [
         expect(admin=201, service=201, till=201, till_other_store=403, member=403),
         body=lambda w: {"return_no": "RET-1", "amount": "10.00"},
     ),
+    # A till reads a member's status as it reads the member: it scans cards at the counter.
+    Row(
+        "GET",
+        "/api/v1/members/{member_id}/status",
+        expect(admin=200, service=200, till=200, member=200, other_member=403),
+    ),
+    Row("GET", "/api/v1/me/status", expect(admin=403, service=403, till=403, member=200)),
+    # A member reports only self-reportable actions (``share`` is one), and only for themselves.
+    Row(
+        "POST",
+        "/api/v1/engagements",
+        expect(admin=201, service=201, till=403, member=201, other_member=403),
+        body=lambda w: engagement(w, "share"),
+    ),
+    Row("GET", "/api/v1/members/{member_id}/engagements", members_data(200)),
+    Row("GET", "/api/v1/members/{member_id}/referrals", members_data(200)),
+    Row("GET", "/api/v1/members/{member_id}/tier-history", members_data(200)),
+    Row("GET", "/api/v1/rewards", expect(admin=200, service=200, till=200, member=200)),
+    Row(
+        "POST",
+        "/api/v1/members/{member_id}/redemptions",
+        members_data(201),
+        body=lambda w: {"reward_code": "FREESHIP"},
+    ),
+    Row("GET", "/api/v1/members/{member_id}/vouchers", members_data(200)),
+    # A member is told a voucher of someone else does not exist; any till may check a voucher.
+    Row("GET", "/api/v1/vouchers/{code}", expect(admin=200, service=200, till=200, member=200, other_member=404)),
+    Row(
+        "POST",
+        "/api/v1/vouchers/{code}/redeem",
+        expect(admin=201, service=201, till=201, till_other_store=403, member=403),
+        body=lambda w: {"store_code": "S1", "receipt_no": "R-VOUCHER-1"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/vouchers/{code}/cancel",
+        expect(admin=200, service=200, till=403, member=200, other_member=404),
+    ),
     Row("GET", "/api/v1/admin/program", admin_only(200)),
     Row("PATCH", "/api/v1/admin/program", admin_only(200), body=lambda w: {"name": "Renamed program"}),
     Row("GET", "/api/v1/admin/earning-rules", admin_only(200)),
@@ -171,6 +241,47 @@ TABLE: list[Row] = [
     ),
     Row("PATCH", "/api/v1/admin/earning-rules/{rule_id}", admin_only(200), body=lambda w: {"is_active": False}),
     Row("DELETE", "/api/v1/admin/earning-rules/{rule_id}", admin_only(204)),
+    Row("GET", "/api/v1/admin/rewards", admin_only(200)),
+    Row(
+        "POST",
+        "/api/v1/admin/rewards",
+        admin_only(201),
+        body=lambda w: {
+            "code": "VOUCHER50",
+            "name": "50 € voucher",
+            "kind": "fixed_voucher",
+            "amount": "50.00",
+            "cost_points": 500,
+            "validity_days": 90,
+        },
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/admin/rewards/{code}",
+        admin_only(200),
+        body=lambda w: {"stock": 10},
+        aliases={"code": "reward_code"},
+    ),
+    Row("GET", "/api/v1/admin/thresholds", admin_only(200)),
+    Row(
+        "PUT",
+        "/api/v1/admin/thresholds",
+        admin_only(200),
+        body=lambda w: {"thresholds": [{"points": 200, "reward_code": "VOUCHER20"}]},
+    ),
+    Row("GET", "/api/v1/admin/tiers", admin_only(200)),
+    Row("PUT", "/api/v1/admin/tiers", admin_only(200), body=ladder),
+    Row("GET", "/api/v1/admin/engagement-actions", admin_only(200)),
+    Row(
+        "POST",
+        "/api/v1/admin/engagement-actions",
+        admin_only(201),
+        body=lambda w: {"key": "photo_posted", "name": "Photo posted", "points": 5},
+    ),
+    Row("PATCH", "/api/v1/admin/engagement-actions/{key}", admin_only(200), body=lambda w: {"points": 7}),
+    Row("GET", "/api/v1/admin/card-issuances", admin_only(200)),
+    Row("GET", "/api/v1/admin/card-issuances.csv", admin_only(200)),
+    Row("PATCH", "/api/v1/admin/card-issuances/{card_id}", admin_only(200), body=lambda w: {"status": "printed"}),
 ]
 
 
@@ -188,10 +299,26 @@ def register_client(sessions: sessionmaker[Session], clock: FrozenClock) -> Call
 
 
 @pytest.fixture
+def program() -> Path:
+    return DEFAULT_PROGRAM
+
+
+@pytest.fixture
 def world(client, client_headers, admin, service, till, make_member, make_purchase, login, register_client) -> World:
     member, other = make_member(), make_member()
     purchase = make_purchase(member_id=member["id"])
     rules = client.get("/api/v1/admin/earning-rules", headers=admin).json
+    # Points for the member's voucher and for the redemption a row makes.
+    grant = client.post(
+        f"/api/v1/members/{member['id']}/adjustments", json={"points": 500, "reason": "welcome gift"}, headers=admin
+    )
+    assert grant.status_code == 201, grant.json
+    redemption = {"reward_code": "VOUCHER20"}
+    voucher = client.post(f"/api/v1/members/{member['id']}/redemptions", json=redemption, headers=admin)
+    assert voucher.status_code == 201, voucher.json
+    # The other member reaches the VIP tier, which queues a card to print.
+    make_purchase(member_id=other["id"], total="150.00", lines=[])
+    cards = client.get("/api/v1/admin/card-issuances", headers=admin).json
     return World(
         callers={
             "anonymous": {},
@@ -208,6 +335,10 @@ def world(client, client_headers, admin, service, till, make_member, make_purcha
             "purchase_id": purchase["id"],
             "rule_id": rules[0]["id"],
             "card_number": member["card_number"],
+            "code": voucher.json["code"],
+            "reward_code": "VOUCHER10",
+            "key": "review_posted",
+            "card_id": cards[0]["id"],
         },
         client_credentials=register_client("crm", "service"),
         anonymous_receipt=make_purchase()["receipt_no"],
@@ -263,7 +394,7 @@ def test_the_documented_table_is_the_tested_table() -> None:
     documented = []
     for line in DOC.read_text(encoding="utf-8").splitlines():
         cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
-        if cells[0] in {"GET", "POST", "PATCH", "DELETE"}:
+        if cells[0] in {"GET", "POST", "PUT", "PATCH", "DELETE"}:
             documented.append((cells[0], cells[1], [int(cell) for cell in cells[2 : 2 + len(CALLERS)]]))
     assert documented == [(row.method, row.path, [row.expected[caller] for caller in CALLERS]) for row in TABLE]
 
@@ -404,3 +535,20 @@ def test_a_member_cannot_change_back_office_fields_of_their_own_record(client, w
     response = client.patch(f"/api/v1/members/{world.member['id']}", json=changes, headers=world.callers["member"])
     assert_problem(response, 403)
     assert member_row(sessions, world.member["id"]) == before
+
+
+def test_a_member_cannot_report_an_action_that_is_not_self_reportable(client, world, sessions) -> None:
+    before = member_row(sessions, world.member["id"])
+    body = engagement(world, "review_posted")
+    response = client.post("/api/v1/engagements", json=body, headers=world.callers["member"])
+    assert_problem(response, 403)
+    assert [param["name"] for param in response.json["invalid_params"]] == ["action"]
+    assert member_row(sessions, world.member["id"]) == before
+
+
+@pytest.mark.parametrize("caller", ["admin", "service"])
+def test_a_client_reports_for_a_member_an_action_members_cannot_report(client, world, caller: str) -> None:
+    body = engagement(world, "review_posted")
+    response = client.post("/api/v1/engagements", json=body, headers=world.callers[caller])
+    assert response.status_code == 201, response.json
+    assert response.json["points_awarded"] == 10

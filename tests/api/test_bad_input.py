@@ -2,8 +2,9 @@
 
 Every case starts from a valid body (``test_the_bodies_the_cases_start_from_are_accepted`` proves
 it) and breaks one thing. After each answer the whole database is compared with what it held
-before. Routes whose only input is the bearer token (``auth/refresh``, ``auth/logout``, ``me``, the
-``GET`` of the configuration) are covered by ``test_authorization.py``.
+before. Routes whose only input is the bearer token (``auth/refresh``, ``auth/logout``, ``me``,
+``me/status``, the ``GET`` of the configuration) are covered by ``test_authorization.py``. The module
+runs on the shipped default program: its rewards, tiers and engagement actions are what the cases name.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +25,7 @@ from app.auth.clients import create_client
 from app.models import Base
 from loyalty.db import session_scope
 from tests.builders import member_body, purchase_body
+from tests.conftest import DEFAULT_PROGRAM
 
 Headers = dict[str, str]
 MISSING: Any = object()
@@ -32,7 +35,8 @@ UNKNOWN_ID = 999_999
 
 @dataclass(frozen=True)
 class World:
-    """Callers and data: a member with a purchase at S1, another member, an anonymous receipt."""
+    """Callers and data: a member with a purchase at S1 and vouchers, another member at the VIP tier
+    with a card on its way, an anonymous receipt."""
 
     callers: dict[str, Headers]
     #: What the paths and bodies name: member_id, purchase_id (the member's, at S1), rule_id, …
@@ -113,6 +117,56 @@ def promotion(**overrides: Any) -> dict[str, Any]:
     )
 
 
+def engagement(member: str = "member_id", **overrides: Any) -> Body:
+    """The world's member (or the member named by the world value ``member``) posted a review half an
+    hour ago."""
+    return lambda world: shaped(
+        {
+            "member_id": world.values[member],
+            "action": "review_posted",
+            "ref": "review-1",
+            "occurred_at": "2026-11-22T09:30:00+00:00",
+            **overrides,
+        }
+    )
+
+
+def reward(**overrides: Any) -> dict[str, Any]:
+    return shaped(
+        {
+            "code": "VOUCHER50",
+            "name": "50 € voucher",
+            "kind": "fixed_voucher",
+            "amount": "50.00",
+            "cost_points": 500,
+            "validity_days": 90,
+            **overrides,
+        }
+    )
+
+
+def thresholds(*specs: dict[str, Any]) -> dict[str, Any]:
+    return {"thresholds": list(specs)}
+
+
+def voucher10(**overrides: Any) -> dict[str, Any]:
+    """A threshold: the 10 € voucher at 100 points."""
+    return shaped({"points": 100, "reward_code": "VOUCHER10", **overrides})
+
+
+def tier(code: str, rank: int, threshold: int, **overrides: Any) -> dict[str, Any]:
+    return shaped({"code": code, "name": code.capitalize(), "rank": rank, "threshold": threshold, **overrides})
+
+
+def ladder(*tiers: dict[str, Any]) -> dict[str, Any]:
+    """The default program's ladder (member, vip) followed by ``tiers``."""
+    return {"tiers": [tier("member", 0, 0), tier("vip", 1, 100, multiplier="1.5", has_card=True), *tiers]}
+
+
+def action(**overrides: Any) -> dict[str, Any]:
+    return shaped({"key": "photo_posted", "name": "Photo posted", "points": 5, **overrides})
+
+
 def cases(
     method: str, path: str, *entries: tuple[Any, ...], caller: str = "admin", headers: Headers | None = None
 ) -> list[Case]:
@@ -133,9 +187,12 @@ def oversized(length: int) -> str:
 
 NAIVE = "2026-11-22T09:30:00"
 YEAR_1800 = "1800-06-01T10:00:00+00:00"
+#: Before the first instant UTC can hold.
+YEAR_1 = "0001-01-01T00:30:00+01:00"
 FAR_FUTURE = "9999-12-31T23:59:59-05:00"
 NOT_JSON = Raw('{"unterminated": ')
 LONG_KEY = {"Idempotency-Key": oversized(201)}
+BACKWARDS_WINDOW = {"active_from": "2026-12-01T00:00:00+01:00", "active_until": "2026-11-30T00:00:00+01:00"}
 
 CASES: list[Case] = [
     *cases(
@@ -375,6 +432,240 @@ CASES: list[Case] = [
     ),
     *cases("PATCH", f"/api/v1/admin/earning-rules/{UNKNOWN_ID}", ("unknown rule", {"name": "Shoes"}, 404, "rule_id")),
     *cases("DELETE", f"/api/v1/admin/earning-rules/{UNKNOWN_ID}", ("unknown rule", None, 404, "rule_id")),
+    *cases("GET", f"/api/v1/members/{UNKNOWN_ID}/status", ("unknown member", {}, 404, "member_id")),
+    *cases(
+        "POST",
+        "/api/v1/engagements",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("a list instead of an object", [], "body"),
+        ("missing action", engagement(action=MISSING), "action"),
+        ("missing ref", engagement(ref=MISSING), "ref"),
+        ("missing occurred_at", engagement(occurred_at=MISSING), "occurred_at"),
+        ("member id as a string", lambda w: {**engagement()(w), "member_id": str(w.values["member_id"])}, "member_id"),
+        ("member id zero", engagement(member_id=0), "member_id"),
+        ("member id beyond BIGINT", engagement(member_id=BEYOND_BIGINT), "member_id"),
+        ("unknown member", engagement(member_id=UNKNOWN_ID), 422, "member_id"),
+        ("unknown action", engagement(action="moon_landing"), "action"),
+        ("action in capitals", engagement(action="REVIEW_POSTED"), "action"),
+        ("action of the wrong type", engagement(action=["review_posted"]), "action"),
+        ("empty ref", engagement(ref=""), "ref"),
+        ("oversized ref", engagement(ref=oversized(129)), "ref"),
+        ("NUL character in the ref", engagement(ref="review\x00"), "ref"),
+        ("naive occurred_at", engagement(occurred_at=NAIVE), "occurred_at"),
+        ("occurred_at not a date", engagement(occurred_at="yesterday"), "occurred_at"),
+        ("occurred_at in the future", engagement(occurred_at="2026-11-22T11:00:00+00:00"), "occurred_at"),
+        ("occurred_at far in the future", engagement(occurred_at=FAR_FUTURE), "occurred_at"),
+        ("occurred_at in 1800", engagement(occurred_at=YEAR_1800), "occurred_at"),
+        ("occurred_at in year 1", engagement(occurred_at=YEAR_1), "occurred_at"),
+        ("unknown field", engagement(points=100), "points"),
+    ),
+    *cases(
+        "POST",
+        "/api/v1/engagements",
+        ("an action members cannot report themselves", engagement(), 403, "action"),
+        ("for another member", engagement("other_member_id", action="share"), 403, None),
+        caller="member",
+    ),
+    *cases(
+        "GET",
+        "/api/v1/rewards",
+        ("member id a word", {"member_id": "abc"}, "member_id"),
+        ("member id zero", {"member_id": 0}, "member_id"),
+        ("member id beyond BIGINT", {"member_id": BEYOND_BIGINT}, "member_id"),
+        ("NUL character", {"member_id": "1\x00"}, "member_id"),
+        ("unknown member", {"member_id": UNKNOWN_ID}, 404, "member_id"),
+    ),
+    *cases(
+        "POST",
+        "/api/v1/members/{member_id}/redemptions",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing reward code", {}, "reward_code"),
+        ("reward code of the wrong type", {"reward_code": 10}, "reward_code"),
+        ("reward code with spaces", {"reward_code": "VOUCHER 10"}, "reward_code"),
+        ("oversized reward code", {"reward_code": "V" * 65}, "reward_code"),
+        ("unknown field", {"reward_code": "FREESHIP", "quantity": 2}, "quantity"),
+        ("unknown reward", {"reward_code": "NOSUCHREWARD"}, 422, "reward_code"),
+        ("more points than the member has", {"reward_code": "VOUCHER20"}, "reward_code"),
+        ("a reward for a higher tier", {"reward_code": "VIPEVENT"}, "reward_code"),
+        ("a reward out of stock", {"reward_code": "COFFEE"}, 409, "reward_code"),
+    ),
+    *cases(
+        "POST",
+        "/api/v1/members/{member_id}/redemptions",
+        ("oversized Idempotency-Key", {"reward_code": "FREESHIP"}, 400, "Idempotency-Key"),
+        headers=LONG_KEY,
+    ),
+    *cases(
+        "POST",
+        f"/api/v1/members/{UNKNOWN_ID}/redemptions",
+        ("unknown member", {"reward_code": "FREESHIP"}, 404, "member_id"),
+    ),
+    *cases("GET", "/api/v1/vouchers/{unknown_voucher}", ("unknown voucher", None, 404, "code")),
+    *cases(
+        "POST",
+        "/api/v1/vouchers/{voucher}/redeem",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing receipt number", {"store_code": "S1"}, "receipt_no"),
+        ("store code of the wrong type", {"store_code": 1, "receipt_no": "R-1"}, "store_code"),
+        ("receipt number with spaces", {"store_code": "S1", "receipt_no": "R 1"}, "receipt_no"),
+        ("oversized store code", {"store_code": "S" * 33, "receipt_no": "R-1"}, "store_code"),
+        ("unknown field", {"store_code": "S1", "receipt_no": "R-1", "amount": "10.00"}, "amount"),
+        caller="till",
+    ),
+    *cases(
+        "POST",
+        "/api/v1/vouchers/{voucher}/redeem",
+        ("for another store", {"store_code": "S2", "receipt_no": "R-1"}, 403, None),
+        caller="till",
+    ),
+    *cases(
+        "POST",
+        "/api/v1/vouchers/{used_voucher}/redeem",
+        ("a voucher used already", {"store_code": "S1", "receipt_no": "R-2"}, 409, "code"),
+        caller="till",
+    ),
+    *cases(
+        "POST",
+        "/api/v1/vouchers/{unknown_voucher}/redeem",
+        ("unknown voucher", {"store_code": "S1", "receipt_no": "R-1"}, 404, "code"),
+        caller="till",
+    ),
+    *cases("POST", "/api/v1/vouchers/{used_voucher}/cancel", ("a voucher used already", None, 409, "code")),
+    *cases("POST", "/api/v1/vouchers/{unknown_voucher}/cancel", ("unknown voucher", None, 404, "code")),
+    *cases(
+        "POST",
+        "/api/v1/admin/rewards",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing code", reward(code=MISSING), "code"),
+        ("missing cost", reward(cost_points=MISSING), "cost_points"),
+        ("code with spaces", reward(code="VOUCHER 50"), "code"),
+        ("code of another reward", reward(code="VOUCHER10"), 409, "code"),
+        ("unknown kind", reward(kind="cash"), "kind"),
+        ("fixed voucher without an amount", reward(amount=MISSING), "amount"),
+        ("percent voucher without a percent", reward(kind="percent_voucher", amount=MISSING), "percent"),
+        ("percent over 100", reward(kind="percent_voucher", amount=MISSING, percent=101), "percent"),
+        ("negative amount", reward(amount="-50.00"), "amount"),
+        ("amount with three decimals", reward(amount="50.001"), "amount"),
+        ("negative cost", reward(cost_points=-1), "cost_points"),
+        ("cost as a string", reward(cost_points="500"), "cost_points"),
+        ("absurd cost", reward(cost_points=10_000_001), "cost_points"),
+        ("negative stock", reward(stock=-1), "stock"),
+        ("stock beyond BIGINT", reward(stock=BEYOND_BIGINT), "stock"),
+        ("zero validity", reward(validity_days=0), "validity_days"),
+        ("unknown minimum tier", reward(min_tier_code="platinum"), "min_tier_code"),
+        ("naive start", reward(active_from=NAIVE), "active_from"),
+        ("end far in the future", reward(active_until=FAR_FUTURE), "active_until"),
+        ("start in year 1", reward(active_from=YEAR_1), "active_from"),
+        ("end before the start", reward(**BACKWARDS_WINDOW), "active_until"),
+        ("oversized name", reward(name=oversized(121)), "name"),
+        ("NUL character in the name", reward(name="50 €\x00"), "name"),
+        ("unknown field", reward(colour="gold"), "colour"),
+    ),
+    *cases(
+        "PATCH",
+        "/api/v1/admin/rewards/FREESHIP",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("read-only code", {"code": "SHIPFREE"}, "code"),
+        ("cost as a string", {"cost_points": "50"}, "cost_points"),
+        ("is_active not a boolean", {"is_active": "maybe"}, "is_active"),
+        ("a fixed voucher without an amount", {"kind": "fixed_voucher"}, "amount"),
+        ("unknown minimum tier", {"min_tier_code": "platinum"}, "min_tier_code"),
+        ("end before the start", BACKWARDS_WINDOW, "active_until"),
+    ),
+    *cases("PATCH", "/api/v1/admin/rewards/NOSUCHREWARD", ("unknown reward", {"stock": 1}, 404, "reward_code")),
+    *cases(
+        "PUT",
+        "/api/v1/admin/thresholds",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing thresholds", {}, "thresholds"),
+        ("thresholds not a list", {"thresholds": {"points": 100}}, "thresholds"),
+        ("zero points", thresholds(voucher10(points=0)), "thresholds.0.points"),
+        ("points as a string", thresholds(voucher10(points="100")), "thresholds.0.points"),
+        ("missing reward code", thresholds(voucher10(reward_code=MISSING)), "thresholds.0.reward_code"),
+        ("unknown reward", thresholds(voucher10(reward_code="NOSUCHREWARD")), "thresholds.0.reward_code"),
+        (
+            "two thresholds at the same points",
+            thresholds(voucher10(), voucher10(reward_code="VOUCHER20")),
+            "thresholds",
+        ),
+        ("auto_issue not a boolean", thresholds(voucher10(auto_issue="maybe")), "thresholds.0.auto_issue"),
+        ("unknown field in a threshold", thresholds(voucher10(tier="vip")), "thresholds.0.tier"),
+        ("over 100 thresholds", thresholds(*(voucher10(points=n) for n in range(1, 102))), "thresholds"),
+    ),
+    *cases(
+        "PUT",
+        "/api/v1/admin/tiers",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing tiers", {}, "tiers"),
+        ("no tier", {"tiers": []}, "tiers"),
+        ("lowest tier above 0 points", {"tiers": [tier("member", 0, 10)]}, "tiers.0.threshold"),
+        ("thresholds not rising", ladder(tier("gold", 2, 100)), "tiers.2.threshold"),
+        ("thresholds falling", ladder(tier("gold", 2, 50)), "tiers.2.threshold"),
+        ("duplicate codes", ladder(tier("vip", 2, 1000)), "tiers.2"),
+        ("duplicate ranks", ladder(tier("gold", 1, 1000)), "tiers.2"),
+        ("code in capitals", ladder(tier("GOLD", 2, 1000)), "tiers.2.code"),
+        ("negative rank", ladder(tier("gold", -1, 1000)), "tiers.2.rank"),
+        ("threshold as a string", ladder(tier("gold", 2, "1000")), "tiers.2.threshold"),
+        ("negative multiplier", ladder(tier("gold", 2, 1000, multiplier="-2")), "tiers.2.multiplier"),
+        ("multiplier not a number", ladder(tier("gold", 2, 1000, multiplier="double")), "tiers.2.multiplier"),
+        ("benefits not a list", ladder(tier("gold", 2, 1000, benefits="Lounge")), "tiers.2.benefits"),
+        ("missing name", ladder(tier("gold", 2, 1000, name=MISSING)), "tiers.2.name"),
+        ("unknown field in a tier", ladder(tier("gold", 2, 1000, colour="gold")), "tiers.2.colour"),
+        ("over 20 tiers", ladder(*(tier(f"t{n}", n, n * 1000) for n in range(2, 21))), "tiers"),
+        ("a tier members hold left out", {"tiers": [tier("member", 0, 0)]}, 409, "tiers"),
+    ),
+    *cases(
+        "POST",
+        "/api/v1/admin/engagement-actions",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing key", action(key=MISSING), "key"),
+        ("missing points", action(points=MISSING), "points"),
+        ("key in capitals", action(key="Photo_Posted"), "key"),
+        ("key of another action", action(key="share"), 409, "key"),
+        ("negative points", action(points=-5), "points"),
+        ("points as a string", action(points="5"), "points"),
+        ("absurd points", action(points=1_000_001), "points"),
+        ("unknown period", action(max_per_period=3, period="year"), "period"),
+        ("a limit without a period", action(max_per_period=3), "period"),
+        ("a period without a limit", action(period="week"), "period"),
+        ("zero limit", action(max_per_period=0, period="week"), "max_per_period"),
+        ("zero cooldown", action(cooldown_minutes=0), "cooldown_minutes"),
+        ("self_reportable not a boolean", action(self_reportable="maybe"), "self_reportable"),
+        ("unknown field", action(badge="camera"), "badge"),
+    ),
+    *cases(
+        "PATCH",
+        "/api/v1/admin/engagement-actions/share",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("read-only key", {"key": "shared"}, "key"),
+        ("negative points", {"points": -5}, "points"),
+        ("a limit without its period", {"period": None}, "period"),
+        ("unknown period", {"period": "year"}, "period"),
+        ("unknown field", {"badge": "camera"}, "badge"),
+    ),
+    *cases(
+        "PATCH", "/api/v1/admin/engagement-actions/moon_landing", ("unknown action", {"points": 5}, 404, "key")
+    ),
+    *cases(
+        "GET",
+        "/api/v1/admin/card-issuances",
+        ("unknown status", {"status": "lost"}, "status"),
+        ("NUL character", {"status": "pending\x00"}, "status"),
+    ),
+    *cases("GET", "/api/v1/admin/card-issuances.csv", ("unknown status", {"status": "lost"}, "status")),
+    *cases(
+        "PATCH",
+        "/api/v1/admin/card-issuances/{card_id}",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing status", {}, "status"),
+        ("unknown status", {"status": "lost"}, "status"),
+        ("status of the wrong type", {"status": 2}, "status"),
+        ("unknown field", {"status": "shipped", "carrier": "post"}, "carrier"),
+        ("back to pending", {"status": "pending"}, 409, "status"),
+    ),
+    *cases(
+        "PATCH", f"/api/v1/admin/card-issuances/{UNKNOWN_ID}", ("unknown card", {"status": "printed"}, 404, "card_id")
+    ),
 ]
 
 #: The routes with an id in the path, and a caller allowed on them: what is not an id is a 404.
@@ -388,12 +679,33 @@ ID_ROUTES = [
     ("POST", "/api/v1/purchases/{}/returns", "till"),
     ("PATCH", "/api/v1/admin/earning-rules/{}", "admin"),
     ("DELETE", "/api/v1/admin/earning-rules/{}", "admin"),
+    ("GET", "/api/v1/members/{}/status", "admin"),
+    ("GET", "/api/v1/members/{}/engagements", "admin"),
+    ("GET", "/api/v1/members/{}/referrals", "admin"),
+    ("GET", "/api/v1/members/{}/tier-history", "admin"),
+    ("POST", "/api/v1/members/{}/redemptions", "admin"),
+    ("GET", "/api/v1/members/{}/vouchers", "admin"),
+    ("PATCH", "/api/v1/admin/card-issuances/{}", "admin"),
 ]
 NOT_IDS = {"a word": "abc", "negative": "-1", "zero": "0", "a decimal": "1.5", "beyond BIGINT": str(BEYOND_BIGINT)}
 CASES += [
     Case(f"{method} {path.format('{id}')}: id {label}", method, path.format(value), None, 404, caller=caller)
     for method, path, caller in ID_ROUTES
     for label, value in NOT_IDS.items()
+]
+
+#: The routes with a code in the path, a caller allowed on them and a valid body: a code holding the NUL
+#: character, which no row holds (PostgreSQL cannot even compare with it), is a 404.
+CODE_ROUTES = [
+    ("GET", "/api/v1/vouchers/{}", "till", None),
+    ("POST", "/api/v1/vouchers/{}/redeem", "till", {"store_code": "S1", "receipt_no": "R-1"}),
+    ("POST", "/api/v1/vouchers/{}/cancel", "admin", None),
+    ("PATCH", "/api/v1/admin/rewards/{}", "admin", {"stock": 1}),
+    ("PATCH", "/api/v1/admin/engagement-actions/{}", "admin", {"points": 5}),
+]
+CASES += [
+    Case(f"{method} {path.format('{code}')}: code with NUL", method, path.format("AB%00CD"), body, 404, None, caller)
+    for method, path, caller, body in CODE_ROUTES
 ]
 
 #: A valid call per kind of body the cases break: the cases fail only for what they break.
@@ -413,17 +725,53 @@ VALID = [
     ("PATCH", "/api/v1/admin/program", {"points_per_unit": "1.2345", "minimum_amount": "5.00"}, "admin", 200),
     ("POST", "/api/v1/admin/earning-rules", promotion(), "admin", 201),
     ("PATCH", "/api/v1/admin/earning-rules/{rule_id}", {"multiplier": "2.5", "is_active": False}, "admin", 200),
+    ("POST", "/api/v1/engagements", engagement(), "admin", 201),
+    ("POST", "/api/v1/engagements", engagement(action="share"), "member", 201),
+    ("GET", "/api/v1/rewards", lambda w: {"member_id": w.values["member_id"]}, "admin", 200),
+    ("POST", "/api/v1/members/{member_id}/redemptions", {"reward_code": "FREESHIP"}, "admin", 201),
+    ("GET", "/api/v1/vouchers/{voucher}", None, "till", 200),
+    ("POST", "/api/v1/vouchers/{voucher}/redeem", {"store_code": "S1", "receipt_no": "R-1"}, "till", 201),
+    ("POST", "/api/v1/vouchers/{voucher}/cancel", None, "admin", 200),
+    ("POST", "/api/v1/admin/rewards", reward(), "admin", 201),
+    ("POST", "/api/v1/admin/rewards", reward(kind="percent_voucher", amount=None, percent=100, stock=0), "admin", 201),
+    (
+        "PATCH",
+        "/api/v1/admin/rewards/FREESHIP",
+        {"cost_points": 60, "min_tier_code": "vip", "active_from": "2026-12-01T00:00:00+01:00"},
+        "admin",
+        200,
+    ),
+    ("PUT", "/api/v1/admin/thresholds", thresholds(voucher10(), voucher10(points=500, auto_issue=False)), "admin", 200),
+    ("PUT", "/api/v1/admin/tiers", ladder(tier("gold", 2, 1000, multiplier="2", benefits=["Lounge"])), "admin", 200),
+    ("POST", "/api/v1/admin/engagement-actions", action(max_per_period=3, period="week"), "admin", 201),
+    ("PATCH", "/api/v1/admin/engagement-actions/share", {"points": 6, "period": "day"}, "admin", 200),
+    ("GET", "/api/v1/admin/card-issuances", {"status": "printed"}, "admin", 200),
+    ("PATCH", "/api/v1/admin/card-issuances/{card_id}", {"status": "shipped"}, "admin", 200),
 ]
 
 
 @pytest.fixture
-def world(client, admin, till, make_member, make_purchase, sessions, clock) -> World:
+def program() -> Path:
+    return DEFAULT_PROGRAM
+
+
+@pytest.fixture
+def world(client, admin, till, make_member, make_purchase, login, sessions, clock) -> World:
     member, other = make_member(), make_member()
     receipt = make_purchase(member_id=member["id"], lines=[{"sku": "SHOE-42", "quantity": 1, "unit_price": "45.90"}])
     with session_scope(sessions) as session:
         service = create_client(session, name="crm", role="service", store_code=None, now=clock.now())
+    vouchers = member_vouchers(client, admin, member["id"])
+    use = {"store_code": "S1", "receipt_no": "R-0"}
+    used = client.post(f"/api/v1/vouchers/{vouchers[1]}/redeem", json=use, headers=till)
+    assert used.status_code == 201, used.json
+    # The other member reaches the VIP tier, which queues a card; it is printed already.
+    make_purchase(member_id=other["id"], total="150.00", lines=[])
+    card_id = client.get("/api/v1/admin/card-issuances", headers=admin).json[0]["id"]
+    printed = client.patch(f"/api/v1/admin/card-issuances/{card_id}", json={"status": "printed"}, headers=admin)
+    assert printed.status_code == 200, printed.json
     return World(
-        callers={"anonymous": {}, "admin": admin, "till": till},
+        callers={"anonymous": {}, "admin": admin, "till": till, "member": login(member)},
         values={
             "member_id": member["id"],
             "member_email": member["email"],
@@ -437,8 +785,27 @@ def world(client, admin, till, make_member, make_purchase, sessions, clock) -> W
             "rule_id": client.get("/api/v1/admin/earning-rules", headers=admin).json[0]["id"],
             "anonymous_receipt": make_purchase()["receipt_no"],
             "client_credentials": {"client_id": service.client_id, "client_secret": service.client_secret},
+            "voucher": vouchers[0],
+            "used_voucher": vouchers[1],
+            "unknown_voucher": "AAAA-BBBB-CCCC-DDDD",
+            "card_id": card_id,
         },
     )
+
+
+def member_vouchers(client: FlaskClient, admin: Headers, member_id: int) -> list[str]:
+    """Two vouchers of the member, for the free reward ``COFFEE``, which is then out of stock."""
+    coffee = {"code": "COFFEE", "name": "A coffee", "kind": "gift", "cost_points": 0, "stock": 2, "validity_days": 30}
+    created = client.post("/api/v1/admin/rewards", json=coffee, headers=admin)
+    assert created.status_code == 201, created.json
+    codes = []
+    for _ in range(2):
+        redeemed = client.post(
+            f"/api/v1/members/{member_id}/redemptions", json={"reward_code": "COFFEE"}, headers=admin
+        )
+        assert redeemed.status_code == 201, redeemed.json
+        codes.append(redeemed.json["code"])
+    return codes
 
 
 def send(client: FlaskClient, world: World, method: str, path: str, body: Body, headers: Headers) -> TestResponse:
