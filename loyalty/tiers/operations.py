@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
@@ -273,9 +274,14 @@ def save_ladder(session: Session, tiers: Sequence[dict[str, Any]]) -> list[Tier]
         raise Conflict(f"members hold tiers that would disappear: {', '.join(sorted(missing))}", field="tiers")
     existing = {tier.code: tier for tier in session.scalars(select(Tier))}
     wanted = {spec["code"] for spec in ordered}
-    for tier in existing.values():
-        if tier.code not in wanted:
-            session.delete(tier)
+    removed = [tier for tier in existing.values() if tier.code not in wanted]
+    try:
+        with session.begin_nested():
+            for tier in removed:
+                session.delete(tier)
+    except IntegrityError:  # a reward still requires one of them (rewards.min_tier_code)
+        codes = ", ".join(sorted(tier.code for tier in removed))
+        raise Conflict(f"tiers still required by a reward cannot be removed: {codes}", field="tiers") from None
     result = []
     for spec in ordered:
         tier = existing.get(spec["code"]) or Tier(code=spec["code"])

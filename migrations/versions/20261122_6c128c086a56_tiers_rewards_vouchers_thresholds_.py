@@ -36,6 +36,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_engagement_actions')),
     sa.UniqueConstraint('key', name=op.f('uq_engagement_actions_key'))
     )
+    op.create_table('tiers',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=False),
+    sa.Column('threshold', sa.BigInteger(), nullable=False),
+    sa.Column('multiplier', sa.BigInteger(), nullable=False),
+    sa.Column('benefits', sa.JSON(), nullable=False),
+    sa.Column('has_card', sa.Boolean(), nullable=False),
+    sa.CheckConstraint('multiplier >= 0', name=op.f('ck_tiers_multiplier_not_negative')),
+    sa.CheckConstraint('rank >= 0', name=op.f('ck_tiers_rank_not_negative')),
+    sa.CheckConstraint('threshold >= 0', name=op.f('ck_tiers_threshold_not_negative')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tiers')),
+    sa.UniqueConstraint('code', name=op.f('uq_tiers_code'))
+    )
     op.create_table('rewards',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('code', sa.String(length=64), nullable=False),
@@ -58,23 +73,9 @@ def upgrade() -> None:
     sa.CheckConstraint('cost_points >= 0', name=op.f('ck_rewards_cost_not_negative')),
     sa.CheckConstraint('stock IS NULL OR stock >= 0', name=op.f('ck_rewards_stock_not_negative')),
     sa.CheckConstraint('validity_days > 0', name=op.f('ck_rewards_validity_positive')),
+    sa.ForeignKeyConstraint(['min_tier_code'], ['tiers.code'], name=op.f('fk_rewards_min_tier_code_tiers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rewards')),
     sa.UniqueConstraint('code', name=op.f('uq_rewards_code'))
-    )
-    op.create_table('tiers',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('code', sa.String(length=32), nullable=False),
-    sa.Column('name', sa.String(length=80), nullable=False),
-    sa.Column('rank', sa.Integer(), nullable=False),
-    sa.Column('threshold', sa.BigInteger(), nullable=False),
-    sa.Column('multiplier', sa.BigInteger(), nullable=False),
-    sa.Column('benefits', sa.JSON(), nullable=False),
-    sa.Column('has_card', sa.Boolean(), nullable=False),
-    sa.CheckConstraint('multiplier >= 0', name=op.f('ck_tiers_multiplier_not_negative')),
-    sa.CheckConstraint('rank >= 0', name=op.f('ck_tiers_rank_not_negative')),
-    sa.CheckConstraint('threshold >= 0', name=op.f('ck_tiers_threshold_not_negative')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_tiers')),
-    sa.UniqueConstraint('code', name=op.f('uq_tiers_code'))
     )
     op.create_table('card_issuances',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -290,7 +291,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_card_issuances_member_id'))
 
     op.drop_table('card_issuances')
-    op.drop_table('tiers')
     op.drop_table('rewards')
+    op.drop_table('tiers')
     op.drop_table('engagement_actions')
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.db import Base, BigIntPK, Money, UTCDateTime
@@ -29,7 +29,7 @@ class Reward(Base):
     percent: Mapped[int | None] = mapped_column(Integer)
     cost_points: Mapped[int] = mapped_column(BigInteger)
     #: Members below this tier cannot redeem it; NULL for everyone.
-    min_tier_code: Mapped[str | None] = mapped_column(String(32))
+    min_tier_code: Mapped[str | None] = mapped_column(ForeignKey("tiers.code"))
     #: Units left; NULL for unlimited. Decremented by a guarded update, never below zero.
     stock: Mapped[int | None] = mapped_column(BigInteger)
     #: How long an issued voucher stays usable.

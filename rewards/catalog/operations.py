@@ -66,7 +66,9 @@ def redeem_reward(session: Session, *, member_id: int, reward_code: str, now: da
     deadlock. Not enough points: :class:`~loyalty.errors.InsufficientPoints`; out of stock:
     :class:`Conflict`. Records ``PointsDebited`` and ``RewardRedeemed``.
     """
-    reward = get_reward(session, reward_code)
+    reward = session.scalar(select(Reward).where(Reward.code == reward_code))
+    if reward is None:
+        raise InvalidOperation(f"no reward has the code {reward_code!r}", field="reward_code")
     member = session.get(Member, member_id)
     if member is None:
         raise NotFound(f"member {member_id} does not exist", field="member_id")
@@ -133,19 +135,20 @@ def save_reward(session: Session, fields: dict[str, Any], *, code: str | None = 
     """Create a reward, or change the one with ``code``; checks the kind's value, the window and the
     minimum tier."""
     reward = get_reward(session, code) if code is not None else Reward(is_active=True, description="")
-    for name, value in fields.items():
-        setattr(reward, name, value)
-    if reward.kind == "fixed_voucher" and not reward.amount:
-        raise InvalidOperation("a fixed-amount voucher needs an amount", field="amount")
-    if reward.kind == "percent_voucher" and not reward.percent:
-        raise InvalidOperation("a percentage voucher needs a percent", field="percent")
-    if reward.active_from and reward.active_until and reward.active_until <= reward.active_from:
-        raise InvalidOperation("the window must end after it starts", field="active_until")
-    tiers = {tier.code for tier in load_ladder(session).tiers}
-    if reward.min_tier_code is not None and reward.min_tier_code not in tiers:
-        raise InvalidOperation(f"no tier has the code {reward.min_tier_code!r}", field="min_tier_code")
-    if code is None and session.scalar(select(Reward.id).where(Reward.code == reward.code)) is not None:
-        raise Conflict(f"a reward with the code {reward.code!r} exists already", field="code")
+    with session.no_autoflush:  # nothing reaches the database before it is checked
+        for name, value in fields.items():
+            setattr(reward, name, value)
+        if reward.kind == "fixed_voucher" and not reward.amount:
+            raise InvalidOperation("a fixed-amount voucher needs an amount", field="amount")
+        if reward.kind == "percent_voucher" and not reward.percent:
+            raise InvalidOperation("a percentage voucher needs a percent", field="percent")
+        if reward.active_from and reward.active_until and reward.active_until <= reward.active_from:
+            raise InvalidOperation("the window must end after it starts", field="active_until")
+        tiers = {tier.code for tier in load_ladder(session).tiers}
+        if reward.min_tier_code is not None and reward.min_tier_code not in tiers:
+            raise InvalidOperation(f"no tier has the code {reward.min_tier_code!r}", field="min_tier_code")
+        if code is None and session.scalar(select(Reward.id).where(Reward.code == reward.code)) is not None:
+            raise Conflict(f"a reward with the code {reward.code!r} exists already", field="code")
     session.add(reward)
     session.flush()
     return reward

@@ -282,9 +282,9 @@ def test_a_reward_is_available_from_the_first_instant_of_its_window(member_with,
     assert redeem(member_with(50), "FREESHIP").status_code == 201
 
 
-def test_an_unknown_reward_is_not_found(member_with, redeem):
+def test_an_unknown_reward_is_refused_naming_the_field(member_with, redeem):
     response = redeem(member_with(50), "NOPE")
-    assert response.status_code == 404
+    assert response.status_code == 422
     assert response.json["invalid_params"][0]["name"] == "reward_code"
 
 

@@ -318,8 +318,17 @@ def test_a_tier_members_hold_cannot_be_removed(client, admin, make_member, buy):
     assert client.put("/api/v1/admin/tiers", json={"tiers": [MEMBER, VIP, GOLD]}, headers=admin).status_code == 200
 
 
-def test_a_tier_nobody_holds_can_be_removed(client, admin, make_member):
+def test_a_tier_a_reward_requires_cannot_be_removed(client, admin, make_member):
     make_member()
+    refused = client.put("/api/v1/admin/tiers", json={"tiers": [MEMBER]}, headers=admin)
+    assert refused.status_code == 409
+    assert "vip" in refused.json["detail"]
+    assert client.get("/api/v1/admin/tiers", headers=admin).json["tiers"][1]["code"] == "vip"
+
+
+def test_a_tier_nobody_holds_and_no_reward_requires_can_be_removed(client, admin, make_member):
+    make_member()
+    client.patch("/api/v1/admin/rewards/VIPEVENT", json={"min_tier_code": None}, headers=admin)
     response = client.put("/api/v1/admin/tiers", json={"tiers": [MEMBER]}, headers=admin)
     assert response.status_code == 200
     assert [tier["code"] for tier in response.json["tiers"]] == ["member"]
