@@ -1,5 +1,6 @@
 # `make run`: set up and serve the API on the embedded SQLite database (nothing else needed).
 # `make test`: the whole suite on SQLite, then on PostgreSQL when one answers (required when CI=true).
+# `make bench`: the till load benchmark against gunicorn + PostgreSQL (bench/README.md).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -49,8 +50,11 @@ test-postgres: install
 	@echo "== test suite on PostgreSQL"
 	LOYALTY_TEST_DATABASE_URL="$(LOYALTY_TEST_DATABASE_URL)" $(BIN)/python -m pytest -q -p no:cacheprovider
 
+# `make bench BENCH_ARGS="--duration 60"`: see bench/README.md. wrk is a Debian package.
 bench: install
-	$(BIN)/python -m bench.till_load
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
+		|| { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+	$(BIN)/python -m bench.till_load $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,1 @@
+"""Load benchmarks against the real stack (gunicorn + PostgreSQL); see bench/README.md."""

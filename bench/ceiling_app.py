@@ -1,0 +1,24 @@
+"""The machine's ceiling: a bare Flask app with one JSON endpoint, served and loaded like the real one.
+
+``POST /echo`` parses the JSON body and answers a small JSON document, with no database and no
+authentication: what gunicorn and Flask cost on this machine before the application does anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.post("/echo")
+def echo() -> tuple[dict[str, Any], int]:
+    body = request.get_json()
+    return {"received": body["receipt_no"], "lines": len(body["lines"])}, 201
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}

@@ -1,0 +1,70 @@
+"""The SQL a request issues: the real application, in process, on the bench database.
+
+Each request's statements are recorded from the engine's cursor events; the first request of a kind
+runs once beforehand so that connecting does not count.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from app import create_app
+from bench.stack import SeededDatabase
+
+
+def statements_per_request(database: SeededDatabase, store_code: str) -> dict[str, list[str]]:
+    """The statements of ``POST /purchases`` (a till) and ``GET /members/{id}`` (a service), plus
+    ``COMMIT`` when the request commits."""
+    app = create_app({"LOYALTY_DATABASE_URL": database.url, "LOYALTY_JWT_SECRET_KEY": secrets.token_urlsafe(32)})
+    engine = app.extensions["loyalty.engine"]
+    recorded: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: recorded.append(_first_line(args[2])))
+    event.listen(engine, "commit", lambda _connection: recorded.append("COMMIT"))
+    client = app.test_client()
+    till = _bearer(client, database.till.client_id, database.till.client_secret)
+    service = _bearer(client, database.service.client_id, database.service.client_secret)
+    member_id = database.first_member_id
+
+    def post_purchase(number: int) -> Any:
+        body = {
+            "store_code": store_code,
+            "receipt_no": f"SQL-{number}",
+            "member_id": member_id,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "currency": "EUR",
+            "total": "29.90",
+            "channel": "store",
+            "lines": [
+                {"sku": "SKU-1", "category": "beauty", "quantity": 1, "unit_price": "19.90"},
+                {"sku": "SKU-2", "category": "home", "quantity": 2, "unit_price": "5.00"},
+            ],
+        }
+        return client.post("/api/v1/purchases", json=body, headers=till)
+
+    def get_member(_number: int) -> Any:
+        return client.get(f"/api/v1/members/{member_id}", headers=service)
+
+    counted: dict[str, list[str]] = {}
+    for name, send in (("POST /api/v1/purchases", post_purchase), ("GET /api/v1/members/{id}", get_member)):
+        send(1)
+        recorded.clear()
+        answer = send(2)
+        if answer.status_code >= 300:
+            raise RuntimeError(f"{name} answered {answer.status_code}: {answer.get_data(as_text=True)}")
+        counted[name] = list(recorded)
+    engine.dispose()
+    return counted
+
+
+def _bearer(client: FlaskClient, client_id: str, client_secret: str) -> dict[str, str]:
+    answer = client.post("/api/v1/auth/token", json={"client_id": client_id, "client_secret": client_secret})
+    return {"Authorization": f"Bearer {answer.get_json()['access_token']}"}
+
+
+def _first_line(statement: str) -> str:
+    return " ".join(statement.split())[:110]

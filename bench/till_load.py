@@ -1,0 +1,231 @@
+"""Till load benchmark: purchases at full speed, then balance reads, against gunicorn + PostgreSQL.
+
+``make bench`` or ``python -m bench.till_load [--duration 30]``. Prints requests/s and p50/p95/p99 per
+phase, the CPU each side used, the machine's ceiling (a bare Flask app under the same gunicorn), and
+checks the ledger and the purchase count afterwards. Exits 1 on any non-2xx answer or failed check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import sessionmaker
+
+from bench import stack
+from bench.statements import statements_per_request
+from loyalty.db import make_engine, session_scope
+from loyalty.ledger.operations import members_out_of_balance
+from loyalty.purchases.models import Purchase
+
+DATABASE = "loyalty_bench"
+STORE = "S001"
+WRK_DIR = Path(__file__).resolve().parent / "wrk"
+RESULTS = Path(__file__).resolve().parent / "results"
+#: After the window, the time wrk waits for the answers still in flight.
+DRAIN_S = 5
+WARM_UP_S = 3
+CORES = os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    window_s: float
+    answers_2xx: int
+    failures: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    #: CPU seconds used during the phase by the gunicorn processes, the PostgreSQL backends, wrk, and
+    #: everything else on the machine (a figure far from 0 means the run was disturbed).
+    cpu_s: dict[str, float]
+
+    @property
+    def requests_per_s(self) -> float:
+        return (self.answers_2xx + self.failures) / self.window_s
+
+    def row(self) -> str:
+        requests = max(1, self.answers_2xx + self.failures)
+        per_request = [self.cpu_s[side] * 1000 / requests for side in ("app", "postgres", "wrk")]
+        other = self.cpu_s["other"] / (CORES * (self.window_s + DRAIN_S))
+        return (
+            f"{self.name:<26} {self.requests_per_s:8.1f} {self.p50_ms:7.1f} {self.p95_ms:7.1f} {self.p99_ms:7.1f}"
+            f" {self.failures:7d} {''.join(f' {ms:8.2f}' for ms in per_request)} {other:8.0%}"
+            f" {CORES * 1000 / sum(per_request):9.0f}"
+        )
+
+
+HEADER = (
+    f"{'phase':<26} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'non-2xx':>7}"
+    f" {'app cpu':>8} {'pg cpu':>8} {'wrk cpu':>8} {'other':>8} {'cpu-bound':>9}"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = _parse(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    RESULTS.mkdir(exist_ok=True)
+    settings = stack.ServerSettings(workers=options.workers, threads=options.threads)
+    print(f"gunicorn: {settings}; wrk: 2 threads, {options.connections} connections, {options.duration} s per phase")
+
+    started = time.monotonic()
+    database = stack.prepare_database(stack.recreate_database(DATABASE), members=options.members, store_code=STORE)
+    print(
+        f"database {DATABASE}: default program, a till ({STORE}) and a service, {database.member_count} members"
+        f" (seeded in {database.seed_s:.1f} s); ready in {time.monotonic() - started:.1f} s"
+    )
+    environment = {
+        "LOYALTY_DATABASE_URL": database.url,
+        "LOYALTY_JWT_SECRET_KEY": secrets.token_urlsafe(32),
+        "LOYALTY_DB_POOL_SIZE": str(options.threads),
+        "LOYALTY_DB_MAX_OVERFLOW": "0",
+    }
+    members = [str(database.first_member_id), str(database.member_count)]
+    with stack.gunicorn("wsgi:app", settings, environment, RESULTS / "gunicorn-app.log") as server:
+        till, service = server.token(database.till), server.token(database.service)
+        purchases_url, members_url = server.url + "/api/v1/purchases", server.url
+        duration, connections, url = options.duration, options.connections, database.url
+        warm_up = _run(
+            server, "warm-up", "members.lua", members_url, [service, *members],
+            duration_s=WARM_UP_S, connections=connections, database_url=url,
+        )
+        write = _run(
+            server, "POST /api/v1/purchases", "purchases.lua", purchases_url, [till, *members, STORE, "R"],
+            duration_s=duration, connections=connections, database_url=url,
+        )
+        read = _run(
+            server, "GET /api/v1/members/{id}", "members.lua", members_url, [service, *members],
+            duration_s=duration, connections=connections, database_url=url,
+        )
+    with stack.gunicorn("bench.ceiling_app:app", settings, {}, RESULTS / "gunicorn-ceiling.log") as server:
+        # The same bodies; no token (the bare app reads none), no database.
+        ceiling = _run(
+            server, "ceiling: POST /echo", "purchases.lua", server.url + "/echo", ["-", *members, STORE, "C"],
+            duration_s=duration, connections=connections, database_url=None,
+        )
+
+    print()
+    print("cpu: milliseconds of CPU per request (gunicorn, PostgreSQL backends, wrk); other: the machine's CPU"
+          " taken by other processes (far from 0% = a disturbed run); cpu-bound: the requests/s all cores would"
+          " serve at that CPU cost")
+    print(HEADER)
+    for phase in (write, read, ceiling):
+        print(phase.row())
+    print(f"till path / ceiling: {write.requests_per_s / ceiling.requests_per_s:.1%}"
+          f" (reads / ceiling: {read.requests_per_s / ceiling.requests_per_s:.1%})")
+    checks_pass = _verify(database.url, write)
+    for name, statements in statements_per_request(database, STORE).items():
+        issued = [statement for statement in statements if statement != "COMMIT"]
+        print(f"{name}: {len(issued)} SQL statements, then {len(statements) - len(issued)} COMMIT")
+        for statement in statements:
+            print(f"    {statement}")
+    failures = sum(phase.failures for phase in (warm_up, write, read, ceiling))
+    if failures or not checks_pass:
+        print(f"FAILED: {failures} non-2xx answers or socket errors; checks passed: {checks_pass}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.till_load", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=30, help="seconds of load per phase (default 30)")
+    parser.add_argument("--members", type=int, default=100_000, help="members seeded (default 100000)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker; 1 = sync worker (default 4)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    return parser.parse_args(argv)
+
+
+def _run(
+    server: stack.Server,
+    name: str,
+    script: str,
+    url: str,
+    script_arguments: list[str],
+    *,
+    duration_s: int,
+    connections: int,
+    database_url: str | None,
+) -> Phase:
+    """Load ``url`` with ``script`` for ``duration_s`` seconds; the CPU each side used meanwhile."""
+    app_pids = server.worker_pids()
+    backends = stack.backend_pids(database_url) if database_url else []
+    before = stack.cpu_seconds(app_pids + backends)
+    wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy_before = stack.machine_busy_seconds()
+    command = [
+        "wrk", "--threads", "2", "--connections", str(connections),
+        "--duration", f"{duration_s + DRAIN_S}s", "--timeout", f"{DRAIN_S + 5}s",
+        "--script", str(WRK_DIR / script), url, "--", str(duration_s), *script_arguments,
+    ]  # fmt: skip
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=duration_s + DRAIN_S + 60)
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy = stack.machine_busy_seconds() - busy_before
+    if database_url:
+        backends = sorted(set(backends) | set(stack.backend_pids(database_url)))
+    after = stack.cpu_seconds(app_pids + backends)
+    result_lines = [line for line in completed.stdout.splitlines() if line.startswith("BENCH_RESULT ")]
+    if completed.returncode != 0 or not result_lines:
+        raise RuntimeError(f"wrk failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
+    result = json.loads(result_lines[0].removeprefix("BENCH_RESULT "))
+    failures = result["answers_other"] + result["socket_errors"] + result["timeouts"]
+    if failures:
+        print(f"{name}: {failures} failed requests\n{completed.stdout}", file=sys.stderr)
+
+    def used(pids: list[int]) -> float:
+        return sum(after[pid] - before.get(pid, 0.0) for pid in pids if pid in after)
+
+    cpu_s = {"app": used(app_pids), "postgres": used(backends)}
+    cpu_s["wrk"] = (wrk_after.ru_utime + wrk_after.ru_stime) - (wrk_before.ru_utime + wrk_before.ru_stime)
+    cpu_s["other"] = max(0.0, busy - sum(cpu_s.values()))
+    return Phase(
+        name=name,
+        window_s=duration_s,
+        answers_2xx=result["answers_2xx"],
+        failures=failures,
+        p50_ms=result["p50_us"] / 1000,
+        p95_ms=result["p95_us"] / 1000,
+        p99_ms=result["p99_us"] / 1000,
+        cpu_s=cpu_s,
+    )
+
+
+def _verify(database_url: str, write: Phase) -> bool:
+    """The ledger invariant, and one purchase recorded per 2xx answer of the write phase."""
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        with session_scope(sessionmaker(engine)) as session:
+            drifted = members_out_of_balance(session)
+            purchases = session.scalar(select(func.count()).select_from(Purchase))
+            upgrades = session.scalar(text("SELECT count(*) FROM tier_changes WHERE reason = 'upgrade'"))
+            vouchers = session.scalar(text("SELECT count(*) FROM vouchers"))
+    finally:
+        engine.dispose()
+    print(f"ledger invariant: {len(drifted)} members out of balance (members_out_of_balance returned {drifted[:5]})")
+    print(f"purchases recorded: {purchases}; 2xx answers to POST /purchases: {write.answers_2xx}")
+    print(f"on the way, purchases moved {upgrades} members up a tier and issued {vouchers} vouchers automatically")
+    return not drifted and purchases == write.answers_2xx
+
+
+def _exit_on_sigterm(_signal: int, _frame: FrameType | None) -> None:
+    raise SystemExit(143)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
