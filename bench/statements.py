@@ -18,8 +18,8 @@ from bench.stack import SeededDatabase
 
 
 def statements_per_request(database: SeededDatabase, store_code: str) -> dict[str, list[str]]:
-    """The statements of ``POST /purchases`` (a till) and ``GET /members/{id}`` (a service), plus
-    ``COMMIT`` when the request commits."""
+    """The statements of ``POST /purchases`` (a till), ``GET /members/{id}`` and its status document (a
+    service), plus ``COMMIT`` when the request commits."""
     app = create_app({"LOYALTY_DATABASE_URL": database.url, "LOYALTY_JWT_SECRET_KEY": secrets.token_urlsafe(32)})
     engine = app.extensions["loyalty.engine"]
     recorded: list[str] = []
@@ -49,8 +49,16 @@ def statements_per_request(database: SeededDatabase, store_code: str) -> dict[st
     def get_member(_number: int) -> Any:
         return client.get(f"/api/v1/members/{member_id}", headers=service)
 
+    def get_status(_number: int) -> Any:
+        return client.get(f"/api/v1/members/{member_id}/status", headers=service)
+
+    requests = (
+        ("POST /api/v1/purchases", post_purchase),
+        ("GET /api/v1/members/{id}", get_member),
+        ("GET /api/v1/members/{id}/status", get_status),
+    )
     counted: dict[str, list[str]] = {}
-    for name, send in (("POST /api/v1/purchases", post_purchase), ("GET /api/v1/members/{id}", get_member)):
+    for name, send in requests:
         send(1)
         recorded.clear()
         answer = send(2)

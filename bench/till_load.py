@@ -1,4 +1,5 @@
-"""Till load benchmark: purchases at full speed, then balance reads, against gunicorn + PostgreSQL.
+"""Till load benchmark: purchases at full speed, then balance reads and status documents, against
+gunicorn + PostgreSQL.
 
 ``make bench`` or ``python -m bench.till_load [--duration 30]``. Prints requests/s and p50/p95/p99 per
 phase, the CPU each side used, the machine's ceiling (a bare Flask app under the same gunicorn), and
@@ -113,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
             server, "GET /api/v1/members/{id}", "members.lua", members_url, [service, *members],
             duration_s=duration, connections=connections, database_url=url,
         )
+        status = _run(
+            server, "GET /members/{id}/status", "members.lua", members_url, [service, *members, "/status"],
+            duration_s=duration, connections=connections, database_url=url,
+        )
     with stack.gunicorn("bench.ceiling_app:app", settings, {}, RESULTS / "gunicorn-ceiling.log") as server:
         # The same bodies; no token (the bare app reads none), no database.
         ceiling = _run(
@@ -125,17 +130,18 @@ def main(argv: list[str] | None = None) -> int:
           " taken by other processes (far from 0% = a disturbed run); cpu-bound: the requests/s all cores would"
           " serve at that CPU cost")
     print(HEADER)
-    for phase in (write, read, ceiling):
+    for phase in (write, read, status, ceiling):
         print(phase.row())
     print(f"till path / ceiling: {write.requests_per_s / ceiling.requests_per_s:.1%}"
-          f" (reads / ceiling: {read.requests_per_s / ceiling.requests_per_s:.1%})")
+          f" (reads / ceiling: {read.requests_per_s / ceiling.requests_per_s:.1%};"
+          f" status document / ceiling: {status.requests_per_s / ceiling.requests_per_s:.1%})")
     checks_pass = _verify(database.url, write)
     for name, statements in statements_per_request(database, STORE).items():
         issued = [statement for statement in statements if statement != "COMMIT"]
         print(f"{name}: {len(issued)} SQL statements, then {len(statements) - len(issued)} COMMIT")
         for statement in statements:
             print(f"    {statement}")
-    failures = sum(phase.failures for phase in (warm_up, write, read, ceiling))
+    failures = sum(phase.failures for phase in (warm_up, write, read, status, ceiling))
     if failures or not checks_pass:
         print(f"FAILED: {failures} non-2xx answers or socket errors; checks passed: {checks_pass}", file=sys.stderr)
         return 1
