@@ -18,7 +18,7 @@ from app.migrate import upgrade
 from loyalty.db import session_scope
 from loyalty.errors import DomainError
 from loyalty.ledger.expiry import expire_points, notify_expiring_points
-from loyalty.ledger.operations import members_out_of_balance
+from loyalty.ledger.operations import members_out_of_balance, members_with_lots_out_of_step
 from loyalty.purchases.operations import release_pending_points
 from loyalty.tiers.operations import review_due_tiers
 from loyalty.program.operations import read_program_file
@@ -60,14 +60,18 @@ def create_client_command(name: str, role: str, store_code: str | None, replace:
 
 @loyalty_cli.command("check-ledger")
 def check_ledger_command() -> None:
-    """Verify that every member's balance equals the sum of their ledger entries."""
+    """Verify that every member's balance equals the sum of their ledger entries, and that their point
+    lots hold it (max(balance, 0))."""
     with session_scope(db.sessions()) as session:
         drifted = members_out_of_balance(session)
+        lots_off = members_with_lots_out_of_step(session)
     for member_id, balance, total in drifted:
         click.echo(f"member {member_id}: balance {balance}, ledger sum {total}")
-    if drifted:
+    for member_id, balance, held in lots_off:
+        click.echo(f"member {member_id}: balance {balance}, points in lots {held}")
+    if drifted or lots_off:
         sys.exit(1)
-    click.echo("ledger consistent: every balance equals the sum of its entries")
+    click.echo("ledger consistent: every balance equals the sum of its entries and is held in point lots")
 
 
 @loyalty_cli.command("expire-points")

@@ -196,3 +196,23 @@ def login(client: FlaskClient) -> Callable[..., Headers]:
         return {"Authorization": f"Bearer {response.json['access_token']}"}
 
     return log_in
+
+
+@pytest.fixture
+def member_with(client: FlaskClient, admin: Headers, make_member: Callable[..., dict[str, Any]]) -> Callable[[int], dict[str, Any]]:
+    """``member_with(50)``: a new member whose balance is exactly 50 points (an adjustment tops up what
+    enrolment gave)."""
+
+    def make(points: int) -> dict[str, Any]:
+        member = make_member()
+        missing = points - member["points_balance"]
+        if missing:
+            response = client.post(
+                f"/api/v1/members/{member['id']}/adjustments",
+                json={"points": missing, "reason": "test balance"},
+                headers=admin,
+            )
+            assert response.json["points_balance"] == points, response.json
+        return member
+
+    return make

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, select, update
+from sqlalchemy import ColumnElement, Row, case, func, select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
@@ -213,6 +213,25 @@ def members_out_of_balance(session: Session) -> list[tuple[int, int, int]]:
         select(Member.id, Member.points_balance, total)
         .outerjoin(sums, sums.c.member_id == Member.id)
         .where(Member.points_balance != total)
+        .order_by(Member.id)
+    )
+    return [(row[0], row[1], row[2]) for row in session.execute(stmt)]
+
+
+def members_with_lots_out_of_step(session: Session) -> list[tuple[int, int, int]]:
+    """Members whose point lots do not hold ``max(balance, 0)`` points: ``(id, balance, points in lots)``.
+
+    The lots' invariant, checked beside the ledger's by ``loyalty check-ledger`` and the tests.
+    """
+    lots = (
+        select(PointLot.member_id, func.sum(PointLot.remaining).label("held")).group_by(PointLot.member_id).subquery()
+    )
+    held = func.coalesce(lots.c.held, 0)
+    spendable = case((Member.points_balance > 0, Member.points_balance), else_=0)
+    stmt = (
+        select(Member.id, Member.points_balance, held)
+        .outerjoin(lots, lots.c.member_id == Member.id)
+        .where(held != spendable)
         .order_by(Member.id)
     )
     return [(row[0], row[1], row[2]) for row in session.execute(stmt)]

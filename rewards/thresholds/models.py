@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.db import Base, BigIntPK

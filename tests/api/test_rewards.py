@@ -34,24 +34,6 @@ def program() -> Path:
 
 
 @pytest.fixture
-def member_with(client, admin, make_member) -> Callable[[int], Member]:
-    """``member_with(50)``: a new member whose balance is 50 points (topped up by an adjustment)."""
-
-    def make(points: int) -> Member:
-        member = make_member()
-        if points != WELCOME:
-            response = client.post(
-                f"/api/v1/members/{member['id']}/adjustments",
-                json={"points": points - WELCOME, "reason": "test balance"},
-                headers=admin,
-            )
-            assert response.json["points_balance"] == points, response.json
-        return member
-
-    return make
-
-
-@pytest.fixture
 def redeem(client, service) -> Callable[..., Any]:
     """``redeem(member, "FREESHIP")``: the response to a redemption (by a service client by default)."""
 

@@ -6,72 +6,22 @@ member's balance still equals the sum of their ledger entries.
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
-from werkzeug.test import TestResponse
+from sqlalchemy import func, select
 
 from loyalty.ledger.models import LedgerEntry
 from loyalty.ledger.operations import members_out_of_balance
 from loyalty.members.models import Member
 from loyalty.purchases.models import Purchase, PurchaseReturn
 from tests.builders import member_body, purchase_body
+from tests.integration.concurrency import statuses
 
 pytestmark = pytest.mark.postgres
-
-Request = Callable[[FlaskClient, int], Any]
-
-
-class Together:
-    """Runs a request from many threads released at once, and records how many database
-    connections were in use at the same time."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.engine = app.extensions["loyalty.engine"]
-        self.in_use = self.peak = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, count: int, request: Request) -> list[Any]:
-        """``request(client, index)`` from ``count`` threads at once; their results, by index."""
-        barrier = threading.Barrier(count, timeout=30)
-
-        def run(index: int) -> Any:
-            client = self.app.test_client()
-            barrier.wait()
-            return request(client, index)
-
-        event.listen(self.engine, "checkout", self._checked_out)
-        event.listen(self.engine, "checkin", self._checked_in)
-        try:
-            with ThreadPoolExecutor(max_workers=count) as pool:
-                return list(pool.map(run, range(count)))
-        finally:
-            event.remove(self.engine, "checkout", self._checked_out)
-            event.remove(self.engine, "checkin", self._checked_in)
-
-    def _checked_out(self, *_args: Any) -> None:
-        with self._lock:
-            self.in_use += 1
-            self.peak = max(self.peak, self.in_use)
-
-    def _checked_in(self, *_args: Any) -> None:
-        with self._lock:
-            self.in_use -= 1
-
-
-@pytest.fixture
-def together(app: Flask) -> Together:
-    return Together(app)
-
 
 @pytest.fixture(autouse=True)
 def ledger_stays_balanced(sessions) -> Iterator[None]:
@@ -83,10 +33,6 @@ def ledger_stays_balanced(sessions) -> Iterator[None]:
 def count(sessions, model: type, *where: Any) -> int:
     with sessions() as session:
         return session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def statuses(responses: list[TestResponse]) -> Counter[int]:
-    return Counter(response.status_code for response in responses)
 
 
 def test_fifty_tills_posting_one_receipt_at_once_record_it_once(together, till, make_member, sessions, app):

@@ -9,17 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from loyalty.engagement.models import Engagement
 from loyalty.ledger.models import LedgerEntry
-from loyalty.ledger.operations import members_out_of_balance
+from loyalty.ledger.operations import members_out_of_balance, members_with_lots_out_of_step
 from tests.builders import purchase_body
 from tests.conftest import DEFAULT_PROGRAM, Headers
-from tests.integration.test_concurrency import Together
-from tests.integration.test_lot_properties import lots_out_of_balance
 
 pytestmark = pytest.mark.postgres
 
@@ -27,11 +24,6 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def program() -> Path:
     return DEFAULT_PROGRAM
-
-
-@pytest.fixture
-def together(app: Flask) -> Together:
-    return Together(app)
 
 
 @pytest.fixture
@@ -65,7 +57,7 @@ def engagement_rows(sessions, member: dict[str, Any], action: str) -> Counter[st
 def balance_and_ledger(sessions, member: dict[str, Any]) -> tuple[int, int]:
     with sessions() as session:
         balance = session.scalar(select(func.sum(LedgerEntry.points)).where(LedgerEntry.member_id == member["id"]))
-        assert members_out_of_balance(session) == [] and lots_out_of_balance(session) == []
+        assert members_out_of_balance(session) == [] and members_with_lots_out_of_step(session) == []
         return balance, session.scalar(select(func.count()).where(LedgerEntry.member_id == member["id"]))
 
 

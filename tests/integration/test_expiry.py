@@ -17,10 +17,10 @@ from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
 from loyalty.ledger.expiry import expire_points
 from loyalty.ledger.models import PointLot
+from loyalty.ledger.operations import members_with_lots_out_of_step
 from loyalty.outbox import OutboxEvent
 from tests.conftest import DEFAULT_PROGRAM, NOW, Headers
 from tests.integration.test_cli import run
-from tests.integration.test_lot_properties import lots_out_of_balance
 
 Member = dict[str, Any]
 
@@ -39,7 +39,7 @@ def program() -> Path:
 def lots_hold_every_balance(sessions) -> Iterator[None]:
     yield
     with sessions() as session:
-        assert lots_out_of_balance(session) == []
+        assert members_with_lots_out_of_step(session) == []
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.clock import FrozenClock
@@ -27,7 +27,7 @@ from loyalty.db import session_scope
 from loyalty.errors import InsufficientPoints
 from loyalty.ledger.expiry import expire_points
 from loyalty.ledger.models import LedgerEntry, PointLot
-from loyalty.ledger.operations import adjust_points, members_out_of_balance
+from loyalty.ledger.operations import adjust_points, members_out_of_balance, members_with_lots_out_of_step
 from loyalty.members.models import Member
 from loyalty.members.operations import NewMember, enroll_member
 from loyalty.program.operations import update_settings
@@ -38,22 +38,6 @@ from tests.conftest import reset_database
 MEMBERS = 2
 EXPIRY_MONTHS = 1
 REWARD_COSTS = {"PIN": 5, "MUG": 20, "BAG": 60}
-
-
-def lots_out_of_balance(session: Session) -> list[tuple[int, int, int]]:
-    """Members whose lots do not hold ``max(balance, 0)`` points: ``(id, balance, points in lots)``."""
-    lots = (
-        select(PointLot.member_id, func.sum(PointLot.remaining).label("held")).group_by(PointLot.member_id).subquery()
-    )
-    held = func.coalesce(lots.c.held, 0)
-    spendable = case((Member.points_balance > 0, Member.points_balance), else_=0)
-    stmt = (
-        select(Member.id, Member.points_balance, held)
-        .outerjoin(lots, lots.c.member_id == Member.id)
-        .where(held != spendable)
-        .order_by(Member.id)
-    )
-    return [(row[0], row[1], row[2]) for row in session.execute(stmt)]
 
 
 # -- The model -------------------------------------------------------------------------------------
@@ -261,7 +245,7 @@ class Runner:
     def check(self) -> None:
         with self.sessions() as session:
             assert members_out_of_balance(session) == []
-            assert lots_out_of_balance(session) == []
+            assert members_with_lots_out_of_step(session) == []
             for account in self.accounts:
                 balance = session.scalar(select(Member.points_balance).where(Member.id == account.id))
                 lots = session.execute(

@@ -14,13 +14,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from loyalty.clock import FrozenClock
-from loyalty.ledger.operations import members_out_of_balance
+from loyalty.ledger.operations import members_out_of_balance, members_with_lots_out_of_step
 from loyalty.members.models import Member
 from loyalty.outbox import OutboxEvent
 from loyalty.purchases.models import Purchase
 from tests.conftest import DEFAULT_PROGRAM, NOW, Headers
 from tests.integration.test_cli import run
-from tests.integration.test_lot_properties import lots_out_of_balance
 
 MemberJson = dict[str, Any]
 #: The builder's receipts are made at 09:30 on the day of NOW: their window ends 14 days later.
@@ -55,7 +54,7 @@ def pending_points_match_the_purchases(sessions) -> Iterator[None]:
         ).all()
         assert drifted == []
         assert members_out_of_balance(session) == []
-        assert lots_out_of_balance(session) == []
+        assert members_with_lots_out_of_step(session) == []
 
 
 @pytest.fixture

@@ -14,19 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
-from loyalty.ledger.models import PointLot
-from loyalty.ledger.operations import members_out_of_balance
+from loyalty.ledger.operations import members_out_of_balance, members_with_lots_out_of_step
 from loyalty.members.models import Member
 from loyalty.purchases.models import Purchase
 from rewards.vouchers.models import Voucher
 from tests.builders import purchase_body
 from tests.conftest import DEFAULT_PROGRAM
-from tests.integration.test_concurrency import Together, statuses
+from tests.integration.concurrency import statuses
 
 pytestmark = pytest.mark.postgres
 
@@ -40,52 +37,12 @@ def program() -> Path:
     return DEFAULT_PROGRAM
 
 
-@pytest.fixture
-def together(app: Flask) -> Together:
-    return Together(app)
-
-
-def members_with_lots_out_of_step(session: Session) -> list[tuple[int, int, int]]:
-    """Members whose open lots do not hold ``max(balance, 0)`` points: ``(id, balance, points in lots)``."""
-    lots = (
-        select(PointLot.member_id, func.sum(PointLot.remaining).label("remaining"))
-        .group_by(PointLot.member_id)
-        .subquery()
-    )
-    held = func.coalesce(lots.c.remaining, 0)
-    spendable = case((Member.points_balance > 0, Member.points_balance), else_=0)
-    stmt = (
-        select(Member.id, Member.points_balance, held)
-        .outerjoin(lots, lots.c.member_id == Member.id)
-        .where(held != spendable)
-        .order_by(Member.id)
-    )
-    return [(row[0], row[1], row[2]) for row in session.execute(stmt)]
-
-
 @pytest.fixture(autouse=True)
 def points_stay_consistent(sessions) -> Iterator[None]:
     yield
     with sessions() as session:
         assert members_out_of_balance(session) == []
         assert members_with_lots_out_of_step(session) == []
-
-
-@pytest.fixture
-def member_with(client, admin, make_member) -> Callable[[int], dict[str, Any]]:
-    """``member_with(50)``: a new member whose balance is 50 points (topped up by an adjustment)."""
-
-    def make(points: int) -> dict[str, Any]:
-        member = make_member()
-        response = client.post(
-            f"/api/v1/members/{member['id']}/adjustments",
-            json={"points": points - WELCOME, "reason": "test balance"},
-            headers=admin,
-        )
-        assert response.json["points_balance"] == points, response.json
-        return member
-
-    return make
 
 
 @pytest.fixture
