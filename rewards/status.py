@@ -16,7 +16,7 @@ from loyalty.program.operations import get_settings
 from loyalty.tiers.models import Tier
 from loyalty.tiers.operations import load_ladder, qualifying_points
 from rewards.catalog.models import Reward
-from rewards.catalog.operations import catalog_for
+from rewards.catalog.operations import catalog_for, list_rewards
 from rewards.thresholds.operations import next_threshold
 
 
@@ -79,10 +79,11 @@ def member_status(session: Session, member: Member, *, now: datetime) -> MemberS
             points_needed=max(following.threshold - qualifying, 0),
             progress=round(done / span, 4) if span else 1.0,
         )
+    rewards = list_rewards(session)
     threshold = next_threshold(session, member.points_balance)
     upcoming = None
     if threshold is not None:
-        reward = session.scalar(select(Reward).where(Reward.code == threshold.reward_code))
+        reward = next((reward for reward in rewards if reward.code == threshold.reward_code), None)
         upcoming = NextThreshold(
             points=threshold.points, reward=reward, points_needed=threshold.points - member.points_balance
         )
@@ -105,5 +106,7 @@ def member_status(session: Session, member: Member, *, now: datetime) -> MemberS
         next_tier=next_tier,
         next_threshold=upcoming,
         expiring=expiring,
-        rewards_available=[item.reward for item in catalog_for(session, member, now=now) if item.affordable],
+        rewards_available=[
+            item.reward for item in catalog_for(session, member, now=now, rewards=rewards) if item.affordable
+        ],
     )

@@ -47,11 +47,31 @@ def record_engagement(
     row is locked first, so concurrent reports of one member are counted against the limits one at a
     time. Records ``EngagementRecorded`` and, when points are awarded, ``PointsEarned``.
     """
-    action = session.scalar(select(EngagementAction).where(EngagementAction.key == action_key))
-    if action is None or not action.is_active:
+    action = _active_action(session, action_key)
+    if action is None:
         raise InvalidOperation(f"no active engagement action is called {action_key!r}", field="action")
     if reported_by_member and not action.self_reportable:
         raise Forbidden(f"a member cannot report {action_key!r} themselves", field="action")
+    return _record(session, action, member_id=member_id, ref=ref, occurred_at=occurred_at, now=now)
+
+
+def record_if_defined(session: Session, *, member_id: int, action_key: str, ref: str, now: datetime) -> None:
+    """Record a built-in engagement (account creation, profile completion) if the program defines it."""
+    action = _active_action(session, action_key)
+    if action is not None:
+        _record(session, action, member_id=member_id, ref=ref, occurred_at=now, now=now)
+
+
+def _active_action(session: Session, action_key: str) -> EngagementAction | None:
+    return session.scalar(
+        select(EngagementAction).where(EngagementAction.key == action_key, EngagementAction.is_active.is_(True))
+    )
+
+
+def _record(
+    session: Session, action: EngagementAction, *, member_id: int, ref: str, occurred_at: datetime, now: datetime
+) -> EngagementResult:
+    action_key = action.key
     if occurred_at > now + MAX_CLOCK_SKEW:
         raise InvalidOperation("an engagement cannot be in the future", field="occurred_at")
     member = session.scalar(select(Member).where(Member.id == member_id).with_for_update())
@@ -106,13 +126,6 @@ def record_engagement(
     )
     session.flush()
     return EngagementResult(engagement=session.get_one(Engagement, engagement_id), created=True)
-
-
-def record_if_defined(session: Session, *, member_id: int, action_key: str, ref: str, now: datetime) -> None:
-    """Record a built-in engagement (account creation, profile completion) if the program defines it."""
-    action = session.scalar(select(EngagementAction.id).where(EngagementAction.key == action_key, EngagementAction.is_active.is_(True)))
-    if action is not None:
-        record_engagement(session, member_id=member_id, action_key=action_key, ref=ref, occurred_at=now, now=now)
 
 
 def member_engagements(session: Session, member_id: int, *, limit: int = 100) -> list[Engagement]:

@@ -20,7 +20,7 @@ from rewards.catalog.models import Reward
 from rewards.vouchers.models import Voucher
 
 VOUCHER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-#: 16 characters of a 32-letter alphabet: 80 random bits, printed as XXXX-XXXX-XXXX-XXXX.
+#: 16 characters of a 32-letter alphabet: 80 random bits, printed as four dash-separated groups of four.
 VOUCHER_GROUPS = 4
 
 
@@ -42,12 +42,15 @@ def list_rewards(session: Session) -> list[Reward]:
     return list(session.scalars(select(Reward).order_by(Reward.cost_points, Reward.code)))
 
 
-def catalog_for(session: Session, member: Member, *, now: datetime) -> list[CatalogItem]:
-    """The rewards a member may redeem now (active, in stock, tier high enough), cheapest first."""
+def catalog_for(
+    session: Session, member: Member, *, now: datetime, rewards: list[Reward] | None = None
+) -> list[CatalogItem]:
+    """The rewards a member may redeem now (active, in stock, tier high enough), cheapest first; from
+    ``rewards`` when the caller has already read the catalog."""
     ladder = load_ladder(session)
     rank = ladder.get(member.tier_code).rank
     items = []
-    for reward in list_rewards(session):
+    for reward in list_rewards(session) if rewards is None else rewards:
         if not reward.is_available(now) or reward.stock == 0:
             continue
         if reward.min_tier_code is not None and ladder.get(reward.min_tier_code).rank > rank:
