@@ -1,6 +1,7 @@
 # `make run`: set up and serve the API on the embedded SQLite database (nothing else needed).
 # `make test`: the whole suite on SQLite, then on PostgreSQL when one answers (required when CI=true).
 # `make bench`: the till load benchmark against gunicorn + PostgreSQL (bench/README.md).
+# `make bench-scenarios`: the scenario scans over a million members and the SMTP send path.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +11,7 @@ LOYALTY_TEST_DATABASE_URL ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-sqlite test-postgres bench clean
+.PHONY: install run test test-sqlite test-postgres bench bench-scenarios clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +27,8 @@ run: install
 	$(BIN)/flask --app wsgi loyalty init
 	@echo "Demo admin client (a new secret each run):"
 	@$(BIN)/flask --app wsgi loyalty create-client demo-admin --role admin --replace
-	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+	@# The scheduler (scenarios, messages, expiry) runs inside the development server.
+	LOYALTY_RUN_SCHEDULER=1 $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 test: install
 	$(MAKE) --no-print-directory test-sqlite
@@ -55,6 +57,11 @@ bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
 		|| { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 	$(BIN)/python -m bench.till_load $(BENCH_ARGS)
+
+# The scans over 1,000,000 members and the SMTP send path (bench/README.md, "Scenarios").
+bench-scenarios: install
+	$(BIN)/python -m bench.scenario_scan
+	$(BIN)/python -m bench.send_path
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

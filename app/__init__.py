@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 import loyalty.reactions
+import notifications.reactions
 import rewards.reactions
 from app.config import DEVELOPMENT_JWT_SECRET, load_config
 from loyalty.clock import SystemClock
@@ -35,15 +36,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         parallelism=app.config["LOYALTY_ARGON2_PARALLELISM"],
     )
 
-    from app import api, cli, db, health
+    from app import api, cli, db, health, scenarios
     from app.auth import access
 
     loyalty.reactions.register_handlers()
     rewards.reactions.register_handlers()
+    notifications.reactions.register_handlers()
 
     db.init_app(app)
     access.init_app(app)
     api.init_app(app)
     health.init_app(app)
     cli.init_app(app)
+    scenarios.init_app(app)
     return app

@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from tempfile import TemporaryDirectory
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session, sessionmaker
 
-from app import db
+from app import db, scenarios
 from app.auth.clients import create_client
 from app.clock import now
 from app.migrate import upgrade
-from loyalty.db import session_scope
+from loyalty.clock import FrozenClock
+from loyalty.db import make_engine, session_scope
 from loyalty.errors import DomainError
 from loyalty.ledger.expiry import expire_points, notify_expiring_points
-from loyalty.ledger.operations import members_out_of_balance, members_with_lots_out_of_step
+from loyalty.ledger.operations import (
+    members_out_of_balance,
+    members_with_lots_out_of_step,
+)
+from loyalty.program.operations import read_program_file
 from loyalty.purchases.operations import release_pending_points
 from loyalty.tiers.operations import review_due_tiers
-from loyalty.program.operations import read_program_file
-from rewards.program import load_program
+from notifications import simulation
+from notifications.program import load_program
+from notifications.scheduler.process import SchedulerProcess
 
 loyalty_cli = AppGroup("loyalty", help="Loyalty program commands.")
 
@@ -37,7 +49,7 @@ def init_command(program_file: str | None) -> None:
     """Migrate the database to the latest schema and load the default program if none exists."""
     upgrade(current_app.config["LOYALTY_DATABASE_URL"])
     with session_scope(db.sessions()) as session:
-        loaded = load_program(session, read_program_file(program_file))
+        loaded = load_program(session, read_program_file(program_file), now=now())
     click.echo("program loaded" if loaded else "program already present; left as it is", err=True)
 
 
@@ -106,3 +118,86 @@ def _in_batches(step: Callable[[Session], int]) -> int:
         total += done
         if done == 0:
             return total
+
+
+@loyalty_cli.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduler in the foreground: the outbox, journeys, scans, messages and maintenance."""
+    scheduler_process().run_forever()
+
+
+@loyalty_cli.command("run-due")
+@click.option("--now", "at", help="Run as if it were this instant (ISO-8601); needs LOYALTY_CLOCK_OVERRIDE=1.")
+def run_due_command(at: str | None) -> None:
+    """Run one pass of everything that is due, then exit."""
+    process = scheduler_process()
+    if at is not None:
+        if not current_app.config["LOYALTY_CLOCK_OVERRIDE"]:
+            raise click.UsageError("--now needs LOYALTY_CLOCK_OVERRIDE=1 in the configuration")
+        try:
+            instant = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.BadParameter("an ISO-8601 instant with its offset, like 2026-11-22T10:00:00+00:00") from None
+        if instant.tzinfo is None:
+            raise click.BadParameter("the instant needs its offset (Z or +01:00)")
+        process.clock = FrozenClock(instant.astimezone(UTC)).now
+    try:
+        click.echo(str(process.run_once()))
+    finally:
+        process.leadership.release()
+
+
+def scheduler_process() -> SchedulerProcess:
+    app = current_app
+    return SchedulerProcess(
+        db.sessions(),
+        app.extensions["loyalty.engine"],
+        app.extensions["loyalty.runtime"],
+        clock=app.extensions["loyalty.clock"].now,
+        schedule=scenarios.schedule(app),
+        poll_seconds=app.config["LOYALTY_SCHEDULER_POLL_SECONDS"],
+    )
+
+
+@loyalty_cli.command("simulate")
+@click.option(
+    "--members", default=1000, show_default=True, type=click.IntRange(1, 1_000_000), help="Members simulated."
+)
+@click.option("--days", default=60, show_default=True, type=click.IntRange(1, 366), help="Days simulated.")
+@click.option("--seed", default=1, show_default=True, type=int, help="The same seed plays the same story.")
+@click.option(
+    "--start", default="2026-03-02", show_default=True, type=click.DateTime(["%Y-%m-%d"]), help="The first day (UTC)."
+)
+@click.option("--database", "database_url", help="An empty database to simulate in; default: a temporary SQLite file.")
+@click.option("--program", "program_file", type=click.Path(exists=True, dir_okay=False), help="A program YAML file.")
+def simulate_command(
+    members: int, days: int, seed: int, start: datetime, database_url: str | None, program_file: str | None
+) -> None:
+    """Play synthetic members through the scenarios on a simulated clock and print each scenario's KPIs.
+
+    Messages go nowhere: the simulation's channels keep them in memory.
+    """
+    settings = simulation.SimulationSettings(members=members, days=days, seed=seed, start=start.replace(tzinfo=UTC))
+    started = time.monotonic()
+    with _simulation_database(database_url) as sessions:
+        report = simulation.simulate(
+            sessions, read_program_file(program_file), settings, scenarios.schedule(current_app)
+        )
+    click.echo(simulation.format_report(report))
+    click.echo(f"simulated in {time.monotonic() - started:.1f} s", err=True)
+
+
+@contextmanager
+def _simulation_database(url: str | None) -> Iterator[sessionmaker[Session]]:
+    """The migrated database of a simulation: ``url`` if it is empty (anything else is refused), else a
+    temporary SQLite file deleted afterwards."""
+    with TemporaryDirectory(prefix="loyalty-simulation-") as directory:
+        url = url or f"sqlite:///{Path(directory) / 'simulation.db'}"
+        engine = make_engine(url)
+        try:
+            if inspect(engine).get_table_names():
+                raise click.UsageError("--database must name an empty database: the simulation fills it")
+            upgrade(url)
+            yield sessionmaker(engine, expire_on_commit=False)
+        finally:
+            engine.dispose()

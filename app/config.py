@@ -36,6 +36,33 @@ def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None =
         ),
         # A Clock (loyalty.clock); tests and simulations pass a FrozenClock.
         "LOYALTY_CLOCK": None,
+        # Message providers (docs/channels.md); a channel without one writes files under instance/messages/.
+        "LOYALTY_SMTP_URL": os.environ.get("LOYALTY_SMTP_URL") or None,
+        "LOYALTY_MAIL_FROM": os.environ.get("LOYALTY_MAIL_FROM") or None,
+        "LOYALTY_SMS_WEBHOOK_URL": os.environ.get("LOYALTY_SMS_WEBHOOK_URL") or None,
+        "LOYALTY_SMS_WEBHOOK_TOKEN": os.environ.get("LOYALTY_SMS_WEBHOOK_TOKEN") or None,
+        "LOYALTY_PUSH_WEBHOOK_URL": os.environ.get("LOYALTY_PUSH_WEBHOOK_URL") or None,
+        "LOYALTY_PUSH_WEBHOOK_TOKEN": os.environ.get("LOYALTY_PUSH_WEBHOOK_TOKEN") or None,
+        "LOYALTY_VAPID_PRIVATE_KEY": os.environ.get("LOYALTY_VAPID_PRIVATE_KEY") or None,
+        "LOYALTY_VAPID_SUBJECT": os.environ.get("LOYALTY_VAPID_SUBJECT") or None,
+        # Tracking links in messages point here (the API's public address); links to the app's pages there.
+        "LOYALTY_PUBLIC_URL": os.environ.get("LOYALTY_PUBLIC_URL", "http://127.0.0.1:5000"),
+        "LOYALTY_APP_URL": os.environ.get("LOYALTY_APP_URL", "http://127.0.0.1:5000/app"),
+        # Providers' delivery reports (POST /api/v1/webhooks/<channel>) send it in X-Webhook-Secret;
+        # unset, every report is refused.
+        "LOYALTY_WEBHOOK_SECRET": os.environ.get("LOYALTY_WEBHOOK_SECRET") or None,
+        # The scheduler (docs/scenarios.md): in the web process only for `make run`.
+        "LOYALTY_RUN_SCHEDULER": os.environ.get("LOYALTY_RUN_SCHEDULER", "") == "1",
+        "LOYALTY_SCHEDULER_POLL_SECONDS": _int("LOYALTY_SCHEDULER_POLL_SECONDS", 10),
+        "LOYALTY_SCAN_INTERVAL_MINUTES": _int("LOYALTY_SCAN_INTERVAL_MINUTES", 5),
+        "LOYALTY_DAILY_SCAN_HOUR": _int("LOYALTY_DAILY_SCAN_HOUR", 6),
+        # Published outbox events and idempotency keys are deleted after this many days.
+        "LOYALTY_OUTBOX_RETENTION_DAYS": _int("LOYALTY_OUTBOX_RETENTION_DAYS", 30),
+        "LOYALTY_IDEMPOTENCY_RETENTION_DAYS": _int("LOYALTY_IDEMPOTENCY_RETENTION_DAYS", 7),
+        # A scheduler that dies while sending leaves its messages to the others after this long.
+        "LOYALTY_SEND_LEASE_SECONDS": _int("LOYALTY_SEND_LEASE_SECONDS", 300),
+        # `loyalty run-due --now …` may set the time only when this is on (tests, simulations).
+        "LOYALTY_CLOCK_OVERRIDE": os.environ.get("LOYALTY_CLOCK_OVERRIDE", "") == "1",
     }
     config.update(overrides or {})
     return config

@@ -16,8 +16,8 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Response, make_response, request
-from sqlalchemy import Integer, String, Text, UniqueConstraint, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app import db
 from app.auth.access import current_principal
@@ -99,3 +99,13 @@ def _request_hash() -> str:
     body = request.get_json(silent=True)
     canonical = json.dumps(body, sort_keys=True) if body is not None else request.get_data(as_text=True)
     return hashlib.sha256(f"{request.method} {request.path}\n{canonical}".encode()).hexdigest()
+
+
+def purge_keys(session: Session, *, before: datetime, limit: int = 5000) -> int:
+    """Delete up to ``limit`` idempotency keys claimed before ``before``; returns how many (oldest first,
+    along the primary key)."""
+    ids = select(IdempotencyRecord.id).where(IdempotencyRecord.created_at < before).order_by(IdempotencyRecord.id).limit(limit)
+    return session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(ids.scalar_subquery())),
+        execution_options={"synchronize_session": False},
+    ).rowcount

@@ -3,26 +3,67 @@
 from app.auth.models import ApiClient, MemberSession
 from app.idempotency import IdempotencyRecord
 from loyalty.db import Base
-from loyalty.engagement.models import Engagement, EngagementAction
+from loyalty.engagement.models import Engagement, EngagementAction, EngagementScore, EngagementScoreSettings
 from loyalty.ledger.models import LedgerEntry, PointLot
 from loyalty.members.models import Member
 from loyalty.outbox import OutboxEvent
 from loyalty.program.models import EarningRule, ProgramSettings
 from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
 from loyalty.tiers.models import CardIssuance, Tier, TierChange
+from notifications.journeys.models import Journey, PurchaseBonus
+from notifications.messages.models import Message, PushSubscription
+from notifications.pressure.models import BlackoutPeriod, Complaint, PressureSettings
+from notifications.scenarios.models import MessageTemplate, Scenario, ScenarioVersion
+from notifications.scheduler.models import JobRun
+from rewards.badges.models import Badge, BadgeLevel, MemberBadge, MemberMetric
 from rewards.catalog.models import Reward
+from rewards.challenges.models import Challenge, ChallengeParticipation, ChallengeProgress, ChallengeStep
+from rewards.games.models import Game, GamePlay, GamePlayCredit, GamePrize
+from rewards.leaderboards.models import Leaderboard, LeaderboardProfile, LeaderboardScore
+from rewards.quizzes.models import Quiz, QuizAttempt, QuizQuestion
+from rewards.streaks.models import MemberStreak, Streak
 from rewards.thresholds.models import PointThreshold
 from rewards.vouchers.models import Voucher
 
 __all__ = [
+    "BlackoutPeriod",
+    "Complaint",
+    "Journey",
+    "JobRun",
+    "Message",
+    "MessageTemplate",
+    "PressureSettings",
+    "PurchaseBonus",
+    "PushSubscription",
+    "Scenario",
+    "ScenarioVersion",
     "ApiClient",
     "Base",
     "CardIssuance",
     "EarningRule",
     "Engagement",
     "EngagementAction",
+    "EngagementScore",
+    "EngagementScoreSettings",
+    "Badge",
+    "BadgeLevel",
+    "MemberBadge",
+    "MemberMetric",
+    "Challenge",
+    "ChallengeParticipation",
+    "ChallengeProgress",
+    "ChallengeStep",
+    "MemberStreak",
+    "Streak",
+    "Game",
+    "GamePlay",
+    "GamePlayCredit",
+    "GamePrize",
     "IdempotencyRecord",
     "LedgerEntry",
+    "Leaderboard",
+    "LeaderboardProfile",
+    "LeaderboardScore",
     "Member",
     "MemberSession",
     "OutboxEvent",
@@ -32,6 +73,9 @@ __all__ = [
     "Purchase",
     "PurchaseLine",
     "PurchaseReturn",
+    "Quiz",
+    "QuizAttempt",
+    "QuizQuestion",
     "Reward",
     "Tier",
     "TierChange",

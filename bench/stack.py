@@ -38,12 +38,14 @@ STOP_TIMEOUT_S = 15.0
 SEED_MEMBERS = text(
     """
     INSERT INTO members (email, first_name, last_name, card_number, locale, timezone,
-                         consent_email, consent_sms, consent_push, referral_code,
+                         consent_email, consent_sms, consent_push, preferred_channel, referral_code,
                          points_balance, pending_points, lifetime_points, tier_code, tier_since,
-                         purchase_count, enrolled_at, updated_at)
+                         purchase_count, enrolled_at, enrolled_md, updated_at)
     SELECT 'member' || n || '@bench.example', 'Member', 'Number ' || n, '29' || lpad(n::text, 14, '0'),
-           'fr-FR', 'Europe/Paris', n % 2 = 0, n % 3 = 0, n % 5 = 0, 'B' || lpad(n::text, 7, '0'),
-           0, 0, 0, entry.code, enrolled.at, 0, enrolled.at, enrolled.at
+           'fr-FR', 'Europe/Paris', n % 2 = 0, n % 3 = 0, n % 5 = 0, 'email', 'B' || lpad(n::text, 7, '0'),
+           0, 0, 0, entry.code, enrolled.at, 0, enrolled.at,
+           extract(month FROM enrolled.at AT TIME ZONE 'UTC') * 100 + extract(day FROM enrolled.at AT TIME ZONE 'UTC'),
+           enrolled.at
     FROM generate_series(1, :count) AS n
     CROSS JOIN (SELECT code FROM tiers ORDER BY rank LIMIT 1) AS entry
     CROSS JOIN LATERAL (SELECT now() - n * interval '1 minute' AS at) AS enrolled

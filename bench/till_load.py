@@ -76,51 +76,32 @@ HEADER = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = _parse(argv)
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    if shutil.which("wrk") is None:
-        print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
-        return 2
-    RESULTS.mkdir(exist_ok=True)
-    settings = stack.ServerSettings(workers=options.workers, threads=options.threads)
-    print(f"gunicorn: {settings}; wrk: 2 threads, {options.connections} connections, {options.duration} s per phase")
-
-    started = time.monotonic()
-    database = stack.prepare_database(stack.recreate_database(DATABASE), members=options.members, store_code=STORE)
-    print(
-        f"database {DATABASE}: default program, a till ({STORE}) and a service, {database.member_count} members"
-        f" (seeded in {database.seed_s:.1f} s); ready in {time.monotonic() - started:.1f} s"
-    )
-    environment = {
-        "LOYALTY_DATABASE_URL": database.url,
-        "LOYALTY_JWT_SECRET_KEY": secrets.token_urlsafe(32),
-        "LOYALTY_DB_POOL_SIZE": str(options.threads),
-        "LOYALTY_DB_MAX_OVERFLOW": "0",
-    }
+    options = parse_options(argv, prog="python -m bench.till_load", description=__doc__, duration=30)
+    settings, database, environment = prepare(options, DATABASE)
     members = [str(database.first_member_id), str(database.member_count)]
     with stack.gunicorn("wsgi:app", settings, environment, RESULTS / "gunicorn-app.log") as server:
         till, service = server.token(database.till), server.token(database.service)
         purchases_url, members_url = server.url + "/api/v1/purchases", server.url
         duration, connections, url = options.duration, options.connections, database.url
-        warm_up = _run(
+        warm_up = run_phase(
             server, "warm-up", "members.lua", members_url, [service, *members],
             duration_s=WARM_UP_S, connections=connections, database_url=url,
         )
-        write = _run(
+        write = run_phase(
             server, "POST /api/v1/purchases", "purchases.lua", purchases_url, [till, *members, STORE, "R"],
             duration_s=duration, connections=connections, database_url=url,
         )
-        read = _run(
+        read = run_phase(
             server, "GET /api/v1/members/{id}", "members.lua", members_url, [service, *members],
             duration_s=duration, connections=connections, database_url=url,
         )
-        status = _run(
+        status = run_phase(
             server, "GET /members/{id}/status", "members.lua", members_url, [service, *members, "/status"],
             duration_s=duration, connections=connections, database_url=url,
         )
     with stack.gunicorn("bench.ceiling_app:app", settings, {}, RESULTS / "gunicorn-ceiling.log") as server:
         # The same bodies; no token (the bare app reads none), no database.
-        ceiling = _run(
+        ceiling = run_phase(
             server, "ceiling: POST /echo", "purchases.lua", server.url + "/echo", ["-", *members, STORE, "C"],
             duration_s=duration, connections=connections, database_url=None,
         )
@@ -136,21 +117,16 @@ def main(argv: list[str] | None = None) -> int:
           f" (reads / ceiling: {read.requests_per_s / ceiling.requests_per_s:.1%};"
           f" status document / ceiling: {status.requests_per_s / ceiling.requests_per_s:.1%})")
     checks_pass = _verify(database.url, write)
-    for name, statements in statements_per_request(database, STORE).items():
-        issued = [statement for statement in statements if statement != "COMMIT"]
-        print(f"{name}: {len(issued)} SQL statements, then {len(statements) - len(issued)} COMMIT")
-        for statement in statements:
-            print(f"    {statement}")
-    failures = sum(phase.failures for phase in (warm_up, write, read, status, ceiling))
-    if failures or not checks_pass:
-        print(f"FAILED: {failures} non-2xx answers or socket errors; checks passed: {checks_pass}", file=sys.stderr)
-        return 1
-    return 0
+    return finish([warm_up, write, read, status, ceiling], checks_pass, statements_per_request(database, STORE))
 
 
-def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.till_load", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=30, help="seconds of load per phase (default 30)")
+def parse_options(argv: list[str] | None, *, prog: str, description: str | None, duration: int) -> argparse.Namespace:
+    """The options of a load benchmark (``description``: its module docstring, of which the first
+    paragraph is shown)."""
+    parser = argparse.ArgumentParser(prog=prog, description=(description or "").split("\n\n")[0])
+    parser.add_argument(
+        "--duration", type=int, default=duration, help=f"seconds of load per phase (default {duration})"
+    )
     parser.add_argument("--members", type=int, default=100_000, help="members seeded (default 100000)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker; 1 = sync worker (default 4)")
@@ -158,7 +134,48 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _run(
+def prepare(
+    options: argparse.Namespace, database_name: str
+) -> tuple[stack.ServerSettings, stack.SeededDatabase, dict[str, str]]:
+    """Check for wrk, set the database ``database_name`` up (default program, a till and a service, the
+    members), and the server's settings and environment; a SIGTERM then ends the run cleanly."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
+        raise SystemExit(2)
+    RESULTS.mkdir(exist_ok=True)
+    settings = stack.ServerSettings(workers=options.workers, threads=options.threads)
+    print(f"gunicorn: {settings}; wrk: 2 threads, {options.connections} connections, {options.duration} s per phase")
+    started = time.monotonic()
+    database = stack.prepare_database(stack.recreate_database(database_name), members=options.members, store_code=STORE)
+    print(
+        f"database {database_name}: default program, a till ({STORE}) and a service, {database.member_count}"
+        f" members (seeded in {database.seed_s:.1f} s); ready in {time.monotonic() - started:.1f} s"
+    )
+    environment = {
+        "LOYALTY_DATABASE_URL": database.url,
+        "LOYALTY_JWT_SECRET_KEY": secrets.token_urlsafe(32),
+        "LOYALTY_DB_POOL_SIZE": str(options.threads),
+        "LOYALTY_DB_MAX_OVERFLOW": "0",
+    }
+    return settings, database, environment
+
+
+def finish(phases: list[Phase], checks_pass: bool, statements: dict[str, list[str]]) -> int:
+    """Print the SQL of each request; the exit status: 1 on any non-2xx answer or failed check."""
+    for name, issued_then_commit in statements.items():
+        issued = [statement for statement in issued_then_commit if statement != "COMMIT"]
+        print(f"{name}: {len(issued)} SQL statements, then {len(issued_then_commit) - len(issued)} COMMIT")
+        for statement in issued_then_commit:
+            print(f"    {statement}")
+    failures = sum(phase.failures for phase in phases)
+    if failures or not checks_pass:
+        print(f"FAILED: {failures} non-2xx answers or socket errors; checks passed: {checks_pass}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_phase(
     server: stack.Server,
     name: str,
     script: str,

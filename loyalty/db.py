@@ -138,6 +138,14 @@ def insert_if_absent(
     The unique constraint decides, not a read before the write, so concurrent inserts of one key
     leave exactly one row; on PostgreSQL the losers wait for the winner's commit and then see it.
     """
+    table = model.__table__
+    stmt = dialect_insert(session)(table).values(**values).on_conflict_do_nothing(index_elements=list(key))
+    return session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
+
+
+def dialect_insert(session: Session) -> Any:
+    """The ``insert`` of the session's database, whose statements know ``ON CONFLICT`` (PostgreSQL and
+    SQLite share the syntax: ``on_conflict_do_nothing``, ``on_conflict_do_update``)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -145,9 +153,7 @@ def insert_if_absent(
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - only the two supported databases
         raise RuntimeError(f"unsupported database {dialect}")
-    table = model.__table__
-    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=list(key)).returning(table.c.id)
-    return session.execute(stmt).scalar_one_or_none()
+    return insert
 
 
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: bool = False) -> Engine:

@@ -104,6 +104,8 @@ class PointsEarned(DomainEvent):
     #: The member's lifetime points and tier code right after the credit.
     lifetime_points: int = 0
     tier: str = ""
+    #: The store of the purchase that earned the points; None for any other credit.
+    store_code: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,3 +232,112 @@ class VoucherCancelled(DomainEvent):
     name: ClassVar[str] = "VoucherCancelled"
     member_id: int
     voucher_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class BadgeAwarded(DomainEvent):
+    """A member earned a badge, or a higher level of one; once per (member, badge, level)."""
+
+    name: ClassVar[str] = "BadgeAwarded"
+    member_id: int
+    badge_code: str
+    badge_name: str
+    #: The level's rank, 1 for the first (and for a badge with a single target).
+    level: int
+    #: The level's name (``bronze``, ``silver``…); None for a badge with a single target.
+    level_name: str | None
+    #: Points credited with the badge (0 for none).
+    points: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChallengeCompleted(DomainEvent):
+    """A member did every step of a challenge inside its window; once per (member, challenge)."""
+
+    name: ClassVar[str] = "ChallengeCompleted"
+    member_id: int
+    challenge_code: str
+    challenge_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreakExtended(DomainEvent):
+    """A member's first qualifying activity of a new day or week: their run is ``length`` periods long
+    (1 when a new run starts); ``best`` is their longest run."""
+
+    name: ClassVar[str] = "StreakExtended"
+    member_id: int
+    streak_code: str
+    length: int
+    best: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageOpened(DomainEvent):
+    """A member opened a message (an email, a push notification, an in-app message)."""
+
+    name: ClassVar[str] = "MessageOpened"
+    member_id: int
+    message_id: int
+    channel: str
+    #: The code of the scenario that sent it; None for a message sent outside scenarios.
+    scenario: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageClicked(DomainEvent):
+    """A member followed a link of a message."""
+
+    name: ClassVar[str] = "MessageClicked"
+    member_id: int
+    message_id: int
+    channel: str
+    scenario: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngagementDropped(DomainEvent):
+    """A member's decaying engagement score fell below their level's lower boundary
+    (``engaged`` → ``at_risk`` → ``dormant``); ``score`` is the score at that moment."""
+
+    name: ClassVar[str] = "EngagementDropped"
+    member_id: int
+    from_level: str
+    to_level: str
+    score: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuizAnswered(DomainEvent):
+    """A member answered a quiz (once per quiz): how many questions they got right and the points earned."""
+
+    name: ClassVar[str] = "QuizAnswered"
+    member_id: int
+    quiz_code: str
+    attempt_id: int
+    correct: int
+    questions: int
+    points: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class GamePlayEarned(DomainEvent):
+    """A qualifying purchase or engagement gave a member a play of an instant-win game."""
+
+    name: ClassVar[str] = "GamePlayEarned"
+    member_id: int
+    game_code: str
+    credit_id: int
+    #: What earned it: ``purchase`` or ``engagement``.
+    source: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class GamePlayed(DomainEvent):
+    """A member spent a play of an instant-win game; ``prize_code`` is None when they won nothing."""
+
+    name: ClassVar[str] = "GamePlayed"
+    member_id: int
+    game_code: str
+    play_id: int
+    prize_code: str | None

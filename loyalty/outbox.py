@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, BigInteger, Index, String, text
+from sqlalchemy import JSON, BigInteger, Index, String, delete, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
@@ -86,3 +86,12 @@ def record_all(session: Session, events: Iterable[DomainEvent]) -> None:
     for event in events:
         record(session, event)
 
+
+
+def purge_published(session: Session, *, before: datetime, limit: int = 5000) -> int:
+    """Delete up to ``limit`` events published before ``before``; returns how many. Oldest first, along
+    the primary key: the old events are the first rows it meets."""
+    ids = select(OutboxEvent.id).where(OutboxEvent.published_at < before).order_by(OutboxEvent.id).limit(limit)
+    return session.execute(
+        delete(OutboxEvent).where(OutboxEvent.id.in_(ids.scalar_subquery())), execution_options={"synchronize_session": False}
+    ).rowcount

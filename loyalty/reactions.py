@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from loyalty import outbox
 from loyalty.engagement.operations import record_if_defined
-from loyalty.events import MemberEnrolled, MemberUpdated, PointsEarned
+from loyalty.engagement.score import SCORED_EVENTS, add_interaction, interaction_of
+from loyalty.events import DomainEvent, MemberEnrolled, MemberUpdated, PointsEarned
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
 from loyalty.tiers.operations import check_upgrade
@@ -19,6 +20,8 @@ def register_handlers() -> None:
     outbox.subscribe(PointsEarned, upgrade_tier)
     outbox.subscribe(MemberEnrolled, reward_enrolment)
     outbox.subscribe(MemberUpdated, reward_profile_completion)
+    for event_type in SCORED_EVENTS:
+        outbox.subscribe(event_type, score_interaction)
 
 
 def upgrade_tier(session: Session, event: PointsEarned) -> None:
@@ -27,6 +30,13 @@ def upgrade_tier(session: Session, event: PointsEarned) -> None:
         check_upgrade(
             session, event.member_id, lifetime_points=event.lifetime_points, tier_code=event.tier, now=event.occurred_at
         )
+
+
+def score_interaction(session: Session, event: DomainEvent) -> None:
+    """Purchases, engagement, messages opened or clicked and games played move the engagement score."""
+    interaction = interaction_of(event)
+    if interaction is not None and event.member_id is not None:
+        add_interaction(session, member_id=event.member_id, interaction=interaction, now=event.occurred_at)
 
 
 def reward_enrolment(session: Session, event: MemberEnrolled) -> None:

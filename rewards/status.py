@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from loyalty.engagement.score import EngagementStanding, member_engagement
 from loyalty.ledger.models import PointLot
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
@@ -60,11 +61,14 @@ class MemberStatus:
     expiring: Expiring | None
     #: Rewards the member may redeem now and can afford, cheapest first.
     rewards_available: list[Reward]
+    #: The engagement score and level now; None when the program keeps no score.
+    engagement: EngagementStanding | None
 
 
 def member_status(session: Session, member: Member, *, now: datetime) -> MemberStatus:
     """Balance, pending, lifetime and qualifying points; tier and next tier; next threshold; points
-    expiring within the program's notice period; rewards the member can redeem now."""
+    expiring within the program's notice period; rewards the member can redeem now; the engagement
+    score and level."""
     settings = get_settings(session)
     ladder = load_ladder(session)
     tier = ladder.get(member.tier_code)
@@ -109,4 +113,5 @@ def member_status(session: Session, member: Member, *, now: datetime) -> MemberS
         rewards_available=[
             item.reward for item in catalog_for(session, member, now=now, rewards=rewards) if item.affordable
         ],
+        engagement=member_engagement(session, member.id, now=now),
     )

@@ -123,7 +123,30 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
     api.init_app(app)
-    from app.api import admin, auth, engagement, members, purchases, rewards, status, tiers
+    from app.api import (
+        admin,
+        auth,
+        badges,
+        challenges,
+        engagement,
+        games,
+        leaderboards,
+        marketing,
+        members,
+        messages,
+        purchases,
+        quizzes,
+        rewards,
+        scenarios,
+        status,
+        streaks,
+        tiers,
+        tracking,
+    )
 
-    for module in (auth, members, status, purchases, engagement, rewards, tiers, admin):
+    for module in (
+        auth, members, status, purchases, engagement, rewards, tiers, badges, challenges, streaks, quizzes, games,
+        leaderboards, admin, scenarios, marketing, messages,
+    ):  # fmt: skip
         api.register_blueprint(module.blp)
+    app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from app import db
 from app.api import Blueprint
 from app.auth.access import require
-from app.schemas.program import EarningRuleSchema, EarningRuleUpdateSchema, ProgramSettingsSchema
+from app.schemas.program import (
+    EarningRuleSchema,
+    EarningRuleUpdateSchema,
+    ProgramSettingsSchema,
+)
 from loyalty.program import operations as program
 from loyalty.program.models import EarningRule, ProgramSettings
 

@@ -13,7 +13,12 @@ from app import db
 from app.api import Blueprint
 from app.auth import access, clients, sessions
 from app.clock import now
-from app.schemas.auth import ClientTokenRequestSchema, LoginRequestSchema, MemberTokensSchema, TokenSchema
+from app.schemas.auth import (
+    ClientTokenRequestSchema,
+    LoginRequestSchema,
+    MemberTokensSchema,
+    TokenSchema,
+)
 from loyalty.members.operations import authenticate
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Tokens for API clients and members")

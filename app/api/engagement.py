@@ -1,10 +1,8 @@
-"""Engagement actions reported by apps and services, and referrals."""
+"""Engagement actions reported by apps and services, referrals, and the engagement score's settings."""
 
 from __future__ import annotations
 
 from typing import Any
-
-
 
 from app import db
 from app.api import Blueprint
@@ -15,14 +13,19 @@ from app.schemas.engagement import (
     EngagementActionUpdateSchema,
     EngagementRequestSchema,
     EngagementSchema,
+    EngagementScoreSettingsSchema,
     ReferralStatsSchema,
 )
 from loyalty.engagement import operations as engagement
-from loyalty.engagement.models import Engagement, EngagementAction
+from loyalty.engagement import score
+from loyalty.engagement.models import Engagement, EngagementAction, EngagementScoreSettings
 from loyalty.engagement.referrals import referral_stats
+from loyalty.errors import NotFound
 from loyalty.members.operations import get_member
 
-blp = Blueprint("engagement", __name__, url_prefix="/api/v1", description="Engagement actions and referrals")
+blp = Blueprint(
+    "engagement", __name__, url_prefix="/api/v1", description="Engagement actions, referrals and the engagement score"
+)
 
 
 @blp.route("/engagements", methods=["POST"])
@@ -98,3 +101,22 @@ def update_action(changes: dict[str, Any], key: str) -> EngagementAction:
     return engagement.save_action(db.session(), changes, key=key)
 
 
+@blp.route("/admin/engagement-score", methods=["GET"])
+@require("admin")
+@blp.response(200, EngagementScoreSettingsSchema)
+def score_settings() -> EngagementScoreSettings:
+    """How the engagement score is computed: half-life, weights, level boundaries (404: no score kept)."""
+    settings = score.get_score_settings(db.session())
+    if settings is None:
+        raise NotFound("the program keeps no engagement score; PUT its settings to start one")
+    return settings
+
+
+@blp.route("/admin/engagement-score", methods=["PUT"])
+@require("admin")
+@blp.arguments(EngagementScoreSettingsSchema)
+@blp.response(200, EngagementScoreSettingsSchema)
+def update_score_settings(body: dict[str, Any]) -> EngagementScoreSettings:
+    """Set how the engagement score is computed; every member's level is reviewed by the next runs of
+    the drop task."""
+    return score.save_score_settings(db.session(), body)

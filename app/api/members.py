@@ -8,7 +8,12 @@ from werkzeug.exceptions import abort
 
 from app import db
 from app.api import Blueprint
-from app.auth.access import current_principal, ensure_member_access, ensure_store, require
+from app.auth.access import (
+    current_principal,
+    ensure_member_access,
+    ensure_store,
+    require,
+)
 from app.clock import now
 from app.idempotency import idempotent
 from app.schemas.ledger import (
@@ -23,8 +28,10 @@ from app.schemas.members import (
     MemberLookupSchema,
     MemberSchema,
     MemberUpdateSchema,
+    MemberViewSchema,
 )
 from app.schemas.purchases import ClaimSchema, PurchaseSchema
+from loyalty.engagement.score import member_engagement
 from loyalty.ledger import operations as ledger
 from loyalty.members import operations as members
 from loyalty.members.models import Member
@@ -47,11 +54,17 @@ def enroll(body: dict[str, Any]) -> Member:
 
 @blp.route("/members/<id:member_id>", methods=["GET"])
 @require("admin", "service", "till", "member")
-@blp.response(200, MemberSchema)
-def get_member(member_id: int) -> Member:
-    """A member's profile and balance (a member: only their own)."""
-    ensure_member_access(member_id)
-    return members.get_member(db.session(), member_id)
+@blp.response(200, MemberViewSchema)
+def get_member(member_id: int) -> Member | dict[str, Any]:
+    """A member's profile and balance (a member: only their own); for admin and service clients, with
+    the engagement score and level."""
+    principal = ensure_member_access(member_id)
+    session = db.session()
+    member = members.get_member(session, member_id)
+    if principal.role not in ("admin", "service"):
+        return member
+    fields = {name: getattr(member, name) for name in MemberSchema().fields}
+    return {**fields, "engagement": member_engagement(session, member_id, now=now())}
 
 
 @blp.route("/members/<id:member_id>", methods=["PATCH"])

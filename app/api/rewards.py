@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from werkzeug.exceptions import abort
 
 from app import db
 from app.api import Blueprint
-from app.auth.access import current_principal, ensure_member_access, ensure_store, require
+from app.auth.access import (
+    current_principal,
+    ensure_member_access,
+    ensure_store,
+    require,
+)
 from app.clock import now
 from app.idempotency import idempotent
 from app.schemas.rewards import (
@@ -45,7 +49,11 @@ def list_catalog(query: dict[str, int]) -> list[CatalogItem]:
     member_id = principal.member_id if principal.role == "member" else query.get("member_id")
     if member_id is None:
         at = now()
-        return [CatalogItem(reward=reward, affordable=False) for reward in catalog.list_rewards(session) if reward.is_available(at)]
+        return [
+            CatalogItem(reward=reward, affordable=False)
+            for reward in catalog.list_rewards(session)
+            if reward.is_available(at) and not reward.is_offer
+        ]
     return catalog.catalog_for(session, get_member(session, member_id), now=now())
 
 

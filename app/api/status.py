@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-
-
 from app import db
 from app.api import Blueprint
 from app.auth.access import current_principal, ensure_member_access, require

@@ -8,12 +8,17 @@ from typing import Any
 
 from flask import Response
 
-
 from app import db
 from app.api import Blueprint
 from app.auth.access import ensure_member_access, require
 from app.clock import now
-from app.schemas.tiers import CardIssuanceSchema, CardQuerySchema, CardUpdateSchema, LadderSchema, TierChangeSchema
+from app.schemas.tiers import (
+    CardIssuanceSchema,
+    CardQuerySchema,
+    CardUpdateSchema,
+    LadderSchema,
+    TierChangeSchema,
+)
 from loyalty.members.operations import get_member
 from loyalty.tiers import operations as tiers
 from loyalty.tiers.models import CardIssuance, TierChange

@@ -8,14 +8,21 @@ The full table is in ``docs/authorization.md``.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, current_app
-from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
+from flask import Flask, Response, current_app, request
+from flask_jwt_extended import (
+    JWTManager,
+    create_access_token,
+    create_refresh_token,
+    get_jwt,
+    verify_jwt_in_request,
+)
 from werkzeug.exceptions import abort
 
 from app import db
@@ -25,6 +32,8 @@ from app.errors import problem
 F = TypeVar("F", bound=Callable[..., Any])
 
 ALL_ROLES = ("admin", "service", "till", "member")
+#: The header of providers' delivery reports, holding the webhook secret.
+WEBHOOK_SECRET_HEADER = "X-Webhook-Secret"
 
 jwt = JWTManager()
 
@@ -69,6 +78,23 @@ def require(*roles: str) -> Callable[[F], F]:
         return cast(F, wrapper)
 
     return decorate
+
+
+def require_webhook_secret(view: F) -> F:
+    """Accept only callers sending the shared secret ``LOYALTY_WEBHOOK_SECRET`` in the
+    ``X-Webhook-Secret`` header (providers' delivery reports): 403 otherwise, and while none is set."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        secret = current_app.config.get("LOYALTY_WEBHOOK_SECRET")
+        if not secret:
+            abort(403, description="Delivery reports are off: LOYALTY_WEBHOOK_SECRET is not set.")
+        given = request.headers.get(WEBHOOK_SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            abort(403, description=f"The {WEBHOOK_SECRET_HEADER} header does not hold the webhook secret.")
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
 
 
 def current_principal() -> Principal:

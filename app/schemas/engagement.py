@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.schemas.common import MAX_ID, plausible_instant
-from loyalty.engagement.models import PERIODS
+from loyalty.engagement.models import PERIODS, SCORE_INTERACTIONS
 
 ACTION_KEY = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error="Lower-case letters, digits and _ only.")
 
@@ -54,3 +56,30 @@ class ReferralStatsSchema(Schema):
     referees = fields.Integer()
     rewarded_referees = fields.Integer()
     referees_revenue = fields.Decimal(as_string=True)
+
+
+class EngagementStandingSchema(Schema):
+    score = fields.Float(metadata={"description": "The decayed score now, 2 decimals"})
+    level = fields.String(metadata={"description": "engaged, at_risk or dormant"})
+
+
+class EngagementScoreSettingsSchema(Schema):
+    """How the engagement score is computed: every field, each time."""
+
+    half_life_days = fields.Float(
+        required=True, validate=validate.Range(0.01, 3650),
+        metadata={"description": "After this many days without interaction, the score is halved"},
+    )  # fmt: skip
+    weights = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(SCORE_INTERACTIONS)),
+        values=fields.Float(validate=validate.Range(0, 10_000)),
+        required=True,
+        metadata={"description": "What each interaction adds: purchase, engagement, message_opened, …"},
+    )
+    engaged_from = fields.Float(required=True, validate=validate.Range(0, 1_000_000, min_inclusive=False))
+    at_risk_from = fields.Float(required=True, validate=validate.Range(0, 1_000_000, min_inclusive=False))
+
+    @validates_schema
+    def _boundaries_ordered(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data["engaged_from"] <= data["at_risk_from"]:
+            raise ValidationError("Must be above at_risk_from.", field_name="engaged_from")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.schemas.common import past_date, timezone_name
+from app.schemas.engagement import EngagementStandingSchema
 from app.schemas.status import StatusSchema
 
 PHONE = validate.Regexp(r"^\+?[0-9][0-9 ().-]{3,30}$", error="Not a valid phone number.")
 LOCALE = validate.Regexp(r"^[a-z]{2,3}(-[A-Z]{2})?$", error="Not a locale like fr or fr-FR.")
+PREFERRED_CHANNELS = ("email", "sms", "push", "in_app")
 CARD = validate.Regexp(r"^[0-9A-Za-z-]{4,32}$", error="4 to 32 letters, digits or dashes.")
 
 
@@ -31,6 +33,10 @@ class MemberFieldsSchema(Schema):
     locale = fields.String(validate=LOCALE)
     timezone = fields.String(validate=timezone_name)
     consents = fields.Nested(ConsentsSchema)
+    preferred_channel = fields.String(
+        validate=validate.OneOf(PREFERRED_CHANNELS),
+        metadata={"description": "The channel scenarios use first, when it is consented"},
+    )
     password = fields.String(load_only=True, validate=validate.Length(8, 128))
 
 
@@ -59,6 +65,7 @@ class MemberSchema(Schema):
     locale = fields.String()
     timezone = fields.String()
     consents = fields.Nested(ConsentsSchema)
+    preferred_channel = fields.String()
     referral_code = fields.String(metadata={"description": "The member's own code, to give to friends"})
     sponsor_id = fields.Integer(allow_none=True)
     points_balance = fields.Integer(metadata={"description": "Spendable points"})
@@ -74,6 +81,15 @@ class MemberSchema(Schema):
 
 class CardLookupQuerySchema(Schema):
     card_number = fields.String(required=True, validate=CARD)
+
+
+class MemberViewSchema(MemberSchema):
+    """A member's profile and balance; admin and service clients also get the engagement score."""
+
+    engagement = fields.Nested(
+        EngagementStandingSchema, allow_none=True,
+        metadata={"description": "Admin and service only: the engagement score and level (null: no score kept)"},
+    )  # fmt: skip
 
 
 class MemberLookupSchema(MemberSchema):

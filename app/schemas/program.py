@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import month_day, money, plausible_instant, rate, timezone_name
+from app.schemas.common import money, month_day, plausible_instant, rate, timezone_name
 from app.schemas.members import LOCALE
 from loyalty.members.operations import PROFILE_FIELDS
 from loyalty.program.models import CHANNELS, EARNING_RULE_KINDS

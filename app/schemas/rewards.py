@@ -25,6 +25,9 @@ class RewardSchema(Schema):
     active_from = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
     active_until = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
     is_active = fields.Boolean()
+    is_offer = fields.Boolean(
+        metadata={"description": "Given by scenarios only (welcome, birthday offers); not redeemable with points"}
+    )
 
 
 class RewardUpdateSchema(RewardSchema):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from app.schemas.engagement import EngagementStandingSchema
+
 
 class TierStatusSchema(Schema):
     code = fields.String()
@@ -58,4 +60,8 @@ class StatusSchema(Schema):
     rewards_available = fields.List(
         fields.Nested(RewardSummarySchema), metadata={"description": "Rewards the balance covers now"}
     )
+    engagement = fields.Nested(
+        EngagementStandingSchema, allow_none=True,
+        metadata={"description": "The engagement score and level; null when the program keeps no score"},
+    )  # fmt: skip
 

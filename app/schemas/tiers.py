@@ -20,7 +20,7 @@ class TierSchema(Schema):
         metadata={"description": "Qualifying points over the program's window to reach this tier"},
     )
     multiplier = fields.Decimal(
-        as_string=True, load_default=Decimal("1"), validate=validate.Range(Decimal("0"), Decimal("100"))
+        as_string=True, load_default=Decimal(1), validate=validate.Range(Decimal(0), Decimal(100))
     )
     benefits = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list)
     has_card = fields.Boolean(load_default=False)

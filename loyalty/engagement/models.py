@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
@@ -62,4 +74,61 @@ class Engagement(Base):
     __table_args__ = (
         UniqueConstraint("member_id", "action_key", "ref"),
         Index("ix_engagements_member_id_action_key_occurred_at", "member_id", "action_key", "occurred_at"),
+    )
+
+
+#: Engagement levels, highest first.
+ENGAGEMENT_LEVELS = ("engaged", "at_risk", "dormant")
+#: The interactions the engagement score weighs.
+SCORE_INTERACTIONS = ("purchase", "engagement", "message_opened", "message_clicked", "game_played")
+
+
+class EngagementScoreSettings(Base):
+    """How the engagement score is computed: a single row (id 1); no row, no score."""
+
+    __tablename__ = "engagement_score_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: After this many days without interaction, a score is half what it was.
+    half_life_days: Mapped[float] = mapped_column(Float)
+    #: What each interaction adds to the score: ``{"purchase": 10, "engagement": 3, …}``.
+    weights: Mapped[dict[str, float]] = mapped_column(JSON)
+    #: A score at or above this is ``engaged``; at or above ``at_risk_from``, ``at_risk``; below, ``dormant``.
+    engaged_from: Mapped[float] = mapped_column(Float)
+    at_risk_from: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("half_life_days > 0", name="half_life_positive"),
+        CheckConstraint("engaged_from > at_risk_from AND at_risk_from > 0", name="boundaries_ordered"),
+    )
+
+
+class EngagementScore(Base):
+    """A member's engagement score as of its last interaction; it decays from there, computed when read.
+
+    ``level`` and ``drops_at`` are kept with it so that the members whose level falls are found by one
+    indexed query (``loyalty.engagement.tasks.fire_engagement_drops``).
+    """
+
+    __tablename__ = "engagement_scores"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), unique=True)
+    #: The score at ``as_of``; at a later instant it is ``score * 0.5 ** (elapsed / half-life)``.
+    score: Mapped[float] = mapped_column(Float)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime())
+    level: Mapped[str] = mapped_column(String(8))
+    #: When the decaying score falls below ``level``'s lower boundary; NULL for ``dormant``.
+    drops_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("level IN ('engaged', 'at_risk', 'dormant')", name="level_known"),
+        CheckConstraint("score >= 0", name="score_not_negative"),
+        Index(
+            "ix_engagement_scores_drops_at",
+            "drops_at",
+            postgresql_where=text("drops_at IS NOT NULL"),
+            sqlite_where=text("drops_at IS NOT NULL"),
+        ),
     )

@@ -48,6 +48,7 @@ def post(
     require_funds: bool = False,
     also: Mapping[str, ColumnElement[Any] | Any] | None = None,
     returning: Sequence[str] = (),
+    store_code: str | None = None,
 ) -> Posting:
     """Change a member's balance by ``points`` and append the matching ledger entry.
 
@@ -56,7 +57,8 @@ def post(
     :class:`InsufficientPoints` otherwise. ``qualifying`` points (purchases, engagement and their
     reversals) also move the member's lifetime points, in the same statement. ``also`` adds other
     assignments to it (the purchase counters), ``returning`` reads other columns back from it. Zero
-    points update the row but write no entry.
+    points update the row but write no entry. ``store_code`` names the store of the purchase that earned
+    a credit, for ``PointsEarned`` (store leaderboards).
 
     A credit opens a lot of points (expiring after the program's expiry period); a debit consumes
     lots oldest first. The update locks the member's row, so lots are never consumed concurrently.
@@ -113,6 +115,7 @@ def post(
             qualifying=qualifying,
             lifetime_points=row.lifetime_points,
             tier=row.tier_code,
+            store_code=store_code,
         )
     else:
         _consume_lots(session, member_id, max(before, 0) - max(balance, 0))

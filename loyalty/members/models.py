@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
@@ -22,6 +22,9 @@ class Member(Base):
     last_name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(32))
     birth_date: Mapped[date | None] = mapped_column(Date)
+    #: ``month * 100 + day`` of the birth date (kept by the model), so "birthdays on 23 November" is an
+    #: indexed equality on every database.
+    birthday_md: Mapped[int | None] = mapped_column(Integer)
     card_number: Mapped[str] = mapped_column(String(32), unique=True)
     #: The member's id in the brand's CRM or e-commerce platform.
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -30,6 +33,8 @@ class Member(Base):
     consent_email: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_sms: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_push: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The channel scenarios try first (``email``, ``sms``, ``push`` or ``in_app``) when it is consented.
+    preferred_channel: Mapped[str] = mapped_column(String(8), default="email")
     #: argon2 hash; NULL for members who never set a password (they cannot log in).
     password_hash: Mapped[str | None] = mapped_column(String(255))
     #: The member's own code, given to friends they sponsor.
@@ -51,6 +56,8 @@ class Member(Base):
     purchase_count: Mapped[int] = mapped_column(BigInteger, default=0)
     last_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: ``month * 100 + day`` of the enrolment (UTC), for anniversary scans.
+    enrolled_md: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
@@ -59,8 +66,23 @@ class Member(Base):
         Index("ix_members_tier_review_at", "tier_review_at"),
         Index("ix_members_last_purchase_at", "last_purchase_at"),
         Index("ix_members_enrolled_at", "enrolled_at"),
+        Index("ix_members_points_balance", "points_balance"),
+        Index("ix_members_birthday_md", "birthday_md"),
+        Index("ix_members_enrolled_md", "enrolled_md"),
     )
 
     @property
     def consents(self) -> dict[str, bool]:
         return {"email": self.consent_email, "sms": self.consent_sms, "push": self.consent_push}
+
+
+def month_day(value: date) -> int:
+    """``month * 100 + day``: 1123 for 23 November."""
+    return value.month * 100 + value.day
+
+
+@event.listens_for(Member, "before_insert")
+@event.listens_for(Member, "before_update")
+def _keep_month_days(mapper: object, connection: object, member: Member) -> None:
+    member.birthday_md = month_day(member.birth_date) if member.birth_date else None
+    member.enrolled_md = month_day(member.enrolled_at)

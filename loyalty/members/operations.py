@@ -26,7 +26,7 @@ CONSENT_CHANNELS = ("email", "sms", "push")
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "birth_date", "email")
 #: Fields a member may change on their own profile; the back office may also change the others.
 SELF_SERVICE_FIELDS = frozenset(
-    {"email", "first_name", "last_name", "phone", "birth_date", "locale", "timezone", "consents", "password"}
+    {"email", "first_name", "last_name", "phone", "birth_date", "locale", "timezone", "consents", "preferred_channel", "password"}
 )
 
 
@@ -42,6 +42,7 @@ class NewMember:
     locale: str | None = None
     timezone: str | None = None
     consents: dict[str, bool] = field(default_factory=dict)
+    preferred_channel: str = "email"
     password: str | None = None
     #: The sponsor's referral code, when the member was referred.
     referral_code: str | None = None
@@ -71,6 +72,7 @@ def enroll_member(session: Session, data: NewMember, *, now: datetime, source: s
         external_id=data.external_id,
         locale=data.locale or settings.default_locale,
         timezone=data.timezone or settings.default_timezone,
+        preferred_channel=data.preferred_channel,
         password_hash=passwords.hash_password(data.password) if data.password else None,
         referral_code=codes.new_referral_code(),
         sponsor_id=sponsor_id,

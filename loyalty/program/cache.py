@@ -5,6 +5,10 @@ configuration (:func:`touch`). Reading the settings row, which every purchase do
 whether a copy is still current: a change made through any worker is seen by all the others at their
 next request, and the till path saves a query per cached table.
 
+The settings row is read once per transaction (:func:`settings_row`, which ``get_settings`` uses too)
+and held in ``session.info`` until the next one: the session's identity map holds rows only weakly, so
+every use of the settings would otherwise read the row again.
+
 Copies must be immutable plain values, never ORM objects.
 """
 
@@ -21,6 +25,8 @@ from loyalty.program.models import ProgramSettings
 T = TypeVar("T")
 
 _copies: dict[str, tuple[str, Any]] = {}
+#: ``session.info`` key of ``(transaction, settings row)``: the row as read in the session's transaction.
+_HELD = "loyalty.program_settings"
 
 
 def new_token() -> str:
@@ -29,7 +35,7 @@ def new_token() -> str:
 
 def cached(session: Session, name: str, build: Callable[[Session], T]) -> T:
     """The copy called ``name``, built with ``build(session)`` when missing or out of date."""
-    settings = session.get(ProgramSettings, 1)
+    settings = settings_row(session)
     if settings is None:  # no program yet: nothing worth keeping
         return build(session)
     token = settings.config_token
@@ -43,7 +49,19 @@ def cached(session: Session, name: str, build: Callable[[Session], T]) -> T:
 
 def touch(session: Session) -> None:
     """Mark the configuration changed: every copy is rebuilt at its next use, in every process."""
-    settings = session.get(ProgramSettings, 1)
+    settings = settings_row(session)
     if settings is not None:
         settings.config_token = new_token()
         session.flush()
+
+
+def settings_row(session: Session) -> ProgramSettings | None:
+    """The program's settings row, read once in the session's current transaction; None without a program."""
+    held = session.info.get(_HELD)
+    if held is not None and held[0] is session.get_transaction() and held[1] is not None and held[1] in session:
+        return held[1]
+    # A new transaction (or a program loaded since) reads the row afresh, even if the session still
+    # holds it from before.
+    settings = session.get(ProgramSettings, 1, populate_existing=True)
+    session.info[_HELD] = (session.get_transaction(), settings)
+    return settings

@@ -1,5 +1,5 @@
-"""Loading a program description (YAML) into an empty database: settings, earning rules, tiers and
-engagement actions. ``rewards.program`` adds the catalog and the thresholds."""
+"""Loading a program description (YAML) into an empty database: settings, earning rules, tiers,
+engagement actions and the engagement score. ``rewards.program`` adds the catalog and the thresholds."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.engagement.models import EngagementAction
 from loyalty.engagement.operations import save_action
+from loyalty.engagement.score import get_score_settings, save_score_settings
 from loyalty.program.cache import new_token
 from loyalty.program.models import EarningRule, ProgramSettings
 from loyalty.tiers.models import Tier
@@ -86,6 +87,9 @@ def load_core_program(session: Session, data: dict[str, Any]) -> bool:
     if data.get("engagement_actions") and _empty(session, EngagementAction):
         for action in data["engagement_actions"]:
             save_action(session, dict(action))
+        loaded = True
+    if data.get("engagement_score") and get_score_settings(session) is None:
+        save_score_settings(session, dict(data["engagement_score"]))
         loaded = True
     return loaded
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyalty.errors import InvalidOperation, NotFound
-from loyalty.program.cache import cached, touch
+from loyalty.program.cache import cached, settings_row, touch
 from loyalty.program.models import EarningRule, ProgramSettings
 from loyalty.purchases.earning import EarningPolicy, Promotion
 
@@ -22,7 +22,7 @@ DEFAULT_PROGRAM = "default_program.yaml"
 
 def get_settings(session: Session) -> ProgramSettings:
     """The program's settings row; the program must have been loaded (``loyalty init``)."""
-    settings = session.get(ProgramSettings, 1)
+    settings = settings_row(session)
     if settings is None:
         raise NotFound("no program is loaded; run `flask --app wsgi loyalty init`")
     return settings

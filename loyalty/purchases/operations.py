@@ -193,7 +193,10 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
     is_first = False
     balance_after = None
     if member_id is not None:
-        posting = _credit_purchase(session, member_id, purchase_id, points, data.occurred_at, now, pending=bool(release_at))
+        posting = _credit_purchase(
+            session, member_id, purchase_id, points, data.occurred_at, now,
+            pending=bool(release_at), store_code=data.store_code,
+        )  # fmt: skip
         balance_after = _reward_referral_if_due(session, posting, member_id, data.total, now)
         is_first = posting.row.purchase_count == 1
         with session.no_autoflush:  # the entry and the events go in one flush, at the end
@@ -277,7 +280,10 @@ def claim_purchase(
     if claimed.rowcount != 1:
         raise Conflict("this purchase was claimed by another member at the same time", field="receipt_no")
     outbox.record(session, PurchaseClaimed(occurred_at=now, member_id=member_id, purchase_id=purchase.id, total=purchase.total))
-    posting = _credit_purchase(session, member_id, purchase.id, points, purchase.occurred_at, now, pending=bool(release_at))
+    posting = _credit_purchase(
+        session, member_id, purchase.id, points, purchase.occurred_at, now,
+        pending=bool(release_at), store_code=store_code,
+    )  # fmt: skip
     balance = _reward_referral_if_due(session, posting, member_id, purchase.total, now)
     if purchase.returned_amount > 0:
         balance = _reverse_returned_points(session, purchase.id, now)[1]
@@ -385,6 +391,7 @@ def _credit_purchase(
     now: datetime,
     *,
     pending: bool,
+    store_code: str,
 ) -> ledger.Posting:
     """Credit a purchase's points (or hold them as pending) and count the purchase on the member, in
     one statement."""
@@ -409,6 +416,7 @@ def _credit_purchase(
         qualifying=True,
         also=counters,
         returning=("purchase_count", "sponsor_id", "referral_rewarded_at"),
+        store_code=store_code,
     )
 
 
@@ -432,13 +440,13 @@ def release_pending_points(session: Session, *, now: datetime, limit: int = 500)
     changes the amount held, and that purchase is simply picked up again by the next run.
     """
     due = session.execute(
-        select(Purchase.id, Purchase.member_id, Purchase.points_pending)
+        select(Purchase.id, Purchase.member_id, Purchase.points_pending, Purchase.store_code)
         .where(Purchase.points_pending > 0, Purchase.release_at <= now)
         .order_by(Purchase.release_at)
         .limit(limit)
     ).all()
     released = 0
-    for purchase_id, member_id, held in due:
+    for purchase_id, member_id, held, store_code in due:
         taken = session.execute(
             update(Purchase)
             .where(Purchase.id == purchase_id, Purchase.points_pending == held)
@@ -457,6 +465,7 @@ def release_pending_points(session: Session, *, now: datetime, limit: int = 500)
             source=("purchase", str(purchase_id)),
             qualifying=True,
             also={"pending_points": Member.pending_points - held},
+            store_code=store_code,
         )
         outbox.record(
             session, PendingPointsReleased(occurred_at=now, member_id=member_id, purchase_id=purchase_id, points=held)

@@ -37,6 +37,9 @@ class Reward(Base):
     active_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
     active_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Given by scenarios (a welcome offer, a birthday gift) and never bought with points: not in the
+    #: members' catalog.
+    is_offer: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (
         CheckConstraint(

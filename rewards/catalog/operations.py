@@ -51,7 +51,7 @@ def catalog_for(
     rank = ladder.get(member.tier_code).rank
     items = []
     for reward in list_rewards(session) if rewards is None else rewards:
-        if not reward.is_available(now) or reward.stock == 0:
+        if reward.is_offer or not reward.is_available(now) or reward.stock == 0:
             continue
         if reward.min_tier_code is not None and ladder.get(reward.min_tier_code).rank > rank:
             continue
@@ -75,27 +75,15 @@ def redeem_reward(session: Session, *, member_id: int, reward_code: str, now: da
     member = session.get(Member, member_id)
     if member is None:
         raise NotFound(f"member {member_id} does not exist", field="member_id")
+    if reward.is_offer and source == "redemption":
+        raise InvalidOperation("this reward is an offer: it is given, not redeemed with points", field="reward_code")
     if not reward.is_available(now):
         raise InvalidOperation("this reward is not available now", field="reward_code")
     if reward.min_tier_code is not None:
         ladder = load_ladder(session)
         if ladder.get(member.tier_code).rank < ladder.get(reward.min_tier_code).rank:
             raise InvalidOperation(f"this reward is for {reward.min_tier_code} members and above", field="reward_code")
-    voucher = Voucher(
-        code=new_voucher_code(),
-        member_id=member_id,
-        reward_id=reward.id,
-        status="issued",
-        kind=reward.kind,
-        amount=reward.amount,
-        percent=reward.percent,
-        points_cost=reward.cost_points,
-        source=source,
-        issued_at=now,
-        expires_at=now + timedelta(days=reward.validity_days),
-    )
-    session.add(voucher)
-    session.flush()
+    voucher = _new_voucher(session, reward, member_id=member_id, now=now, source=source, points_cost=reward.cost_points)
     try:
         ledger.post(
             session,
@@ -112,6 +100,63 @@ def redeem_reward(session: Session, *, member_id: int, reward_code: str, now: da
             f"this reward costs {reward.cost_points} points; the member has {member.points_balance}",
             field="reward_code",
         ) from None
+    _take_stock(session, reward)
+    _record_issue(session, voucher, reward, now=now, source=source)
+    return voucher
+
+
+def grant_offer(
+    session: Session,
+    *,
+    member_id: int,
+    reward_code: str,
+    now: datetime,
+    validity_days: int | None = None,
+    source: str = "scenario",
+) -> Voucher:
+    """Give a member a voucher of an offer reward, at no cost in points (a scenario's welcome or
+    birthday offer, an instant-win game's prize: ``source`` says which); ``validity_days`` overrides
+    the reward's. Stock is taken as for a redemption."""
+    reward = session.scalar(select(Reward).where(Reward.code == reward_code))
+    if reward is None or not reward.is_offer:
+        raise InvalidOperation(f"no offer reward has the code {reward_code!r}", field="reward_code")
+    voucher = _new_voucher(
+        session, reward, member_id=member_id, now=now, source=source, points_cost=0, validity_days=validity_days
+    )
+    _take_stock(session, reward)
+    _record_issue(session, voucher, reward, now=now, source=source)
+    return voucher
+
+
+def _new_voucher(
+    session: Session,
+    reward: Reward,
+    *,
+    member_id: int,
+    now: datetime,
+    source: str,
+    points_cost: int,
+    validity_days: int | None = None,
+) -> Voucher:
+    voucher = Voucher(
+        code=new_voucher_code(),
+        member_id=member_id,
+        reward_id=reward.id,
+        status="issued",
+        kind=reward.kind,
+        amount=reward.amount,
+        percent=reward.percent,
+        points_cost=points_cost,
+        source=source,
+        issued_at=now,
+        expires_at=now + timedelta(days=validity_days or reward.validity_days),
+    )
+    session.add(voucher)
+    session.flush()
+    return voucher
+
+
+def _take_stock(session: Session, reward: Reward) -> None:
     if reward.stock is not None:
         taken = session.execute(
             update(Reward).where(Reward.id == reward.id, Reward.stock > 0).values(stock=Reward.stock - 1),
@@ -119,25 +164,27 @@ def redeem_reward(session: Session, *, member_id: int, reward_code: str, now: da
         )
         if taken.rowcount != 1:
             raise Conflict("this reward is out of stock", field="reward_code")
+
+
+def _record_issue(session: Session, voucher: Voucher, reward: Reward, *, now: datetime, source: str) -> None:
     outbox.record(
         session,
         RewardRedeemed(
             occurred_at=now,
-            member_id=member_id,
+            member_id=voucher.member_id,
             reward_code=reward.code,
             voucher_id=voucher.id,
-            points=reward.cost_points,
+            points=voucher.points_cost,
             source=source,
         ),
     )
     session.flush()
-    return voucher
 
 
 def save_reward(session: Session, fields: dict[str, Any], *, code: str | None = None) -> Reward:
     """Create a reward, or change the one with ``code``; checks the kind's value, the window and the
     minimum tier."""
-    reward = get_reward(session, code) if code is not None else Reward(is_active=True, description="")
+    reward = get_reward(session, code) if code is not None else Reward(is_active=True, is_offer=False, description="")
     with session.no_autoflush:  # nothing reaches the database before it is checked
         for name, value in fields.items():
             setattr(reward, name, value)

@@ -31,8 +31,10 @@ from app.auth.clients import create_client
 from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
 from loyalty.members.models import Member
+from tests.api.scenario_engine import NOTE, message_world
 from tests.builders import member_body, purchase_body
 from tests.conftest import DEFAULT_PROGRAM
+from tests.snapshots import Reused
 
 Headers = dict[str, str]
 
@@ -49,7 +51,9 @@ class World:
     #: The ``member`` caller, as the API returns it.
     member: dict[str, Any]
     #: Path and query values: member_id, purchase_id (the member's, at S1), rule_id, card_number, code
-    #: (a voucher of the member's), reward_code, key (an engagement action), card_id (a card issuance).
+    #: (a voucher of the member's), reward_code, key (an engagement action), card_id (a card issuance),
+    #: quiz_code (a quiz to answer), answered_quiz_code (one the member answered), game_code, board_key,
+    #: badge_code (a badge nobody earned), challenge_code (an opt-in one), streak_code (nobody ran it).
     values: dict[str, Any]
     client_credentials: dict[str, str]
     #: A receipt of store S1 recorded without a member, open to claims.
@@ -117,6 +121,20 @@ def engagement(world: World, action: str) -> dict[str, Any]:
         "ref": f"{action}-1",
         "occurred_at": "2026-11-22T09:30:00+00:00",
     }
+
+
+def poll(code: str) -> dict[str, Any]:
+    """A one-question quiz."""
+    choices = [{"id": "yes", "text": "Yes"}, {"id": "no", "text": "No"}]
+    question = {"text": "Do you like the new shop?", "choices": choices, "correct": ["yes"]}
+    return {"code": code, "title": "A poll", "points_per_correct": 5, "questions": [question]}
+
+
+def quest(code: str) -> dict[str, Any]:
+    """An opt-in challenge of a week: two shares."""
+    steps = [{"kind": "engagement", "action": "share", "count": 2}]
+    window = {"starts_at": "2026-11-20T00:00:00+00:00", "ends_at": "2026-11-27T00:00:00+00:00"}
+    return {"code": code, "name": "A quest", **window, "requires_join": True, "steps": steps, "reward_points": 10}
 
 
 def ladder(w: World) -> dict[str, Any]:
@@ -282,6 +300,250 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/admin/card-issuances", admin_only(200)),
     Row("GET", "/api/v1/admin/card-issuances.csv", admin_only(200)),
     Row("PATCH", "/api/v1/admin/card-issuances/{card_id}", admin_only(200), body=lambda w: {"status": "printed"}),
+    # Quizzes: members read them without the right choices; a member answers and reads their own answers.
+    Row("GET", "/api/v1/quizzes", expect(admin=200, service=200, till=403, member=200)),
+    Row("GET", "/api/v1/quizzes/{code}", expect(admin=200, service=200, till=403, member=200), aliases={"code": "quiz_code"}),
+    Row(
+        "POST",
+        "/api/v1/members/{member_id}/quizzes/{code}/answers",
+        members_data(201),
+        body=lambda w: {"answers": [{"question": 1, "choices": ["yes"]}]},
+        aliases={"code": "quiz_code"},
+    ),
+    Row(
+        "GET",
+        "/api/v1/members/{member_id}/quizzes/{code}/answers",
+        members_data(200),
+        aliases={"code": "answered_quiz_code"},
+    ),
+    Row("GET", "/api/v1/admin/quizzes", admin_only(200)),
+    Row("POST", "/api/v1/admin/quizzes", admin_only(201), body=lambda w: poll("SURVEY")),
+    Row(
+        "PATCH",
+        "/api/v1/admin/quizzes/{code}",
+        admin_only(200),
+        body=lambda w: {"title": "Our brand"},
+        aliases={"code": "quiz_code"},
+    ),
+    # Games: the member's plays (their purchase earned one spin of the wheel), the back office's audit.
+    Row("GET", "/api/v1/members/{member_id}/games", members_data(200)),
+    Row("POST", "/api/v1/members/{member_id}/games/{code}/plays", members_data(201), aliases={"code": "game_code"}),
+    Row("GET", "/api/v1/admin/games", admin_only(200)),
+    Row(
+        "POST",
+        "/api/v1/admin/games",
+        admin_only(201),
+        body=lambda w: {
+            "code": "SCRATCH",
+            "kind": "scratch",
+            "name": "Scratch card",
+            "earn_on": "purchase",
+            "no_prize_weight": 9,
+            "prizes": [{"code": "P5", "name": "5 points", "kind": "points", "points": 5, "weight": 1}],
+        },
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/admin/games/{code}",
+        admin_only(200),
+        body=lambda w: {"no_prize_weight": 40},
+        aliases={"code": "game_code"},
+    ),
+    Row("GET", "/api/v1/admin/games/{code}/plays", admin_only(200), aliases={"code": "game_code"}),
+    # Leaderboards: any caller reads them (a store's screen too); a member sets their own profile.
+    Row("GET", "/api/v1/leaderboards", expect(admin=200, service=200, till=200, member=200)),
+    Row(
+        "GET",
+        "/api/v1/leaderboards/{key}",
+        expect(admin=200, service=200, till=200, member=200),
+        aliases={"key": "board_key"},
+    ),
+    Row("GET", "/api/v1/members/{member_id}/leaderboard-profile", members_data(200)),
+    Row(
+        "PUT",
+        "/api/v1/members/{member_id}/leaderboard-profile",
+        members_data(200),
+        body=lambda w: {"display_name": "Jean D", "opted_in": True},
+    ),
+    Row("GET", "/api/v1/admin/leaderboards", admin_only(200)),
+    Row(
+        "POST",
+        "/api/v1/admin/leaderboards",
+        admin_only(201),
+        body=lambda w: {"key": "weekly", "name": "This week", "periods": ["week"], "scope": "all"},
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/admin/leaderboards/{key}",
+        admin_only(200),
+        body=lambda w: {"name": "Best of the month"},
+        aliases={"key": "board_key"},
+    ),
+    Row("DELETE", "/api/v1/admin/leaderboards/{key}", admin_only(204), aliases={"key": "board_key"}),
+    # Badges, challenges, streaks: any caller reads the badge catalog and the challenges (a hidden badge
+    # only by the member who earned it); a member reads, and joins, for themselves.
+    Row("GET", "/api/v1/badges", expect(admin=200, service=200, till=200, member=200)),
+    Row("GET", "/api/v1/members/{member_id}/badges", members_data(200)),
+    Row("GET", "/api/v1/admin/badges", admin_only(200)),
+    Row(
+        "POST",
+        "/api/v1/admin/badges",
+        admin_only(201),
+        body=lambda w: {"code": "sharer", "name": "Sharer", "metric": "shares", "target": 10},
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/admin/badges/{code}",
+        admin_only(200),
+        body=lambda w: {"is_hidden": True},
+        aliases={"code": "badge_code"},
+    ),
+    Row("DELETE", "/api/v1/admin/badges/{code}", admin_only(204), aliases={"code": "badge_code"}),
+    Row("GET", "/api/v1/challenges", expect(admin=200, service=200, till=200, member=200)),
+    Row("GET", "/api/v1/members/{member_id}/challenges", members_data(200)),
+    Row(
+        "POST",
+        "/api/v1/members/{member_id}/challenges/{code}/join",
+        members_data(201),
+        aliases={"code": "challenge_code"},
+    ),
+    Row("GET", "/api/v1/admin/challenges", admin_only(200)),
+    Row("POST", "/api/v1/admin/challenges", admin_only(201), body=lambda w: quest("WINTER")),
+    Row(
+        "PATCH",
+        "/api/v1/admin/challenges/{code}",
+        admin_only(200),
+        body=lambda w: {"reward_points": 20},
+        aliases={"code": "challenge_code"},
+    ),
+    Row("DELETE", "/api/v1/admin/challenges/{code}", admin_only(204), aliases={"code": "challenge_code"}),
+    Row("GET", "/api/v1/members/{member_id}/streaks", members_data(200)),
+    Row("GET", "/api/v1/admin/streaks", admin_only(200)),
+    Row(
+        "POST",
+        "/api/v1/admin/streaks",
+        admin_only(201),
+        body=lambda w: {"code": "weekly_shopping", "name": "Shopping every week", "period": "week"},
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/admin/streaks/{code}",
+        admin_only(200),
+        body=lambda w: {"name": "Every single day"},
+        aliases={"code": "streak_code"},
+    ),
+    Row("DELETE", "/api/v1/admin/streaks/{code}", admin_only(204), aliases={"code": "streak_code"}),
+    Row("GET", "/api/v1/admin/engagement-score", admin_only(200)),
+    Row(
+        "PUT",
+        "/api/v1/admin/engagement-score",
+        admin_only(200),
+        body=lambda w: {"half_life_days": 60, "weights": {"purchase": 10}, "engaged_from": 20, "at_risk_from": 5},
+    ),
+    # Scenarios, templates, marketing pressure, messages (the member's inbox and push subscriptions).
+    Row("GET", "/api/v1/admin/scenarios", admin_only(200)),
+    Row(
+        "POST",
+        "/api/v1/admin/scenarios",
+        admin_only(201),
+        body=lambda w: {
+            "key": "upgrade_sms",
+            "name": "Tier upgrade by SMS",
+            "definition": {
+                "trigger": {"event": "TierUpgraded"},
+                "steps": [{"id": "sms", "send": "tier_upgrade", "channels": ["sms"]}],
+            },
+        },
+    ),
+    Row("GET", "/api/v1/admin/scenarios/kpis", admin_only(200)),
+    Row("GET", "/api/v1/admin/scenarios/{key}", admin_only(200), aliases={"key": "scenario_key"}),
+    Row(
+        "PATCH",
+        "/api/v1/admin/scenarios/{key}",
+        admin_only(200),
+        body=lambda w: {"name": "Close to a threshold"},
+        aliases={"key": "scenario_key"},
+    ),
+    Row("POST", "/api/v1/admin/scenarios/{key}/activate", admin_only(200), aliases={"key": "scenario_key"}),
+    Row("POST", "/api/v1/admin/scenarios/{key}/pause", admin_only(200), aliases={"key": "scenario_key"}),
+    Row("GET", "/api/v1/admin/scenarios/{key}/versions", admin_only(200), aliases={"key": "scenario_key"}),
+    Row("GET", "/api/v1/admin/scenarios/{key}/kpis", admin_only(200), aliases={"key": "scenario_key"}),
+    Row("GET", "/api/v1/admin/templates", admin_only(200)),
+    Row("GET", "/api/v1/admin/templates/{key}", admin_only(200), aliases={"key": "template_key"}),
+    Row("PUT", "/api/v1/admin/templates/{key}", admin_only(200), body=lambda w: NOTE, aliases={"key": "template_key"}),
+    Row("GET", "/api/v1/admin/marketing", admin_only(200)),
+    Row(
+        "PUT",
+        "/api/v1/admin/marketing",
+        admin_only(200),
+        body=lambda w: {
+            "cap_messages": 2,
+            "cap_days": 7,
+            "quiet_start": "22:00",
+            "quiet_end": "08:00",
+            "max_attempts": 5,
+        },
+    ),
+    Row("GET", "/api/v1/admin/blackouts", admin_only(200)),
+    Row(
+        "POST",
+        "/api/v1/admin/blackouts",
+        admin_only(201),
+        body=lambda w: {
+            "name": "Sales",
+            "starts_at": "2027-01-08T00:00:00+01:00",
+            "ends_at": "2027-02-05T00:00:00+01:00",
+        },
+    ),
+    Row("DELETE", "/api/v1/admin/blackouts/{blackout_id}", admin_only(204)),
+    Row(
+        "POST",
+        "/api/v1/members/{member_id}/complaints",
+        expect(admin=201, service=201, till=403, member=403),
+        body=lambda w: {"subject": "Damaged parcel"},
+    ),
+    Row("GET", "/api/v1/members/{member_id}/complaints", expect(admin=200, service=200, till=403, member=403)),
+    Row("POST", "/api/v1/admin/complaints/{complaint_id}/close", admin_only(200)),
+    Row("GET", "/api/v1/admin/messages", admin_only(200)),
+    Row(
+        "POST",
+        "/api/v1/admin/messages/{message_id}/redrive",
+        admin_only(200),
+        aliases={"message_id": "dead_message_id"},
+    ),
+    Row("GET", "/api/v1/members/{member_id}/messages", expect(admin=200, service=200, till=403, member=403)),
+    # A member's inbox is their own: another member is told a message of someone else does not exist.
+    Row("GET", "/api/v1/me/inbox", expect(admin=403, service=403, till=403, member=200)),
+    Row(
+        "POST",
+        "/api/v1/me/inbox/{message_id}/read",
+        expect(admin=403, service=403, till=403, member=200, other_member=404),
+        aliases={"message_id": "inbox_message_id"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/me/messages/{message_id}/opened",
+        expect(admin=403, service=403, till=403, member=200, other_member=404),
+        aliases={"message_id": "sent_message_id"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/me/push-subscriptions",
+        expect(admin=403, service=403, till=403, member=201),
+        body=lambda w: {"kind": "device", "token": "device-token-2"},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/me/push-subscriptions/{subscription_id}",
+        expect(admin=403, service=403, till=403, member=204, other_member=404),
+    ),
+    # Providers authenticate with the webhook secret, not a token: without it, everyone is refused.
+    Row(
+        "POST",
+        "/api/v1/webhooks/{channel}",
+        everyone(403),
+        body=lambda w: {"provider_ref": "ref-1", "status": "delivered"},
+    ),
 ]
 
 
@@ -303,8 +565,25 @@ def program() -> Path:
     return DEFAULT_PROGRAM
 
 
+#: Built through the API by the first test, restored from its snapshot for the others.
+_world: Reused[World] = Reused()
+
+
 @pytest.fixture
-def world(client, client_headers, admin, service, till, make_member, make_purchase, login, register_client) -> World:
+def world(request: pytest.FixtureRequest, app: Flask) -> World:
+    return _world.get(app, lambda: build_world(*(request.getfixturevalue(name) for name in WORLD_FIXTURES)))
+
+
+WORLD_FIXTURES = (
+    "app", "sessions", "clock", "client", "client_headers", "admin", "service", "till", "make_member",
+    "make_purchase", "login", "register_client",
+)  # fmt: skip
+
+
+def build_world(
+    app, sessions, clock, client, client_headers, admin, service, till, make_member, make_purchase, login,
+    register_client,
+) -> World:  # fmt: skip
     member, other = make_member(), make_member()
     purchase = make_purchase(member_id=member["id"])
     rules = client.get("/api/v1/admin/earning-rules", headers=admin).json
@@ -319,6 +598,18 @@ def world(client, client_headers, admin, service, till, make_member, make_purcha
     # The other member reaches the VIP tier, which queues a card to print.
     make_purchase(member_id=other["id"], total="150.00", lines=[])
     cards = client.get("/api/v1/admin/card-issuances", headers=admin).json
+    # The member answered the default program's quiz; the poll waits for their answer.
+    assert client.post("/api/v1/admin/quizzes", json=poll("POLL"), headers=admin).status_code == 201
+    answers = [{"question": 1, "choices": ["b"]}, {"question": 2, "choices": ["a"]}, {"question": 3, "choices": ["b"]}]
+    answered = client.post(
+        f"/api/v1/members/{member['id']}/quizzes/BRAND-QUIZ/answers", json={"answers": answers}, headers=admin
+    )
+    assert answered.status_code == 201, answered.json
+    # An opt-in challenge and a daily streak nobody has a part in yet (the member's purchase started
+    # the default program's weekly streak and its discovery challenge).
+    assert client.post("/api/v1/admin/challenges", json=quest("QUEST"), headers=admin).status_code == 201
+    daily = {"code": "daily", "name": "Every day", "period": "day", "counts_purchases": False, "actions": ["share"]}
+    assert client.post("/api/v1/admin/streaks", json=daily, headers=admin).status_code == 201
     return World(
         callers={
             "anonymous": {},
@@ -339,6 +630,17 @@ def world(client, client_headers, admin, service, till, make_member, make_purcha
             "reward_code": "VOUCHER10",
             "key": "review_posted",
             "card_id": cards[0]["id"],
+            "quiz_code": "POLL",
+            "answered_quiz_code": "BRAND-QUIZ",
+            "game_code": "WHEEL",
+            "board_key": "monthly-points",
+            "badge_code": "four_weeks",
+            "challenge_code": "QUEST",
+            "streak_code": "daily",
+            "scenario_key": "near_threshold",
+            "template_key": "welcome",
+            "channel": "email",
+            **message_world(sessions, app.extensions["loyalty.runtime"], member["id"], now=clock.now()),
         },
         client_credentials=register_client("crm", "service"),
         anonymous_receipt=make_purchase()["receipt_no"],

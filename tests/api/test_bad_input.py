@@ -24,8 +24,10 @@ from werkzeug.test import TestResponse
 from app.auth.clients import create_client
 from app.models import Base
 from loyalty.db import session_scope
+from tests.api.scenario_engine import NOTE, message_world
 from tests.builders import member_body, purchase_body
 from tests.conftest import DEFAULT_PROGRAM
+from tests.snapshots import Reused
 
 Headers = dict[str, str]
 MISSING: Any = object()
@@ -165,6 +167,135 @@ def ladder(*tiers: dict[str, Any]) -> dict[str, Any]:
 
 def action(**overrides: Any) -> dict[str, Any]:
     return shaped({"key": "photo_posted", "name": "Photo posted", "points": 5, **overrides})
+
+
+#: The default quiz answered all right.
+ANSWERS = [{"question": 1, "choices": ["b"]}, {"question": 2, "choices": ["a", "b"]}, {"question": 3, "choices": ["b"]}]
+
+
+def answer_sheet(*changes: dict[str, Any]) -> dict[str, Any]:
+    """The default quiz's right answers, the first one changed by ``changes`` (MISSING drops a key)."""
+    first = shaped({**ANSWERS[0], **{key: value for change in changes for key, value in change.items()}})
+    return {"answers": [first, *ANSWERS[1:]]}
+
+
+def question(**overrides: Any) -> dict[str, Any]:
+    choices = [{"id": "a", "text": "Green"}, {"id": "b", "text": "Red"}]
+    return shaped({"text": "Which colour leads the collection?", "choices": choices, "correct": ["a"], **overrides})
+
+
+def quiz(*questions: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    return shaped(
+        {
+            "code": "SPRING-QUIZ",
+            "title": "Spring collection",
+            "points_per_correct": 5,
+            "questions": list(questions) or [question()],
+            **overrides,
+        }
+    )
+
+
+def prize(**overrides: Any) -> dict[str, Any]:
+    return shaped({"code": "P5", "name": "5 points", "kind": "points", "points": 5, "weight": 1, **overrides})
+
+
+def game(*prizes: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    return shaped(
+        {
+            "code": "SCRATCH",
+            "kind": "scratch",
+            "name": "Scratch card",
+            "earn_on": "purchase",
+            "earn_min_total": "20.00",
+            "no_prize_weight": 9,
+            "prizes": list(prizes) or [prize()],
+            **overrides,
+        }
+    )
+
+
+def board(**overrides: Any) -> dict[str, Any]:
+    return shaped({"key": "weekly", "name": "This week", "periods": ["week"], "scope": "all", **overrides})
+
+
+def profile(**overrides: Any) -> dict[str, Any]:
+    return shaped({"display_name": "Jean D", "opted_in": True, **overrides})
+
+
+def badge(**overrides: Any) -> dict[str, Any]:
+    return shaped({"code": "sharer", "name": "Sharer", "metric": "shares", "target": 10, **overrides})
+
+
+def level(name: str | None, target: Any, **overrides: Any) -> dict[str, Any]:
+    return shaped({"name": name, "target": target, **overrides})
+
+
+def leveled(*levels: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A badge with ``levels`` instead of a target."""
+    return badge(target=MISSING, levels=list(levels), **overrides)
+
+
+def step(**overrides: Any) -> dict[str, Any]:
+    return shaped({"kind": "engagement", "action": "share", "count": 2, **overrides})
+
+
+def challenge(*steps: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A December challenge: two shares, unless ``steps`` say otherwise."""
+    window = {"starts_at": "2026-12-01T00:00:00+01:00", "ends_at": "2026-12-31T00:00:00+01:00"}
+    return shaped({"code": "WINTER", "name": "Winter challenge", **window, "steps": list(steps) or [step()], **overrides})
+
+
+def streak(**overrides: Any) -> dict[str, Any]:
+    body = {"code": "daily", "name": "Every day", "period": "day", "counts_purchases": False, "actions": ["store_visit"]}
+    return shaped({**body, **overrides})
+
+
+def score_settings(**overrides: Any) -> dict[str, Any]:
+    weights = {"purchase": 10, "engagement": 3}
+    return shaped({"half_life_days": 30, "weights": weights, "engaged_from": 20, "at_risk_from": 5, **overrides})
+
+
+UNKNOWN_TEMPLATE = {"id": "sms", "send": "nothing"}
+UNKNOWN_OFFER = {"id": "gift", "grant": {"offer": "NOPE"}}
+WEB_PUSH_ENDPOINT = "https://push.example.com/send/1"
+
+
+def sms_steps(*steps: dict[str, Any]) -> dict[str, Any]:
+    """A definition: on a tier upgrade, ``steps``."""
+    return {"trigger": {"event": "TierUpgraded"}, "steps": list(steps)}
+
+
+def scenario(**overrides: Any) -> dict[str, Any]:
+    """A scenario sending the tier-upgrade message by SMS."""
+    definition = sms_steps({"id": "sms", "send": "tier_upgrade", "channels": ["sms"]})
+    return shaped({"key": "upgrade_sms", "name": "Tier upgrade by SMS", "definition": definition, **overrides})
+
+
+def template(**overrides: Any) -> dict[str, Any]:
+    return shaped({**NOTE, **overrides})
+
+
+def pressure(**overrides: Any) -> dict[str, Any]:
+    return shaped(
+        {"cap_messages": 3, "cap_days": 7, "quiet_start": "21:00", "quiet_end": "08:00", "max_attempts": 6, **overrides}
+    )
+
+
+def blackout(**overrides: Any) -> dict[str, Any]:
+    return shaped(
+        {
+            "name": "Winter sale",
+            "starts_at": "2027-01-08T00:00:00+01:00",
+            "ends_at": "2027-02-05T00:00:00+01:00",
+            **overrides,
+        }
+    )
+
+
+def web_push(**overrides: Any) -> dict[str, Any]:
+    subscription = {"endpoint": WEB_PUSH_ENDPOINT, "keys": {"p256dh": "BOr-key", "auth": "secret"}}
+    return shaped({**subscription, **overrides})
 
 
 def cases(
@@ -666,6 +797,471 @@ CASES: list[Case] = [
     *cases(
         "PATCH", f"/api/v1/admin/card-issuances/{UNKNOWN_ID}", ("unknown card", {"status": "printed"}, 404, "card_id")
     ),
+    *cases("GET", "/api/v1/quizzes/NOSUCHQUIZ", ("unknown quiz", None, 404, "code")),
+    *cases(
+        "POST",
+        "/api/v1/members/{member_id}/quizzes/BRAND-QUIZ/answers",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing answers", {}, "answers"),
+        ("answers not a list", {"answers": {"1": ["b"]}}, "answers"),
+        ("no answer", {"answers": []}, "answers"),
+        ("question as a string", answer_sheet({"question": "1"}), "answers.0.question"),
+        ("question zero", answer_sheet({"question": 0}), "answers.0.question"),
+        ("missing choices", answer_sheet({"choices": MISSING}), "answers.0.choices"),
+        ("no choice", answer_sheet({"choices": []}), "answers.0.choices"),
+        ("choice id with spaces", answer_sheet({"choices": ["b b"]}), "answers.0.choices.0"),
+        ("NUL character in a choice", answer_sheet({"choices": ["b\x00"]}), "answers.0.choices.0"),
+        ("unknown field", {"answers": ANSWERS, "score": 3}, "score"),
+        ("unknown question", {"answers": [*ANSWERS, {"question": 4, "choices": ["a"]}]}, "answers.3.question"),
+        ("a question left out", {"answers": ANSWERS[:2]}, "answers"),
+        ("unknown choice", answer_sheet({"choices": ["z"]}), "answers.0.choices"),
+        ("two choices of a single-choice question", answer_sheet({"choices": ["a", "b"]}), "answers.0.choices"),
+    ),
+    *cases(
+        "POST",
+        "/api/v1/members/{member_id}/quizzes/BRAND-QUIZ/answers",
+        ("oversized Idempotency-Key", {"answers": ANSWERS}, 400, "Idempotency-Key"),
+        headers=LONG_KEY,
+    ),
+    *cases(
+        "POST",
+        "/api/v1/members/{member_id}/games/WHEEL/plays",
+        ("oversized Idempotency-Key", None, 400, "Idempotency-Key"),
+        headers=LONG_KEY,
+    ),
+    *cases(
+        "POST",
+        "/api/v1/members/{member_id}/quizzes/NOSUCHQUIZ/answers",
+        ("unknown quiz", {"answers": ANSWERS}, 404, "code"),
+    ),
+    *cases(
+        "POST",
+        f"/api/v1/members/{UNKNOWN_ID}/quizzes/BRAND-QUIZ/answers",
+        ("unknown member", {"answers": ANSWERS}, 404, "member_id"),
+    ),
+    *cases("GET", "/api/v1/members/{member_id}/quizzes/BRAND-QUIZ/answers", ("not answered yet", None, 404, "code")),
+    *cases(
+        "POST",
+        "/api/v1/admin/quizzes",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing code", quiz(code=MISSING), "code"),
+        ("code with spaces", quiz(code="SPRING QUIZ"), "code"),
+        ("code of another quiz", quiz(code="BRAND-QUIZ"), 409, "code"),
+        ("negative points", quiz(points_per_correct=-1), "points_per_correct"),
+        ("points as a string", quiz(points_per_correct="5"), "points_per_correct"),
+        ("no question", quiz(questions=[]), "questions"),
+        ("question without text", quiz(question(text=MISSING)), "questions.0.text"),
+        ("a single choice", quiz(question(choices=[{"id": "a", "text": "Green"}])), "questions.0.choices"),
+        ("choice id with spaces", quiz(question(choices=[{"id": "a a", "text": "G"}, {"id": "b", "text": "R"}])), "questions.0.choices.0.id"),
+        ("no right choice", quiz(question(correct=[])), "questions.0.correct"),
+        ("duplicate choice ids", quiz(question(choices=[{"id": "a", "text": "G"}, {"id": "a", "text": "R"}])), "questions.0.choices"),
+        ("a right choice that is not a choice", quiz(question(correct=["c"])), "questions.0.correct"),
+        ("two right choices of a single-choice question", quiz(question(correct=["a", "b"])), "questions.0.correct"),
+        ("multiple not a boolean", quiz(question(multiple="maybe")), "questions.0.multiple"),
+        ("naive start", quiz(starts_at=NAIVE), "starts_at"),
+        ("end before the start", quiz(starts_at="2026-12-01T00:00:00+01:00", ends_at="2026-11-30T00:00:00+01:00"), "ends_at"),
+        ("oversized title", quiz(title=oversized(201)), "title"),
+        ("unknown field", quiz(colour="green"), "colour"),
+        ("unknown field in a question", quiz(question(hint="red")), "questions.0.hint"),
+    ),
+    *cases(
+        "PATCH",
+        "/api/v1/admin/quizzes/BRAND-QUIZ",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("read-only code", {"code": "OTHER"}, "code"),
+        ("null title", {"title": None}, "title"),
+        ("no question", {"questions": []}, "questions"),
+        ("no right choice", {"questions": [question(correct=[])]}, "questions.0.correct"),
+    ),
+    *cases("PATCH", "/api/v1/admin/quizzes/NOSUCHQUIZ", ("unknown quiz", {"title": "Quiz"}, 404, "code")),
+    *cases("POST", "/api/v1/members/{member_id}/games/NOSUCHGAME/plays", ("unknown game", None, 404, "code")),
+    *cases("POST", f"/api/v1/members/{UNKNOWN_ID}/games/WHEEL/plays", ("unknown member", None, 404, "member_id")),
+    *cases(
+        "POST",
+        "/api/v1/admin/games",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing code", game(code=MISSING), "code"),
+        ("code of another game", game(code="WHEEL"), 409, "code"),
+        ("unknown kind", game(kind="dice"), "kind"),
+        ("unknown earning event", game(earn_on="birthday"), "earn_on"),
+        ("minimum total with three decimals", game(earn_min_total="20.001"), "earn_min_total"),
+        ("negative no-prize weight", game(no_prize_weight=-1), "no_prize_weight"),
+        ("negative weight", game(prize(weight=-1)), "prizes.0.weight"),
+        ("weight as a string", game(prize(weight="1")), "prizes.0.weight"),
+        ("unknown prize kind", game(prize(kind="car")), "prizes.0.kind"),
+        ("points prize without points", game(prize(points=MISSING)), "prizes.0.points"),
+        ("reward prize of a reward that is no offer", game(prize(kind="reward", points=MISSING, reward_code="VOUCHER10")), "prizes.0.reward_code"),
+        ("two prizes of one code", game(prize(), prize()), "prizes.1.code"),
+        ("negative stock", game(prize(stock=-1)), "prizes.0.stock"),
+        ("over 20 prizes", game(*(prize(code=f"P{n}") for n in range(21))), "prizes"),
+        ("engagement game without an action", game(earn_on="engagement", earn_min_total=MISSING), "earn_action_key"),
+        ("engagement game of an unknown action", game(earn_on="engagement", earn_min_total=MISSING, earn_action_key="moon_landing"), "earn_action_key"),
+        ("purchase game with an action", game(earn_action_key="share"), "earn_action_key"),
+        ("no weight at all", game(prize(weight=0), no_prize_weight=0), "no_prize_weight"),
+        ("unknown field", game(colour="gold"), "colour"),
+        ("unknown field in a prize", game(prize(colour="gold")), "prizes.0.colour"),
+    ),
+    *cases(
+        "PATCH",
+        "/api/v1/admin/games/WHEEL",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("read-only code", {"code": "WHEEL2"}, "code"),
+        ("no-prize weight as a string", {"no_prize_weight": "50"}, "no_prize_weight"),
+        ("an engagement game without its action", {"earn_on": "engagement"}, "earn_action_key"),
+        ("unknown prize kind", {"prizes": [prize(kind="car")]}, "prizes.0.kind"),
+    ),
+    *cases("PATCH", "/api/v1/admin/games/NOSUCHGAME", ("unknown game", {"no_prize_weight": 1}, 404, "code")),
+    *cases(
+        "GET",
+        "/api/v1/admin/games/WHEEL/plays",
+        ("limit=0", {"limit": 0}, "limit"),
+        ("limit=abc", {"limit": "abc"}, "limit"),
+        ("before=0", {"before": 0}, "before"),
+    ),
+    *cases("GET", "/api/v1/admin/games/NOSUCHGAME/plays", ("unknown game", {}, 404, "code")),
+    *cases(
+        "GET",
+        "/api/v1/leaderboards/monthly-points",
+        ("unknown period", {"period": "year"}, "period"),
+        ("limit=0", {"limit": 0}, "limit"),
+        ("limit=101", {"limit": 101}, "limit"),
+        ("a store on a board of all members", {"store": "S1"}, "store"),
+        ("member id a word", {"member_id": "abc"}, "member_id"),
+        ("unknown member", {"member_id": UNKNOWN_ID}, 404, "member_id"),
+    ),
+    *cases(
+        "GET",
+        "/api/v1/leaderboards/store-points",
+        ("no store", {}, "store"),
+        ("store with spaces", {"store": "S 1"}, "store"),
+        ("a period the board does not keep", {"store": "S1", "period": "week"}, "period"),
+    ),
+    *cases("GET", "/api/v1/leaderboards/nothing", ("unknown board", {}, 404, "key")),
+    *cases(
+        "PUT",
+        "/api/v1/members/{member_id}/leaderboard-profile",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing display name", profile(display_name=MISSING), "display_name"),
+        ("missing opt-in", profile(opted_in=MISSING), "opted_in"),
+        ("opt-in not a boolean", profile(opted_in="maybe"), "opted_in"),
+        ("display name too short", profile(display_name="JD"), "display_name"),
+        ("an email address as display name", profile(display_name="jean@example.com"), "display_name"),
+        ("a phone number as display name", profile(display_name="0612345678"), "display_name"),
+        ("oversized display name", profile(display_name=oversized(101)), "display_name"),
+        ("unknown field", profile(email="jean@example.com"), "email"),
+    ),
+    *cases(
+        "PUT", f"/api/v1/members/{UNKNOWN_ID}/leaderboard-profile", ("unknown member", profile(), 404, "member_id")
+    ),
+    *cases(
+        "POST",
+        "/api/v1/admin/leaderboards",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing key", board(key=MISSING), "key"),
+        ("key in capitals", board(key="Weekly"), "key"),
+        ("key of another board", board(key="monthly-points"), 409, "key"),
+        ("unknown metric", board(metric="visits"), "metric"),
+        ("no period", board(periods=[]), "periods"),
+        ("unknown period", board(periods=["year"]), "periods.0"),
+        ("a period twice", board(periods=["week", "week"]), "periods"),
+        ("unknown scope", board(scope="region"), "scope"),
+        ("unknown field", board(limit=10), "limit"),
+    ),
+    *cases(
+        "PATCH",
+        "/api/v1/admin/leaderboards/monthly-points",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("read-only key", {"key": "monthly"}, "key"),
+        ("no period", {"periods": []}, "periods"),
+        ("unknown scope", {"scope": "region"}, "scope"),
+    ),
+    *cases("PATCH", "/api/v1/admin/leaderboards/nothing", ("unknown board", {"name": "Top"}, 404, "key")),
+    *cases("DELETE", "/api/v1/admin/leaderboards/nothing", ("unknown board", None, 404, "key")),
+    *cases("GET", f"/api/v1/members/{UNKNOWN_ID}/badges", ("unknown member", None, 404, "member_id")),
+    *cases(
+        "POST",
+        "/api/v1/admin/badges",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing code", badge(code=MISSING), "code"),
+        ("code with spaces", badge(code="shar er"), "code"),
+        ("code of another badge", badge(code="reviewer"), 409, "code"),
+        ("missing metric", badge(metric=MISSING), "metric"),
+        ("unknown metric", badge(metric="moon_landings"), "metric"),
+        ("neither target nor levels", badge(target=MISSING), "levels"),
+        ("a target and levels", badge(levels=[level(None, 3)]), "target"),
+        ("points without a target", leveled(level(None, 3), points=5), "points"),
+        ("zero target", badge(target=0), "target"),
+        ("target as a string", badge(target="10"), "target"),
+        ("negative points", badge(points=-5), "points"),
+        ("no level", leveled(), "levels"),
+        ("targets falling", leveled(level("bronze", 5), level("silver", 3)), "levels.1.target"),
+        ("targets not rising", leveled(level("bronze", 5), level("silver", 5)), "levels.1.target"),
+        ("a level without a name among several", leveled(level(None, 5), level("silver", 20)), "levels.0.name"),
+        ("two levels of one name", leveled(level("bronze", 5), level("bronze", 20)), "levels.1.name"),
+        ("over 10 levels", leveled(*(level(f"l{n}", n) for n in range(1, 12))), "levels"),
+        ("zero target in a level", leveled(level(None, 0)), "levels.0.target"),
+        ("unknown field in a level", leveled(level(None, 5, colour="gold")), "levels.0.colour"),
+        ("a category metric without its category", badge(metric="category_purchases"), "qualifier"),
+        ("a qualifier on a metric without one", badge(qualifier="instagram"), "qualifier"),
+        ("unknown tier", badge(metric="tier", qualifier="platinum", target=1), "qualifier"),
+        ("unknown streak", badge(metric="streak", qualifier="yearly", target=4), "qualifier"),
+        ("unknown challenge", badge(metric="challenges_completed", qualifier="moon", target=1), "qualifier"),
+        ("image not a URL", badge(image_url="sharer.png"), "image_url"),
+        ("oversized name", badge(name=oversized(121)), "name"),
+        ("hidden not a boolean", badge(is_hidden="maybe"), "is_hidden"),
+        ("unknown field", badge(colour="gold"), "colour"),
+    ),
+    *cases(
+        "PATCH",
+        "/api/v1/admin/badges/reviewer",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("read-only code", {"code": "critic"}, "code"),
+        ("null name", {"name": None}, "name"),
+        ("unknown metric", {"metric": "moon_landings"}, "metric"),
+        ("a category metric without its category", {"metric": "category_purchases"}, "qualifier"),
+        ("targets falling", {"levels": [level("bronze", 5), level("silver", 3)]}, "levels.1.target"),
+    ),
+    *cases("PATCH", "/api/v1/admin/badges/nothing", ("unknown badge", {"name": "Nothing"}, 404, "code")),
+    *cases("DELETE", "/api/v1/admin/badges/nothing", ("unknown badge", None, 404, "code")),
+    *cases("GET", f"/api/v1/members/{UNKNOWN_ID}/challenges", ("unknown member", None, 404, "member_id")),
+    *cases(
+        "POST",
+        "/api/v1/members/{member_id}/challenges/OVER/join",
+        ("a challenge that is over", None, "code"),
+    ),
+    *cases("POST", "/api/v1/members/{member_id}/challenges/nothing/join", ("unknown challenge", None, 404, "code")),
+    *cases(
+        "POST",
+        f"/api/v1/members/{UNKNOWN_ID}/challenges/discover_store/join",
+        ("unknown member", None, 404, "member_id"),
+    ),
+    *cases(
+        "POST",
+        "/api/v1/admin/challenges",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing code", challenge(code=MISSING), "code"),
+        ("code with spaces", challenge(code="WIN TER"), "code"),
+        ("code of another challenge", challenge(code="discover_store"), 409, "code"),
+        ("missing start", challenge(starts_at=MISSING), "starts_at"),
+        ("naive start", challenge(starts_at=NAIVE), "starts_at"),
+        ("start in 1800", challenge(starts_at=YEAR_1800), "starts_at"),
+        ("end before the start", challenge(ends_at="2026-11-30T00:00:00+01:00"), "ends_at"),
+        ("end at the start", challenge(ends_at="2026-12-01T00:00:00+01:00"), "ends_at"),
+        ("missing steps", challenge(steps=MISSING), "steps"),
+        ("no step", challenge(steps=[]), "steps"),
+        ("over 20 steps", challenge(*(step() for _ in range(21))), "steps"),
+        ("unknown step kind", challenge(step(kind="quiz")), "steps.0.kind"),
+        ("an engagement step without its action", challenge(step(action=MISSING)), "steps.0.action"),
+        ("an engagement step of an unknown action", challenge(step(action="moon_landing")), "steps.0.action"),
+        ("a purchase step with an action", challenge(step(kind="purchase")), "steps.0.action"),
+        ("an engagement step with a category", challenge(step(category="shoes")), "steps.0.category"),
+        ("zero count", challenge(step(count=0)), "steps.0.count"),
+        ("count as a string", challenge(step(count="2")), "steps.0.count"),
+        ("unknown field in a step", challenge(step(colour="blue")), "steps.0.colour"),
+        ("negative reward points", challenge(reward_points=-10), "reward_points"),
+        ("unknown reward badge", challenge(reward_badge_code="moon"), "reward_badge_code"),
+        ("a reward voucher that is not an offer", challenge(reward_code="VOUCHER10"), "reward_code"),
+        ("unknown reward voucher", challenge(reward_code="NOSUCH"), "reward_code"),
+        ("opt-in not a boolean", challenge(requires_join="maybe"), "requires_join"),
+        ("unknown field", challenge(colour="blue"), "colour"),
+    ),
+    *cases(
+        "PATCH",
+        "/api/v1/admin/challenges/discover_store",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("read-only code", {"code": "discover"}, "code"),
+        ("null name", {"name": None}, "name"),
+        ("end before the start", {"ends_at": "2025-12-01T00:00:00+01:00"}, "ends_at"),
+        ("no step", {"steps": []}, "steps"),
+        ("unknown reward badge", {"reward_badge_code": "moon"}, "reward_badge_code"),
+    ),
+    *cases("PATCH", "/api/v1/admin/challenges/nothing", ("unknown challenge", {"name": "Nothing"}, 404, "code")),
+    *cases("DELETE", "/api/v1/admin/challenges/nothing", ("unknown challenge", None, 404, "code")),
+    *cases("GET", f"/api/v1/members/{UNKNOWN_ID}/streaks", ("unknown member", None, 404, "member_id")),
+    *cases(
+        "POST",
+        "/api/v1/admin/streaks",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing code", streak(code=MISSING), "code"),
+        ("code of another streak", streak(code="weekly_activity"), 409, "code"),
+        ("missing period", streak(period=MISSING), "period"),
+        ("unknown period", streak(period="month"), "period"),
+        ("actions not a list", streak(actions="store_visit"), "actions"),
+        ("action in capitals", streak(actions=["Store_Visit"]), "actions.0"),
+        ("unknown action", streak(actions=["store_visit", "moon_landing"]), "actions.1"),
+        ("nothing qualifies", streak(actions=[]), "actions"),
+        ("unknown field", streak(colour="gold"), "colour"),
+    ),
+    *cases(
+        "PATCH",
+        "/api/v1/admin/streaks/weekly_activity",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("read-only code", {"code": "weekly"}, "code"),
+        ("unknown period", {"period": "month"}, "period"),
+        ("nothing qualifies", {"counts_purchases": False, "actions": []}, "actions"),
+        ("the period of a streak members ran", {"period": "day"}, 409, "period"),
+    ),
+    *cases("PATCH", "/api/v1/admin/streaks/nothing", ("unknown streak", {"name": "Nothing"}, 404, "code")),
+    *cases("DELETE", "/api/v1/admin/streaks/nothing", ("unknown streak", None, 404, "code")),
+    *cases(
+        "PUT",
+        "/api/v1/admin/engagement-score",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing weights", score_settings(weights=MISSING), "weights"),
+        ("weights not an object", score_settings(weights=[10, 3]), "weights"),
+        ("unknown interaction", score_settings(weights={"visit": 1}), "weights.visit.key"),
+        ("negative weight", score_settings(weights={"purchase": -1}), "weights.purchase.value"),
+        ("weight not a number", score_settings(weights={"purchase": "ten"}), "weights.purchase.value"),
+        ("zero half-life", score_settings(half_life_days=0), "half_life_days"),
+        ("half-life not a number", score_settings(half_life_days="a month"), "half_life_days"),
+        ("missing boundary", score_settings(engaged_from=MISSING), "engaged_from"),
+        ("boundaries the wrong way", score_settings(engaged_from=5, at_risk_from=20), "engaged_from"),
+        ("equal boundaries", score_settings(engaged_from=5, at_risk_from=5), "engaged_from"),
+        ("zero lower boundary", score_settings(at_risk_from=0), "at_risk_from"),
+        ("unknown field", score_settings(decay="linear"), "decay"),
+    ),
+    *cases(
+        "POST",
+        "/api/v1/admin/scenarios",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing key", scenario(key=MISSING), "key"),
+        ("key in capitals", scenario(key="Upgrade_SMS"), "key"),
+        ("the reserved key", scenario(key="kpis"), "key"),
+        ("oversized name", scenario(name=oversized(121)), "name"),
+        ("unknown status", scenario(status="running"), "status"),
+        ("missing definition", scenario(definition=MISSING), "definition"),
+        ("definition not an object", scenario(definition=["TierUpgraded"]), "definition"),
+        ("read-only version", scenario(version=2), "version"),
+        ("unknown field", scenario(priority=1), "priority"),
+        ("NUL character", scenario(name="SMS\x00"), "name"),
+        ("no steps", scenario(definition={"trigger": {"event": "TierUpgraded"}}), "definition.steps"),
+        ("unknown template", scenario(definition=sms_steps(UNKNOWN_TEMPLATE)), "definition.steps[0].send"),
+        ("unknown offer", scenario(definition=sms_steps(UNKNOWN_OFFER)), "definition.steps[0].grant.offer"),
+        ("step kind unknown", scenario(definition=sms_steps({"id": "dance", "dance": True})), "definition.steps[0]"),
+        ("key of another scenario", scenario(key="near_threshold"), 409, "key"),
+    ),
+    *cases(
+        "PATCH",
+        "/api/v1/admin/scenarios/near_threshold",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("status through a change", {"status": "paused"}, "status"),
+        ("null definition", {"definition": None}, "definition"),
+        ("is_marketing not a boolean", {"is_marketing": "maybe"}, "is_marketing"),
+        ("wait not a duration", {"definition": sms_steps({"id": "wait", "wait": "soon"})}, "definition.steps[0].wait"),
+    ),
+    *cases("GET", "/api/v1/admin/scenarios/nothing", ("unknown scenario", None, 404, "key")),
+    *cases("PATCH", "/api/v1/admin/scenarios/nothing", ("unknown scenario", {"name": "Nothing"}, 404, "key")),
+    *cases("POST", "/api/v1/admin/scenarios/nothing/activate", ("unknown scenario", None, 404, "key")),
+    *cases("POST", "/api/v1/admin/scenarios/nothing/pause", ("unknown scenario", None, 404, "key")),
+    *cases("GET", "/api/v1/admin/scenarios/nothing/versions", ("unknown scenario", None, 404, "key")),
+    *cases("GET", "/api/v1/admin/scenarios/nothing/kpis", ("unknown scenario", None, 404, "key")),
+    *cases("GET", "/api/v1/admin/templates/nothing", ("unknown template", None, 404, "key")),
+    *cases(
+        "PUT",
+        "/api/v1/admin/templates/welcome",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing short", template(short=MISSING), "short"),
+        ("empty subject", template(subject=""), "subject"),
+        ("oversized subject", template(subject=oversized(1001)), "subject"),
+        ("read-only key", template(key="welcome2"), "key"),
+        ("unknown field", template(footer="Bye"), "footer"),
+        ("html that does not compile", template(html="<p>{% for x in %}</p>"), "html"),
+        ("subject that does not compile", template(subject="{{ member.first_name "), "subject"),
+    ),
+    *cases("PUT", "/api/v1/admin/templates/Welcome-Back", ("key in capitals", template(), "key")),
+    *cases(
+        "PUT",
+        "/api/v1/admin/marketing",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing cap_days", pressure(cap_days=MISSING), "cap_days"),
+        ("cap as a string", pressure(cap_messages="3"), "cap_messages"),
+        ("negative cap", pressure(cap_messages=-1), "cap_messages"),
+        ("zero days", pressure(cap_days=0), "cap_days"),
+        ("quiet hours at 25:00", pressure(quiet_start="25:00"), "quiet_start"),
+        ("quiet hours with seconds", pressure(quiet_end="08:00:00"), "quiet_end"),
+        ("zero attempts", pressure(max_attempts=0), "max_attempts"),
+        ("unknown field", pressure(cap_weeks=1), "cap_weeks"),
+    ),
+    *cases(
+        "POST",
+        "/api/v1/admin/blackouts",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing name", blackout(name=MISSING), "name"),
+        ("naive start", blackout(starts_at=NAIVE), "starts_at"),
+        ("start in 1800", blackout(starts_at=YEAR_1800), "starts_at"),
+        ("end far in the future", blackout(ends_at=FAR_FUTURE), "ends_at"),
+        ("end before the start", blackout(ends_at="2027-01-01T00:00:00+01:00"), "ends_at"),
+        ("read-only id", blackout(id=7), "id"),
+    ),
+    *cases("DELETE", f"/api/v1/admin/blackouts/{UNKNOWN_ID}", ("unknown blackout", None, 404, "blackout_id")),
+    *cases(
+        "POST",
+        "/api/v1/members/{member_id}/complaints",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("missing subject", {"note": "late"}, "subject"),
+        ("oversized subject", {"subject": oversized(201)}, "subject"),
+        ("unknown field", {"subject": "Late", "severity": "high"}, "severity"),
+    ),
+    *cases(
+        "POST", f"/api/v1/members/{UNKNOWN_ID}/complaints", ("unknown member", {"subject": "Late"}, 404, "member_id")
+    ),
+    *cases("GET", f"/api/v1/members/{UNKNOWN_ID}/complaints", ("unknown member", None, 404, "member_id")),
+    *cases("POST", f"/api/v1/admin/complaints/{UNKNOWN_ID}/close", ("unknown complaint", None, 404, "complaint_id")),
+    *cases(
+        "GET",
+        "/api/v1/admin/messages",
+        ("unknown status", {"status": "lost"}, "status"),
+        ("limit=0", {"limit": 0}, "limit"),
+        ("before=abc", {"before": "abc"}, "before"),
+    ),
+    *cases(
+        "POST",
+        "/api/v1/admin/messages/{sent_message_id}/redrive",
+        ("a message that is not dead", None, 409, "message_id"),
+    ),
+    *cases("POST", f"/api/v1/admin/messages/{UNKNOWN_ID}/redrive", ("unknown message", None, 404, "message_id")),
+    *cases("GET", "/api/v1/members/{member_id}/messages", ("limit=201", {"limit": 201}, "limit")),
+    *cases("GET", f"/api/v1/members/{UNKNOWN_ID}/messages", ("unknown member", None, 404, "member_id")),
+    *cases("GET", "/api/v1/me/inbox", ("limit=0", {"limit": 0}, "limit"), caller="member"),
+    *cases(
+        "POST",
+        "/api/v1/me/inbox/{sent_message_id}/read",
+        ("an email, not an in-app message", None, 404, "message_id"),
+        caller="member",
+    ),
+    *cases(
+        "POST",
+        f"/api/v1/me/messages/{UNKNOWN_ID}/opened",
+        ("unknown message", None, 404, "message_id"),
+        caller="member",
+    ),
+    *cases(
+        "POST",
+        "/api/v1/me/push-subscriptions",
+        ("malformed JSON", NOT_JSON, 400, "body"),
+        ("unknown kind", web_push(kind="fax"), "kind"),
+        ("web push without keys", web_push(keys=MISSING), "keys"),
+        ("web push keys without auth", web_push(keys={"p256dh": "BOr-key"}), "keys.auth"),
+        ("endpoint not https", web_push(endpoint="http://push.example.com/send/1"), "endpoint"),
+        ("endpoint not a URL", web_push(endpoint="push service"), "endpoint"),
+        ("web push with a token", web_push(token="t-1"), "token"),
+        ("device without a token", {"kind": "device"}, "token"),
+        ("device with an endpoint", {"kind": "device", "token": "t-1", "endpoint": WEB_PUSH_ENDPOINT}, "endpoint"),
+        ("unknown field", web_push(expirationTime=None), "expirationTime"),
+        caller="member",
+    ),
+    *cases(
+        "DELETE",
+        f"/api/v1/me/push-subscriptions/{UNKNOWN_ID}",
+        ("unknown subscription", None, 404, "subscription_id"),
+        caller="member",
+    ),
+    *cases(
+        "POST",
+        "/api/v1/webhooks/email",
+        ("without the webhook secret", {"provider_ref": "ref-1", "status": "delivered"}, 403, None),
+        caller="anonymous",
+    ),
 ]
 
 #: The routes with an id in the path, and a caller allowed on them: what is not an id is a 404.
@@ -686,6 +1282,25 @@ ID_ROUTES = [
     ("POST", "/api/v1/members/{}/redemptions", "admin"),
     ("GET", "/api/v1/members/{}/vouchers", "admin"),
     ("PATCH", "/api/v1/admin/card-issuances/{}", "admin"),
+    ("POST", "/api/v1/members/{}/quizzes/BRAND-QUIZ/answers", "admin"),
+    ("GET", "/api/v1/members/{}/quizzes/BRAND-QUIZ/answers", "admin"),
+    ("GET", "/api/v1/members/{}/games", "admin"),
+    ("POST", "/api/v1/members/{}/games/WHEEL/plays", "admin"),
+    ("GET", "/api/v1/members/{}/leaderboard-profile", "admin"),
+    ("PUT", "/api/v1/members/{}/leaderboard-profile", "admin"),
+    ("GET", "/api/v1/members/{}/badges", "admin"),
+    ("GET", "/api/v1/members/{}/challenges", "admin"),
+    ("POST", "/api/v1/members/{}/challenges/discover_store/join", "admin"),
+    ("GET", "/api/v1/members/{}/streaks", "admin"),
+    ("DELETE", "/api/v1/admin/blackouts/{}", "admin"),
+    ("POST", "/api/v1/members/{}/complaints", "admin"),
+    ("GET", "/api/v1/members/{}/complaints", "admin"),
+    ("POST", "/api/v1/admin/complaints/{}/close", "admin"),
+    ("POST", "/api/v1/admin/messages/{}/redrive", "admin"),
+    ("GET", "/api/v1/members/{}/messages", "admin"),
+    ("POST", "/api/v1/me/inbox/{}/read", "member"),
+    ("POST", "/api/v1/me/messages/{}/opened", "member"),
+    ("DELETE", "/api/v1/me/push-subscriptions/{}", "member"),
 ]
 NOT_IDS = {"a word": "abc", "negative": "-1", "zero": "0", "a decimal": "1.5", "beyond BIGINT": str(BEYOND_BIGINT)}
 CASES += [
@@ -702,6 +1317,31 @@ CODE_ROUTES = [
     ("POST", "/api/v1/vouchers/{}/cancel", "admin", None),
     ("PATCH", "/api/v1/admin/rewards/{}", "admin", {"stock": 1}),
     ("PATCH", "/api/v1/admin/engagement-actions/{}", "admin", {"points": 5}),
+    ("GET", "/api/v1/quizzes/{}", "admin", None),
+    ("POST", "/api/v1/members/1/quizzes/{}/answers", "admin", {"answers": ANSWERS}),
+    ("PATCH", "/api/v1/admin/quizzes/{}", "admin", {"title": "Quiz"}),
+    ("POST", "/api/v1/members/1/games/{}/plays", "admin", None),
+    ("PATCH", "/api/v1/admin/games/{}", "admin", {"no_prize_weight": 1}),
+    ("GET", "/api/v1/admin/games/{}/plays", "admin", None),
+    ("GET", "/api/v1/leaderboards/{}", "admin", None),
+    ("PATCH", "/api/v1/admin/leaderboards/{}", "admin", {"name": "Top"}),
+    ("DELETE", "/api/v1/admin/leaderboards/{}", "admin", None),
+    ("PATCH", "/api/v1/admin/badges/{}", "admin", {"name": "Badge"}),
+    ("DELETE", "/api/v1/admin/badges/{}", "admin", None),
+    ("POST", "/api/v1/members/1/challenges/{}/join", "admin", None),
+    ("PATCH", "/api/v1/admin/challenges/{}", "admin", {"name": "Challenge"}),
+    ("DELETE", "/api/v1/admin/challenges/{}", "admin", None),
+    ("PATCH", "/api/v1/admin/streaks/{}", "admin", {"name": "Streak"}),
+    ("DELETE", "/api/v1/admin/streaks/{}", "admin", None),
+    ("GET", "/api/v1/admin/scenarios/{}", "admin", None),
+    ("PATCH", "/api/v1/admin/scenarios/{}", "admin", {"name": "Scenario"}),
+    ("POST", "/api/v1/admin/scenarios/{}/activate", "admin", None),
+    ("POST", "/api/v1/admin/scenarios/{}/pause", "admin", None),
+    ("GET", "/api/v1/admin/scenarios/{}/versions", "admin", None),
+    ("GET", "/api/v1/admin/scenarios/{}/kpis", "admin", None),
+    ("GET", "/api/v1/admin/templates/{}", "admin", None),
+    ("PUT", "/api/v1/admin/templates/{}", "admin", NOTE),
+    ("POST", "/api/v1/webhooks/{}", "anonymous", {"provider_ref": "ref-1", "status": "delivered"}),
 ]
 CASES += [
     Case(f"{method} {path.format('{code}')}: code with NUL", method, path.format("AB%00CD"), body, 404, None, caller)
@@ -747,6 +1387,65 @@ VALID = [
     ("PATCH", "/api/v1/admin/engagement-actions/share", {"points": 6, "period": "day"}, "admin", 200),
     ("GET", "/api/v1/admin/card-issuances", {"status": "printed"}, "admin", 200),
     ("PATCH", "/api/v1/admin/card-issuances/{card_id}", {"status": "shipped"}, "admin", 200),
+    ("POST", "/api/v1/members/{member_id}/quizzes/BRAND-QUIZ/answers", {"answers": ANSWERS}, "admin", 201),
+    ("POST", "/api/v1/admin/quizzes", quiz(question(multiple=True, correct=["a", "b"])), "admin", 201),
+    ("PATCH", "/api/v1/admin/quizzes/BRAND-QUIZ", {"title": "Our brand", "questions": [question()]}, "admin", 200),
+    ("POST", "/api/v1/members/{member_id}/games/WHEEL/plays", None, "admin", 201),
+    ("POST", "/api/v1/admin/games", game(prize(stock=10), prize(code="P50", points=50, weight=0)), "admin", 201),
+    (
+        "POST",
+        "/api/v1/admin/games",
+        game(earn_on="engagement", earn_min_total=MISSING, earn_action_key="share", prizes=[]),
+        "admin",
+        201,
+    ),
+    ("PATCH", "/api/v1/admin/games/WHEEL", {"no_prize_weight": 40, "ends_at": "2026-12-31T00:00:00+01:00"}, "admin", 200),
+    ("GET", "/api/v1/admin/games/WHEEL/plays", {"limit": 200, "before": 1}, "admin", 200),
+    (
+        "GET",
+        "/api/v1/leaderboards/monthly-points",
+        lambda w: {"period": "week", "limit": 100, "member_id": w.values["member_id"]},
+        "admin",
+        200,
+    ),
+    ("GET", "/api/v1/leaderboards/store-points", {"store": "S1"}, "admin", 200),
+    ("PUT", "/api/v1/members/{member_id}/leaderboard-profile", profile(), "admin", 200),
+    ("POST", "/api/v1/admin/leaderboards", board(periods=["week", "all"], scope="store"), "admin", 201),
+    ("PATCH", "/api/v1/admin/leaderboards/monthly-points", {"periods": ["week"], "is_active": False}, "admin", 200),
+    ("POST", "/api/v1/admin/badges", badge(points=100, image_url="https://cdn.example.com/sharer.png"), "admin", 201),
+    (
+        "POST",
+        "/api/v1/admin/badges",
+        leveled(level("bronze", 1), level("silver", 5, points=10), metric="category_purchases", qualifier="shoes"),
+        "admin",
+        201,
+    ),
+    ("POST", "/api/v1/admin/badges", badge(metric="tier", qualifier="vip", target=1, is_hidden=True), "admin", 201),
+    ("PATCH", "/api/v1/admin/badges/reviewer", {"levels": [level("bronze", 3), level("silver", 4)]}, "admin", 200),
+    ("POST", "/api/v1/members/{member_id}/challenges/discover_store/join", None, "admin", 201),
+    (
+        "POST",
+        "/api/v1/admin/challenges",
+        challenge(step(kind="purchase", action=None, category="shoes"), is_ordered=True, reward_code="WHEEL-COFFEE"),
+        "admin",
+        201,
+    ),
+    ("PATCH", "/api/v1/admin/challenges/discover_store", {"ends_at": None, "reward_badge_code": "first_review"}, "admin", 200),
+    ("POST", "/api/v1/admin/streaks", streak(), "admin", 201),
+    ("PATCH", "/api/v1/admin/streaks/weekly_activity", {"actions": ["share"], "counts_purchases": True}, "admin", 200),
+    ("PUT", "/api/v1/admin/engagement-score", score_settings(half_life_days=7.5), "admin", 200),
+    ("POST", "/api/v1/admin/scenarios", scenario(), "admin", 201),
+    ("PATCH", "/api/v1/admin/scenarios/near_threshold", {"description": "", "is_marketing": False}, "admin", 200),
+    ("PUT", "/api/v1/admin/templates/welcome", template(html=""), "admin", 200),
+    ("PUT", "/api/v1/admin/templates/welcome_back", template(), "admin", 201),
+    ("PUT", "/api/v1/admin/marketing", pressure(cap_messages=0, quiet_start="00:00", quiet_end="23:59"), "admin", 200),
+    ("POST", "/api/v1/admin/blackouts", blackout(), "admin", 201),
+    ("POST", "/api/v1/members/{member_id}/complaints", {"subject": "Late", "note": "Two weeks late"}, "admin", 201),
+    ("GET", "/api/v1/admin/messages", {"status": "dead", "limit": 200, "before": 1}, "admin", 200),
+    ("POST", "/api/v1/admin/messages/{dead_message_id}/redrive", None, "admin", 200),
+    ("POST", "/api/v1/me/inbox/{inbox_message_id}/read", None, "member", 200),
+    ("POST", "/api/v1/me/push-subscriptions", web_push(), "member", 201),
+    ("POST", "/api/v1/me/push-subscriptions", {"kind": "device", "token": "t-1"}, "member", 201),
 ]
 
 
@@ -755,8 +1454,17 @@ def program() -> Path:
     return DEFAULT_PROGRAM
 
 
+#: Built through the API by the first test, restored from its snapshot for the others.
+_world: Reused[World] = Reused()
+WORLD_FIXTURES = ("app", "client", "admin", "till", "make_member", "make_purchase", "login", "sessions", "clock")
+
+
 @pytest.fixture
-def world(client, admin, till, make_member, make_purchase, login, sessions, clock) -> World:
+def world(request: pytest.FixtureRequest, app: Flask) -> World:
+    return _world.get(app, lambda: build_world(*(request.getfixturevalue(name) for name in WORLD_FIXTURES)))
+
+
+def build_world(app, client, admin, till, make_member, make_purchase, login, sessions, clock) -> World:  # fmt: skip
     member, other = make_member(), make_member()
     receipt = make_purchase(member_id=member["id"], lines=[{"sku": "SHOE-42", "quantity": 1, "unit_price": "45.90"}])
     with session_scope(sessions) as session:
@@ -770,6 +1478,9 @@ def world(client, admin, till, make_member, make_purchase, login, sessions, cloc
     card_id = client.get("/api/v1/admin/card-issuances", headers=admin).json[0]["id"]
     printed = client.patch(f"/api/v1/admin/card-issuances/{card_id}", json={"status": "printed"}, headers=admin)
     assert printed.status_code == 200, printed.json
+    # A challenge of October, over.
+    over = challenge(code="OVER", starts_at="2026-10-01T00:00:00+02:00", ends_at="2026-11-01T00:00:00+01:00")
+    assert client.post("/api/v1/admin/challenges", json=over, headers=admin).status_code == 201
     return World(
         callers={"anonymous": {}, "admin": admin, "till": till, "member": login(member)},
         values={
@@ -789,6 +1500,7 @@ def world(client, admin, till, make_member, make_purchase, login, sessions, cloc
             "used_voucher": vouchers[1],
             "unknown_voucher": "AAAA-BBBB-CCCC-DDDD",
             "card_id": card_id,
+            **message_world(sessions, app.extensions["loyalty.runtime"], member["id"], now=clock.now()),
         },
     )
 

@@ -308,6 +308,7 @@ def test_the_default_program_ships_the_built_in_actions(client, admin):
         "newsletter_subscribed",
         "store_visit",
         "survey_completed",
+        "quiz_completed",
     }
     assert (actions["store_visit"]["max_per_period"], actions["store_visit"]["period"]) == (1, "day")
     assert actions["account_created"]["once_per_member"] and not actions["review_posted"]["self_reportable"]

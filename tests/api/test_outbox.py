@@ -87,6 +87,7 @@ def test_purchase_records_the_purchase_and_the_points_earned(make_member, make_p
         "qualifying": True,
         "lifetime_points": 45,
         "tier": "member",
+        "store_code": "S1",
     }
 
 

@@ -101,6 +101,9 @@ def test_the_status_document_tells_where_the_member_stands(
         "next_threshold": {"points": 100, "points_needed": 50, "reward": VOUCHER10},
         "expiring_soon": None,
         "rewards_available": [FREESHIP],
+        # The account (an engagement, 3) and two purchases (10 each); adjustments and redemptions are no
+        # interactions.
+        "engagement": {"score": 23.0, "level": "engaged"},
     }
 
 

@@ -1,0 +1,84 @@
+"""The scenario machinery inside the application: its runtime (channels, signed links), the
+scheduler that ``make run`` starts beside the development server, and the scheduler's settings."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from app.idempotency import purge_keys
+from loyalty.engagement.tasks import fire_engagement_drops
+from loyalty.ledger.expiry import expire_points, notify_expiring_points
+from loyalty.outbox import purge_published
+from loyalty.purchases.operations import release_pending_points
+from loyalty.tiers.operations import review_due_tiers
+from notifications.channels.registry import ChannelSettings, build_channels
+from notifications.messages.links import Links
+from notifications.runtime import Runtime
+from notifications.scheduler.jobs import Schedule, Task
+from notifications.scheduler.process import SchedulerProcess
+
+logger = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["loyalty.runtime"] = build_runtime(app)
+    # Under the debug reloader the app is built twice: in the watching process and in the serving
+    # child (WERKZEUG_RUN_MAIN); only the child runs the scheduler.
+    if app.config["LOYALTY_RUN_SCHEDULER"] and (not app.debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"):
+        process = SchedulerProcess(
+            app.extensions["loyalty.sessions"],
+            app.extensions["loyalty.engine"],
+            app.extensions["loyalty.runtime"],
+            clock=app.extensions["loyalty.clock"].now,
+            schedule=schedule(app),
+            poll_seconds=app.config["LOYALTY_SCHEDULER_POLL_SECONDS"],
+        )
+        process.start_in_background()
+        app.extensions["loyalty.scheduler"] = process
+
+
+def build_runtime(app: Flask) -> Runtime:
+    files = Path(app.instance_path) / "messages"
+    return Runtime(
+        channels=build_channels(ChannelSettings.from_config(app.config, files)),
+        links=Links(base_url=app.config["LOYALTY_PUBLIC_URL"].rstrip("/"), secret=app.config["LOYALTY_JWT_SECRET_KEY"]),
+        app_url=app.config["LOYALTY_APP_URL"].rstrip("/"),
+        lease=timedelta(seconds=app.config["LOYALTY_SEND_LEASE_SECONDS"]),
+    )
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["loyalty.runtime"]
+
+
+def schedule(app: Flask) -> Schedule:
+    """When the leader scans, and the maintenance every scheduler leader runs."""
+    return Schedule(
+        scan_interval=timedelta(minutes=app.config["LOYALTY_SCAN_INTERVAL_MINUTES"]),
+        daily_hour=app.config["LOYALTY_DAILY_SCAN_HOUR"],
+        maintenance=(*MAINTENANCE, *purges(app)),
+    )
+
+
+def purges(app: Flask) -> tuple[tuple[str, Task], ...]:
+    """Forgetting what is no longer needed: published outbox events, old idempotency keys."""
+    outbox_days = timedelta(days=app.config["LOYALTY_OUTBOX_RETENTION_DAYS"])
+    key_days = timedelta(days=app.config["LOYALTY_IDEMPOTENCY_RETENTION_DAYS"])
+    return (
+        ("purge-outbox", lambda session, now: purge_published(session, before=now - outbox_days)),
+        ("purge-idempotency-keys", lambda session, now: purge_keys(session, before=now - key_days)),
+    )
+
+
+MAINTENANCE: tuple[tuple[str, Task], ...] = (
+    ("expiry-notices", lambda session, now: notify_expiring_points(session, now=now)),
+    ("expire-points", lambda session, now: expire_points(session, now=now)),
+    ("release-pending", lambda session, now: release_pending_points(session, now=now)),
+    ("review-tiers", lambda session, now: review_due_tiers(session, now=now)),
+    ("engagement-drops", fire_engagement_drops),
+)

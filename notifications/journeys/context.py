@@ -1,0 +1,55 @@
+"""The figures a journey captures when a member enters it: every message of the journey renders from
+them (with the member's current balance and tier), so every channel says the same thing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loyalty.purchases.models import Purchase
+from loyalty.tiers.models import Tier
+from rewards.badges.models import Badge
+
+
+def event_context(session: Session, event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """What a triggering event brings: the purchase and its products, the tiers of an upgrade, the
+    points about to expire, the badge awarded; the raw payload as ``event`` in every case."""
+    context: dict[str, Any] = {"event": payload}
+    if event_type in ("PurchaseRecorded", "PurchaseClaimed") and "purchase_id" in payload:
+        context["purchase"] = purchase_context(session, payload["purchase_id"])
+    elif event_type in ("TierUpgraded", "TierDowngraded"):
+        tiers = {t.code: t for t in session.scalars(select(Tier).where(Tier.code.in_([payload["from_tier"], payload["to_tier"]])))}
+        to_tier = tiers.get(payload["to_tier"])
+        from_tier = tiers.get(payload["from_tier"])
+        context["tier"] = {
+            "from_name": from_tier.name if from_tier else payload["from_tier"],
+            "to_name": to_tier.name if to_tier else payload["to_tier"],
+            "benefits": list(to_tier.benefits) if to_tier else [],
+        }
+    elif event_type == "PointsExpiring":
+        context["points"] = {"expiring": payload["points"], "expires_on": payload["expires_at"][:10]}
+    elif event_type == "BadgeAwarded":
+        description = session.scalar(select(Badge.description).where(Badge.code == payload["badge_code"]))
+        context["badge"] = {
+            "code": payload["badge_code"],
+            "name": payload["badge_name"],
+            "level": payload.get("level_name") or payload["level"],
+            "description": description or "",
+        }
+    return context
+
+
+def purchase_context(session: Session, purchase_id: int) -> dict[str, Any]:
+    purchase = session.get(Purchase, purchase_id)
+    if purchase is None:
+        return {}
+    return {
+        "total": str(purchase.total),
+        "currency": purchase.currency,
+        "store": purchase.store_code,
+        "products": [
+            {"name": line.sku, "category": line.category, "quantity": line.quantity} for line in purchase.lines
+        ],
+    }

@@ -1,0 +1,108 @@
+"""Entering members into a scenario: variant and holdout assigned once, re-entry rules, idempotence.
+
+The assignment is a hash of the scenario and the member: stable (the same member always lands in the
+same group of a scenario) and independent between scenarios. A second entry with the same key (the
+same event, the same scan day) is ignored by the unique constraint, not by a read before the write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loyalty.db import dialect_insert
+from notifications.journeys.models import Journey
+from notifications.scenarios.definition import Definition
+from notifications.scenarios.models import Scenario
+
+
+@dataclass(frozen=True)
+class Candidate:
+    member_id: int
+    context: dict[str, Any]
+    #: This member's own entry key, when it is not the batch's (one per inactivity spell, per year).
+    entry_key: str | None = None
+
+
+def bucket(scenario_key: str, member_id: int, salt: str) -> int:
+    """A stable number from 0 to 9999 for this member in this scenario."""
+    digest = hashlib.sha256(f"{scenario_key}:{salt}:{member_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 10_000
+
+
+def assign(scenario_key: str, definition: Definition, member_id: int) -> tuple[str | None, bool]:
+    """The member's variant (None without variants) and whether they are in the holdout group."""
+    variant = None
+    if definition.variants:
+        total = sum(v.weight for v in definition.variants)
+        point = bucket(scenario_key, member_id, "variant") * total // 10_000
+        for candidate in definition.variants:
+            if point < candidate.weight:
+                variant = candidate.key
+                break
+            point -= candidate.weight
+    is_holdout = bucket(scenario_key, member_id, "holdout") < definition.holdout_percent * 100
+    return variant, is_holdout
+
+
+def recently_entered(session: Session, scenario: Scenario, definition: Definition, member_ids: Sequence[int], now: datetime) -> set[int]:
+    """Those of ``member_ids`` the re-entry rule keeps out (entered once, or within the cooldown)."""
+    if not (definition.once or definition.cooldown) or not member_ids:
+        return set()
+    query = select(Journey.member_id).where(Journey.scenario_id == scenario.id, Journey.member_id.in_(member_ids))
+    if definition.cooldown:
+        query = query.where(Journey.entered_at > now - definition.cooldown)
+    return set(session.scalars(query))
+
+
+def enter(
+    session: Session,
+    scenario: Scenario,
+    definition: Definition,
+    candidates: Sequence[Candidate],
+    *,
+    entry_key: str,
+    now: datetime,
+) -> int:
+    """Start a journey for each candidate the re-entry rule lets in; returns how many started.
+
+    Holdout members get a journey too (it is how they are counted) that sends nothing and ends when
+    its conversion window closes.
+    """
+    kept_out = recently_entered(session, scenario, definition, [c.member_id for c in candidates], now)
+    rows = []
+    for candidate in candidates:
+        if candidate.member_id in kept_out:
+            continue
+        variant, is_holdout = assign(scenario.key, definition, candidate.member_id)
+        holdout_until = now + definition.goal.within if definition.goal else now
+        rows.append(
+            {
+                "scenario_id": scenario.id,
+                "scenario_version": scenario.version,
+                "member_id": candidate.member_id,
+                "entry_key": "once" if definition.once else candidate.entry_key or entry_key,
+                "variant": variant,
+                "is_holdout": is_holdout,
+                "status": "active",
+                "step": None if is_holdout else definition.first_step,
+                "step_started_at": now,
+                "due_at": holdout_until if is_holdout else now,
+                "waiting_for": None,
+                "context": candidate.context,
+                "entered_at": now,
+                "messages_sent": 0,
+            }
+        )
+    if not rows:
+        return 0
+    stmt = dialect_insert(session)(Journey.__table__).on_conflict_do_nothing(
+        index_elements=["scenario_id", "member_id", "entry_key"]
+    )
+    return len(session.execute(stmt.returning(Journey.id), rows).all())

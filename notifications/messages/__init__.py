@@ -1,0 +1,1 @@
+"""Messages: durable rows rendered per channel, delivered with retries, tracked, measured."""

@@ -1,0 +1,1 @@
+"""Marketing pressure: consent, the global cap, quiet hours, blackout periods and open complaints."""

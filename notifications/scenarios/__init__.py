@@ -1,0 +1,1 @@
+"""Scenarios: the journeys a brand designs (trigger, steps, goal, re-entry, holdout, variants), as data."""
