@@ -1,0 +1,114 @@
+"""Quizzes: the configuration (with the right choices), the member's view (without), answers and results.
+
+The member's view is built from schemas that have no field for the right choices: what a member reads
+before answering cannot hold them, whatever the quiz holds.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.schemas.common import plausible_instant
+from app.schemas.rewards import REWARD_CODE
+
+CHOICE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,16}$", error="1 to 16 letters, digits, _ or -.")
+
+
+class ChoiceSchema(Schema):
+    id = fields.String(required=True, validate=CHOICE_ID)
+    text = fields.String(required=True, validate=validate.Length(1, 200))
+
+
+class QuestionSchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(1, 500))
+    multiple = fields.Boolean(
+        load_default=False, metadata={"description": "Several choices may be picked; otherwise exactly one"}
+    )
+    choices = fields.List(fields.Nested(ChoiceSchema), required=True, validate=validate.Length(2, 10))
+    correct = fields.List(
+        fields.String(validate=CHOICE_ID),
+        required=True,
+        validate=validate.Length(max=10),
+        metadata={"description": "The ids of the right choices (exactly one unless multiple)"},
+    )
+
+
+class QuizSchema(Schema):
+    """A quiz as the back office sees and writes it, right choices included."""
+
+    code = fields.String(required=True, validate=REWARD_CODE)
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    description = fields.String(validate=validate.Length(max=2000))
+    points_per_correct = fields.Integer(required=True, strict=True, validate=validate.Range(0, 1_000_000))
+    starts_at = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
+    ends_at = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
+    is_active = fields.Boolean()
+    questions = fields.List(fields.Nested(QuestionSchema), required=True, validate=validate.Length(1, 50))
+
+
+class QuizUpdateSchema(QuizSchema):
+    code = fields.String(dump_only=True)
+    title = fields.String(validate=validate.Length(1, 200))
+    points_per_correct = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000))
+    questions = fields.List(
+        fields.Nested(QuestionSchema),
+        validate=validate.Length(1, 50),
+        metadata={"description": "The whole list; refused once a member has answered"},
+    )
+
+
+class PublicQuestionSchema(Schema):
+    """A question as members see it: no right choices."""
+
+    number = fields.Integer(attribute="position")
+    text = fields.String()
+    multiple = fields.Boolean()
+    choices = fields.List(fields.Nested(ChoiceSchema))
+
+
+class PublicQuizSchema(Schema):
+    """A quiz as members see it: no right choices."""
+
+    code = fields.String(attribute="quiz.code")
+    title = fields.String(attribute="quiz.title")
+    description = fields.String(attribute="quiz.description")
+    points_per_correct = fields.Integer(attribute="quiz.points_per_correct")
+    starts_at = fields.AwareDateTime(attribute="quiz.starts_at", allow_none=True)
+    ends_at = fields.AwareDateTime(attribute="quiz.ends_at", allow_none=True)
+    questions = fields.List(fields.Nested(PublicQuestionSchema), attribute="quiz.questions")
+    answered = fields.Boolean(
+        allow_none=True, metadata={"description": "Whether the calling member has answered it; null for clients"}
+    )
+
+
+class AnswerSchema(Schema):
+    question = fields.Integer(required=True, strict=True, validate=validate.Range(1, 50))
+    choices = fields.List(fields.String(validate=CHOICE_ID), required=True, validate=validate.Length(1, 10))
+
+
+class AnswerSheetSchema(Schema):
+    answers = fields.List(
+        fields.Nested(AnswerSchema),
+        required=True,
+        validate=validate.Length(1, 50),
+        metadata={"description": "Every question of the quiz, once"},
+    )
+
+
+class MarkedAnswerSchema(Schema):
+    question = fields.Integer()
+    choices = fields.List(fields.String(), metadata={"description": "The member's choices"})
+    correct_choices = fields.List(fields.String())
+    is_correct = fields.Boolean()
+
+
+class QuizResultSchema(Schema):
+    """A member's answers, marked: only for a quiz they have answered."""
+
+    quiz_code = fields.String(attribute="quiz.code")
+    member_id = fields.Integer()
+    answered_at = fields.AwareDateTime()
+    correct_count = fields.Integer()
+    question_count = fields.Integer()
+    points_awarded = fields.Integer()
+    answers = fields.List(fields.Nested(MarkedAnswerSchema))

@@ -1,0 +1,1 @@
+"""Badges ("trophées"): earned when a member metric reaches a target, possibly at several levels."""

@@ -1,0 +1,1 @@
+"""Quizzes: questions with choices, answered once per member, a few points per right answer."""

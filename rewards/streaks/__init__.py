@@ -1,0 +1,1 @@
+"""Streaks: consecutive days or weeks with a qualifying activity, in the member's time zone."""
