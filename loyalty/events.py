@@ -75,6 +75,7 @@ class PurchaseClaimed(DomainEvent):
     name: ClassVar[str] = "PurchaseClaimed"
     member_id: int
     purchase_id: int
+    #: What the member keeps of it: its total less what was returned before the claim.
     total: Decimal
 
 
@@ -117,6 +118,11 @@ class PointsDebited(DomainEvent):
     points: int
     balance: int
     reason: str
+    #: The ledger entry's kind: ``reverse`` (a return), ``redeem``, ``expire`` or ``adjust``.
+    kind: str = ""
+    #: What the entry is about, e.g. ``("purchase", "42")`` for a return's reversal; None for none.
+    source_type: str | None = None
+    source_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

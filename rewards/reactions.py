@@ -1,13 +1,21 @@
 """The rewards' in-process reactions to core events: threshold rewards, badges, challenges and streaks
-(``rewards.gamification``), leaderboard scores, game plays."""
+(``rewards.gamification``), leaderboard scores, game plays; returns take back their share of the last
+two."""
 
 from __future__ import annotations
 
 from loyalty import outbox
-from loyalty.events import EngagementRecorded, PointsEarned, PurchaseClaimed, PurchaseRecorded
+from loyalty.events import (
+    EngagementRecorded,
+    PointsDebited,
+    PointsEarned,
+    PurchaseClaimed,
+    PurchaseRecorded,
+    PurchaseReturned,
+)
 from rewards import gamification
-from rewards.games.operations import earn_play_for_engagement, earn_play_for_purchase
-from rewards.leaderboards.operations import count_points
+from rewards.games.operations import earn_play_for_engagement, earn_play_for_purchase, withdraw_plays_for_return
+from rewards.leaderboards.operations import count_points, uncount_returned_points
 from rewards.thresholds.operations import unlock_crossed_thresholds
 
 
@@ -15,6 +23,8 @@ def register_handlers() -> None:
     outbox.subscribe(PointsEarned, unlock_crossed_thresholds)
     gamification.register_handlers()
     outbox.subscribe(PointsEarned, count_points)
+    outbox.subscribe(PointsDebited, uncount_returned_points)
     outbox.subscribe(PurchaseRecorded, earn_play_for_purchase)
     outbox.subscribe(PurchaseClaimed, earn_play_for_purchase)
     outbox.subscribe(EngagementRecorded, earn_play_for_engagement)
+    outbox.subscribe(PurchaseReturned, withdraw_plays_for_return)

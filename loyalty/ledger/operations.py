@@ -119,7 +119,16 @@ def post(
         )
     else:
         _consume_lots(session, member_id, max(before, 0) - max(balance, 0))
-        event = PointsDebited(occurred_at=now, member_id=member_id, points=points, balance=balance, reason=reason)
+        event = PointsDebited(
+            occurred_at=now,
+            member_id=member_id,
+            points=points,
+            balance=balance,
+            reason=reason,
+            kind=kind,
+            source_type=entry.source_type,
+            source_id=entry.source_id,
+        )
     postings = session.info.get(_POSTINGS, 0) + 1
     session.info[_POSTINGS] = postings
     outbox.record(session, event)

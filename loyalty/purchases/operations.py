@@ -279,7 +279,8 @@ def claim_purchase(
     )
     if claimed.rowcount != 1:
         raise Conflict("this purchase was claimed by another member at the same time", field="receipt_no")
-    outbox.record(session, PurchaseClaimed(occurred_at=now, member_id=member_id, purchase_id=purchase.id, total=purchase.total))
+    kept = purchase.total - purchase.returned_amount
+    outbox.record(session, PurchaseClaimed(occurred_at=now, member_id=member_id, purchase_id=purchase.id, total=kept))
     posting = _credit_purchase(
         session, member_id, purchase.id, points, purchase.occurred_at, now,
         pending=bool(release_at), store_code=store_code,

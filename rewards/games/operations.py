@@ -8,17 +8,25 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
 from loyalty.db import insert_if_absent
 from loyalty.engagement.models import EngagementAction
 from loyalty.errors import Conflict, InvalidOperation, NotFound
-from loyalty.events import EngagementRecorded, GamePlayEarned, GamePlayed, PurchaseClaimed, PurchaseRecorded
+from loyalty.events import (
+    EngagementRecorded,
+    GamePlayEarned,
+    GamePlayed,
+    PurchaseClaimed,
+    PurchaseRecorded,
+    PurchaseReturned,
+)
 from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
 from loyalty.program.cache import cached, touch
+from loyalty.purchases.models import Purchase
 from rewards.catalog.models import Reward
 from rewards.catalog.operations import grant_offer
 from rewards.games.draw import RandomBelow, draw
@@ -76,6 +84,28 @@ def earn_play_for_purchase(session: Session, event: PurchaseRecorded | PurchaseC
     for rule in _open_rules(session, "purchase", event.occurred_at):
         if rule.min_total is None or event.total >= rule.min_total:
             _credit(session, rule, event.member_id, ("purchase", str(event.purchase_id)), event.occurred_at)
+
+
+def withdraw_plays_for_return(session: Session, event: PurchaseReturned) -> None:
+    """A return that leaves the purchase below a game's minimum (or returns all of it) takes back the
+    play it earned, while that play is unspent; a play already made stays made."""
+    if event.member_id is None:
+        return
+    total, returned = session.execute(
+        select(Purchase.total, Purchase.returned_amount).where(Purchase.id == event.purchase_id)
+    ).one()
+    net = total - returned
+    games_missed = select(Game.id) if net <= 0 else select(Game.id).where(Game.earn_min_total > net)
+    session.execute(
+        delete(GamePlayCredit).where(
+            GamePlayCredit.member_id == event.member_id,
+            GamePlayCredit.source_type == "purchase",
+            GamePlayCredit.source_id == str(event.purchase_id),
+            GamePlayCredit.spent_at.is_(None),
+            GamePlayCredit.game_id.in_(games_missed),
+        ),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def earn_play_for_engagement(session: Session, event: EngagementRecorded) -> None:

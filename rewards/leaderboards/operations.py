@@ -2,7 +2,8 @@
 
 Scores are kept per metric, period and scope by the handler of ``PointsEarned``, in the transaction of
 the credit: one ``INSERT … ON CONFLICT DO UPDATE SET points = points + :points`` for the week, the
-month and all time, among all members and in the purchase's store. A board is read from the partial
+month and all time, among all members and in the purchase's store; the points a return takes back
+leave the scores they were counted in (:func:`uncount_returned_points`). A board is read from the partial
 index ``ix_leaderboard_scores_ranking`` (listed members only, points descending): the top N is its
 first N entries and a member's rank is one plus the count of entries with more points.
 """
@@ -21,9 +22,11 @@ from sqlalchemy.orm import Session
 from loyalty.db import dialect_insert
 from loyalty.engagement.operations import period_bounds
 from loyalty.errors import Conflict, InvalidOperation, NotFound
-from loyalty.events import PointsEarned
+from loyalty.events import PointsDebited, PointsEarned
+from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
+from loyalty.purchases.models import Purchase
 from rewards.leaderboards.models import PERIODS, Leaderboard, LeaderboardProfile, LeaderboardScore
 
 #: The ledger kinds a ``points`` board counts, when the credit is qualifying (purchases, engagement,
@@ -110,6 +113,52 @@ def count_points(session: Session, event: PointsEarned) -> None:
         set_={"points": table.c.points + stmt.excluded.points, "updated_at": stmt.excluded.updated_at},
     )
     session.execute(stmt)
+
+
+def uncount_returned_points(session: Session, event: PointsDebited) -> None:
+    """Take the points a return reversed out of the scores the purchase's credits went into.
+
+    A purchase is credited once, or twice when part of it waited for its return window: the points
+    reversed so far are matched against those credits oldest first, so each return takes its share out
+    of the periods (and the store) where it was counted, never out of the week of the return.
+    """
+    if event.kind != "reverse" or event.source_type != "purchase" or event.source_id is None:
+        return
+    of_purchase = (
+        LedgerEntry.member_id == event.member_id,
+        LedgerEntry.source_type == "purchase",
+        LedgerEntry.source_id == event.source_id,
+    )
+    credits = session.execute(
+        select(LedgerEntry.created_at, LedgerEntry.points)
+        .where(*of_purchase, LedgerEntry.kind == "earn", LedgerEntry.is_qualifying.is_(True))
+        .order_by(LedgerEntry.id)
+    ).all()
+    # The reversal's own entry is flushed by this query: the sum includes it.
+    reversed_total = -int(session.scalar(select(func.sum(LedgerEntry.points)).where(*of_purchase, LedgerEntry.kind == "reverse")) or 0)
+    store = session.scalar(select(Purchase.store_code).where(Purchase.id == int(event.source_id)))
+    timezone = get_settings(session).default_timezone
+    start, end, counted = reversed_total + event.points, reversed_total, 0
+    for credited_at, points in credits:
+        share = min(end, counted + points) - max(start, counted)
+        counted += points
+        if share > 0:
+            _subtract(session, event.member_id, credited_at, store, share, timezone)
+
+
+def _subtract(session: Session, member_id: int, counted_at: datetime, store: str | None, points: int, timezone: str) -> None:
+    scopes = [ALL] if store is None else [ALL, scope_key(store)]
+    session.execute(
+        update(LeaderboardScore)
+        .where(
+            LeaderboardScore.metric == "points",
+            LeaderboardScore.member_id == member_id,
+            LeaderboardScore.period_key.in_([period_key(counted_at, period, timezone) for period in PERIODS]),
+            LeaderboardScore.scope.in_(scopes),
+        )
+        .values(points=LeaderboardScore.points - points),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def read_board(

@@ -79,6 +79,47 @@ def test_a_claimed_purchase_earns_its_play(client, admin, till, member):
     assert games_of(client, member, admin)["WHEEL"]["plays_available"] == 1
 
 
+def buy(client, till: Headers, total: str, member: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = purchase_body(total=total, lines=[], **({"member_id": member["id"]} if member else {}))
+    response = client.post("/api/v1/purchases", json=body, headers=till)
+    assert response.status_code == 201, response.json
+    return {**response.json, "receipt_no": body["receipt_no"]}
+
+
+def give_back(client, till: Headers, purchase: dict[str, Any], return_no: str, amount: str) -> None:
+    body = {"return_no": return_no, "amount": amount}
+    response = client.post(f"/api/v1/purchases/{purchase['id']}/returns", json=body, headers=till)
+    assert response.status_code == 201, response.json
+
+
+def test_a_return_below_the_minimum_takes_back_the_unspent_play(client, admin, till, member):
+    purchase = buy(client, till, "40.00", member)
+    give_back(client, till, purchase, "R1", "5.00")
+    assert games_of(client, member, admin)["WHEEL"]["plays_available"] == 1
+    give_back(client, till, purchase, "R2", "10.00")
+    assert games_of(client, member, admin)["WHEEL"]["plays_available"] == 0
+
+
+def test_a_play_already_made_stays_when_its_purchase_is_returned(client, admin, till, member, login, scratch):
+    kept, returned = buy(client, till, "10.00", member), buy(client, till, "12.00", member)
+    assert play(client, member, login(member), "SCRATCH").status_code == 201  # spends the oldest play: ``kept``'s
+    give_back(client, till, kept, "R1", "10.00")
+    give_back(client, till, returned, "R2", "2.00")
+    mine = games_of(client, member, admin)["SCRATCH"]
+    assert (mine["plays_available"], len(mine["plays"])) == (1, 1)
+    give_back(client, till, returned, "R3", "10.00")
+    mine = games_of(client, member, admin)["SCRATCH"]
+    assert (mine["plays_available"], len(mine["plays"])) == (0, 1)
+
+
+def test_a_purchase_claimed_after_a_return_earns_by_what_was_kept(client, admin, till, member):
+    purchase = buy(client, till, "45.00")
+    give_back(client, till, purchase, "R1", "20.00")
+    claim = {"store_code": "S1", "receipt_no": purchase["receipt_no"]}
+    assert client.post(f"/api/v1/members/{member['id']}/claims", json=claim, headers=admin).status_code == 201
+    assert games_of(client, member, admin)["WHEEL"]["plays_available"] == 0
+
+
 def test_an_engagement_earns_a_play_while_its_action_awards_points(client, admin, service, member):
     game = game_body(code="SHARE-CARD", earn_on="engagement", earn_action_key="share")
     assert client.post("/api/v1/admin/games", json=game, headers=admin).status_code == 201

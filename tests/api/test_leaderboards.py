@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from loyalty.purchases.operations import release_pending_points
 from tests.builders import purchase_body
 
 Headers = dict[str, str]
@@ -54,10 +55,12 @@ def opt_in(client, headers: Headers, member: dict[str, Any], name: str, opted_in
     return response.json
 
 
-def buy(client, till: Headers, member: dict[str, Any], points: int, *, store: str = "S1") -> None:
+def buy(client, till: Headers, member: dict[str, Any], points: int, *, store: str = "S1") -> int:
+    """The member buys for ``points`` euros; the purchase's id."""
     body = purchase_body(member_id=member["id"], total=f"{points}.00", lines=[], store_code=store)
     response = client.post("/api/v1/purchases", json=body, headers=till)
     assert response.status_code == 201, response.json
+    return response.json["id"]
 
 
 def board(client, headers: Headers, key: str = "points", **query: Any) -> dict[str, Any]:
@@ -187,15 +190,55 @@ def test_a_board_is_read_for_its_own_periods_and_scope(client, service, key, que
     assert [param["name"] for param in response.json["invalid_params"]] == [field]
 
 
-def test_adjustments_do_not_count_and_returns_do_not_take_back(client, admin, service, till, player):
-    ada = player("Ada", 50)
-    client.post(f"/api/v1/members/{ada['id']}/adjustments", json={"points": 500, "reason": "goodwill"}, headers=admin)
-    purchase_id = client.get(f"/api/v1/members/{ada['id']}/ledger", headers=admin).json["items"][-1]["source_id"]
+def return_goods(client, till: Headers, purchase_id: int, return_no: str, amount: str) -> None:
     returned = client.post(
-        f"/api/v1/purchases/{purchase_id}/returns", json={"return_no": "R1", "amount": "20.00"}, headers=till
+        f"/api/v1/purchases/{purchase_id}/returns", json={"return_no": return_no, "amount": amount}, headers=till
     )
     assert returned.status_code == 201, returned.json
-    assert standings(board(client, service)) == [(1, "Ada", 50)]
+
+
+def test_adjustments_do_not_count_and_returns_take_their_points_back(client, admin, service, till, player):
+    ada = player("Ada", 0)
+    purchase_id = buy(client, till, ada, 50)
+    player("Bea", 40)
+    client.post(f"/api/v1/members/{ada['id']}/adjustments", json={"points": 500, "reason": "goodwill"}, headers=admin)
+    assert standings(board(client, service)) == [(1, "Ada", 50), (2, "Bea", 40)]
+    return_goods(client, till, purchase_id, "R1", "20.00")
+    assert standings(board(client, service)) == [(1, "Bea", 40), (2, "Ada", 30)]
+    assert standings(board(client, service, "store", store="S1")) == [(1, "Bea", 40), (2, "Ada", 30)]
+    return_goods(client, till, purchase_id, "R2", "30.00")
+    assert standings(board(client, service, period="all")) == [(1, "Bea", 40), (2, "Ada", 0)]
+
+
+def test_a_return_takes_the_points_out_of_the_week_they_were_counted_in(client, admin, service, till, clock, player):
+    ada, bea = player("Ada", 0), player("Bea", 0)
+    clock.set(datetime(2026, 11, 22, 12, 0, tzinfo=UTC))  # Sunday: week 47
+    purchase_id = buy(client, till, ada, 60)
+    clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))  # Tuesday: week 48
+    buy(client, till, ada, 10)
+    buy(client, till, bea, 20)
+    return_goods(client, till, purchase_id, "R1", "45.00")
+    assert standings(board(client, service, period="week")) == [(1, "Bea", 20), (2, "Ada", 10)]
+    assert standings(board(client, service, period="month")) == [(1, "Ada", 25), (2, "Bea", 20)]
+
+
+def test_points_held_for_the_return_window_count_when_released_and_leave_when_returned(
+    client, admin, service, till, clock, sessions, player
+):
+    assert client.patch("/api/v1/admin/program", json={"pending_days": 14}, headers=admin).status_code == 200
+    ada = player("Ada", 0)
+    clock.set(datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
+    purchase_id = buy(client, till, ada, 60)
+    return_goods(client, till, purchase_id, "R1", "20.00")  # taken from the points still held
+    assert standings(board(client, service, period="all")) == []
+    clock.set(datetime(2026, 12, 10, 12, 0, tzinfo=UTC))
+    with sessions() as session:
+        assert release_pending_points(session, now=clock.now()) == 1
+        session.commit()
+    assert standings(board(client, service, period="month")) == [(1, "Ada", 40)]
+    return_goods(client, till, purchase_id, "R2", "30.00")
+    assert standings(board(client, service, period="month")) == [(1, "Ada", 10)]
+    assert standings(board(client, service, period="all")) == [(1, "Ada", 10)]
 
 
 @pytest.mark.parametrize(
