@@ -123,10 +123,10 @@ def test_opened_the_reminder_so_no_second_message_and_no_purchase_ends_the_journ
 def test_the_member_does_not_get_the_scenario_again_within_its_cooldown(
     duchemin: dict[str, Any], run_due: Callable[[], Any], clock: FrozenClock, sessions: sessionmaker[Session]
 ) -> None:
-    run_due()
+    assert run_due().entered == 1
     for _ in range(6):
         clock.advance(timedelta(days=10))
-        run_due()
+        assert run_due().entered == 0
 
     with sessions() as session:
         assert len(session.scalars(select(Journey.id).where(Journey.member_id == duchemin["id"])).all()) == 1
