@@ -21,6 +21,11 @@ from loyalty.members.models import Member
 
 #: An engagement dated further ahead than this is refused.
 MAX_CLOCK_SKEW = timedelta(minutes=10)
+#: How far back a service may date an engagement (a review platform catching up), like a purchase.
+MAX_ENGAGEMENT_AGE = timedelta(days=365)
+#: How far back a member's own app may date one: it reports what the member just did. Older, a member
+#: could date reports into past days whose limits were unused, or fill the days a streak missed.
+MAX_SELF_REPORT_AGE = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,10 @@ def record_engagement(
         raise InvalidOperation(f"no active engagement action is called {action_key!r}", field="action")
     if reported_by_member and not action.self_reportable:
         raise Forbidden(f"a member cannot report {action_key!r} themselves", field="action")
+    if reported_by_member and occurred_at < now - MAX_SELF_REPORT_AGE:
+        raise InvalidOperation("a member reports an engagement within an hour of it", field="occurred_at")
+    if occurred_at < now - MAX_ENGAGEMENT_AGE:
+        raise InvalidOperation("an engagement cannot be more than a year old", field="occurred_at")
     return _record(session, action, member_id=member_id, ref=ref, occurred_at=occurred_at, now=now)
 
 

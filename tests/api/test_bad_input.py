@@ -588,6 +588,7 @@ CASES: list[Case] = [
         ("occurred_at far in the future", engagement(occurred_at=FAR_FUTURE), "occurred_at"),
         ("occurred_at in 1800", engagement(occurred_at=YEAR_1800), "occurred_at"),
         ("occurred_at in year 1", engagement(occurred_at=YEAR_1), "occurred_at"),
+        ("occurred_at more than a year ago", engagement(occurred_at="2025-11-21T09:30:00+00:00"), "occurred_at"),
         ("unknown field", engagement(points=100), "points"),
     ),
     *cases(
@@ -595,6 +596,7 @@ CASES: list[Case] = [
         "/api/v1/engagements",
         ("an action members cannot report themselves", engagement(), 403, "action"),
         ("for another member", engagement("other_member_id", action="share"), 403, None),
+        ("a share reported hours after it", engagement(action="share", occurred_at="2026-11-22T08:30:00+00:00"), 422, "occurred_at"),
         caller="member",
     ),
     *cases(

@@ -193,6 +193,25 @@ def test_a_report_may_be_dated_at_most_ten_minutes_ahead_of_the_clock(engage, ma
     assert response.status_code == status, response.json
 
 
+@pytest.mark.parametrize(
+    ("at", "by_member", "status"),
+    [
+        ("2026-11-21T10:01:00Z", False, 201),
+        ("2025-11-22T10:01:00Z", False, 201),
+        ("2025-11-22T09:59:00Z", False, 422),
+        ("2026-11-22T09:01:00Z", True, 201),
+        ("2026-11-22T08:59:00Z", True, 422),
+    ],
+    ids=["service, a day back", "service, a year back", "service, over a year", "app, within the hour", "app, later"],
+)
+def test_a_service_may_date_a_report_back_a_year_and_a_members_app_an_hour(engage, make_member, login, at, by_member, status):
+    member = make_member()
+    response = engage(member, "share", "share-1", at=at, headers=login(member) if by_member else None)
+    assert response.status_code == status, response.json
+    if status == 422:
+        assert [param["name"] for param in response.json["invalid_params"]] == ["occurred_at"]
+
+
 def test_a_report_for_an_unknown_member_is_refused_naming_the_field(engage):
     response = engage({"id": 999_999}, "share", "share-1")
     assert (response.status_code, response.json["invalid_params"][0]["name"]) == (422, "member_id")
