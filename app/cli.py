@@ -18,7 +18,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import db, scenarios
-from app.auth.clients import create_client
+from app.auth.clients import create_client, disable_client
 from app.clock import now
 from app.migrate import upgrade
 from loyalty.clock import FrozenClock
@@ -68,6 +68,19 @@ def create_client_command(name: str, role: str, store_code: str | None, replace:
     except DomainError as error:
         raise click.UsageError(error.detail) from error
     click.echo(json.dumps({"client_id": credentials.client_id, "client_secret": credentials.client_secret}))
+
+
+@loyalty_cli.command("disable-client")
+@click.argument("name")
+def disable_client_command(name: str) -> None:
+    """Lock an API client out at once (a lost till, a leaked secret): its secret and every token it holds
+    stop working. ``create-client NAME --role … --replace`` lets it in again with a new secret."""
+    try:
+        with session_scope(db.sessions()) as session:
+            disable_client(session, name)
+    except DomainError as error:
+        raise click.UsageError(error.detail) from error
+    click.echo(f"client {name!r} disabled", err=True)
 
 
 @loyalty_cli.command("check-ledger")

@@ -26,6 +26,7 @@ from flask_jwt_extended import (
 from werkzeug.exceptions import abort
 
 from app import db
+from app.auth import clients
 from app.auth.models import ApiClient, MemberSession
 from app.errors import problem
 
@@ -123,7 +124,7 @@ def ensure_store(store_code: str) -> Principal:
 def client_token(client: ApiClient) -> tuple[str, int]:
     """An access token for an API client, and its lifetime in seconds."""
     lifetime = timedelta(minutes=current_app.config["LOYALTY_CLIENT_TOKEN_MINUTES"])
-    claims: dict[str, Any] = {"role": client.role}
+    claims: dict[str, Any] = {"role": client.role, "gen": client.token_generation}
     if client.store_code:
         claims["store"] = client.store_code
     token = create_access_token(f"client:{client.client_id}", additional_claims=claims, expires_delta=lifetime)
@@ -147,10 +148,12 @@ def member_tokens(member_session: MemberSession, *, refresh: bool = True) -> dic
 
 
 def _is_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
-    """Member tokens die with their login session; client tokens live out their (short) lifetime."""
+    """Member tokens die with their login session; client tokens with their client's generation (a
+    new secret, or the client disabled)."""
     session_id = payload.get("sid")
     if session_id is None:
-        return False
+        client_id = str(payload["sub"]).removeprefix("client:")
+        return not clients.token_is_current(db.session(), client_id, int(payload.get("gen", -1)))
     member_session = db.session().get(MemberSession, session_id)
     return member_session is None or member_session.revoked_at is not None
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.models import CLIENT_ROLES, ApiClient
-from loyalty.errors import InvalidOperation
+from loyalty.errors import InvalidOperation, NotFound
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,8 @@ def create_client(
 ) -> ClientCredentials:
     """Create a client and return its credentials; the secret is stored hashed and shown only here.
 
-    With ``replace``, an existing client of that name gets a new secret (its old one stops working).
+    With ``replace``, an existing client of that name gets a new secret: its old secret and every token
+    it was given stop working.
     """
     if role not in CLIENT_ROLES:
         raise InvalidOperation(f"role must be one of {', '.join(CLIENT_ROLES)}", field="role")
@@ -37,12 +38,32 @@ def create_client(
     if client is not None and not replace:
         raise InvalidOperation(f"a client named {name!r} exists already", field="name")
     if client is None:
-        client = ApiClient(name=name, client_id="cl_" + secrets.token_hex(12), created_at=now)
+        client = ApiClient(name=name, client_id="cl_" + secrets.token_hex(12), token_generation=0, created_at=now)
         session.add(client)
+    else:
+        client.token_generation += 1
     client.role, client.store_code, client.is_active = role, store_code, True
     client.secret_hash = _hash(secret)
     session.flush()
     return ClientCredentials(client_id=client.client_id, client_secret=secret)
+
+
+def disable_client(session: Session, name: str) -> None:
+    """Lock a client out at once: its secret and its tokens stop working (``create-client --replace``
+    lets it in again, with a new secret)."""
+    client = session.scalar(select(ApiClient).where(ApiClient.name == name))
+    if client is None:
+        raise NotFound(f"no client is named {name!r}", field="name")
+    client.is_active = False
+    client.token_generation += 1
+
+
+def token_is_current(session: Session, client_id: str, generation: int) -> bool:
+    """Whether a token of this client and generation may still be used: one indexed lookup."""
+    row = session.execute(
+        select(ApiClient.is_active, ApiClient.token_generation).where(ApiClient.client_id == client_id)
+    ).one_or_none()
+    return row is not None and row.is_active and row.token_generation == generation
 
 
 def authenticate_client(session: Session, client_id: str, client_secret: str) -> ApiClient | None:

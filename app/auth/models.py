@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
@@ -27,6 +27,9 @@ class ApiClient(Base):
     #: SHA-256 of the secret (the secret is 256 random bits, so a slow hash adds nothing).
     secret_hash: Mapped[str] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Carried by the client's tokens (``gen``); a new secret or disabling the client moves it on, which
+    #: ends every token issued before.
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (

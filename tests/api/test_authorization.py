@@ -27,9 +27,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from app.auth.clients import create_client
+from app.auth.clients import create_client, disable_client
 from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
+from loyalty.errors import NotFound
 from loyalty.members.models import Member
 from tests.api.scenario_engine import NOTE, message_world
 from tests.builders import member_body, purchase_body
@@ -810,12 +811,27 @@ def test_logout_ends_only_that_login_session(client, make_member) -> None:
     assert client.get("/api/v1/me", headers=bearer(laptop["access_token"])).status_code == 200
 
 
-def test_a_client_token_lives_until_it_expires_even_after_a_new_secret(client, register_client) -> None:
+def test_a_new_secret_ends_the_clients_tokens_and_the_new_one_works(client, register_client) -> None:
     old_secret = register_client("back-office", "admin")
-    token = client.post("/api/v1/auth/token", json=old_secret).json["access_token"]
-    register_client("back-office", "admin", replace=True)
+    old_token = client.post("/api/v1/auth/token", json=old_secret).json["access_token"]
+    other = client.post("/api/v1/auth/token", json=register_client("crm", "service")).json["access_token"]
+    new_secret = register_client("back-office", "admin", replace=True)
     assert_problem(client.post("/api/v1/auth/token", json=old_secret), 401)
-    assert client.get("/api/v1/admin/program", headers=bearer(token)).status_code == 200
+    assert_problem(client.get("/api/v1/admin/program", headers=bearer(old_token)), 401)
+    new_token = client.post("/api/v1/auth/token", json=new_secret).json["access_token"]
+    assert client.get("/api/v1/admin/program", headers=bearer(new_token)).status_code == 200
+    assert client.get("/api/v1/rewards", headers=bearer(other)).status_code == 200
+
+
+def test_a_disabled_client_is_locked_out_at_once(client, register_client, sessions) -> None:
+    secret = register_client("lost-till-tablet", "service")
+    token = client.post("/api/v1/auth/token", json=secret).json["access_token"]
+    with session_scope(sessions) as session:
+        disable_client(session, "lost-till-tablet")
+    assert_problem(client.get("/api/v1/rewards", headers=bearer(token)), 401)
+    assert_problem(client.post("/api/v1/auth/token", json=secret), 401)
+    with session_scope(sessions) as session, pytest.raises(NotFound):
+        disable_client(session, "no-such-client")
 
 
 def member_row(sessions: sessionmaker[Session], member_id: int) -> tuple[Any, ...]:
