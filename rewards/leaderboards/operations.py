@@ -91,7 +91,11 @@ def count_points(session: Session, event: PointsEarned) -> None:
     if not event.qualifying or event.kind not in COUNTED_KINDS or event.points <= 0:
         return
     timezone = get_settings(session).default_timezone
-    listed = session.scalar(select(LeaderboardProfile.opted_in).where(LeaderboardProfile.member_id == event.member_id))
+    # Read by the insert itself: one statement per credit.
+    listed = func.coalesce(
+        select(LeaderboardProfile.opted_in).where(LeaderboardProfile.member_id == event.member_id).scalar_subquery(),
+        False,
+    )
     scopes = [ALL] if event.store_code is None else [ALL, scope_key(event.store_code)]
     rows = [
         {
@@ -100,7 +104,7 @@ def count_points(session: Session, event: PointsEarned) -> None:
             "scope": scope,
             "member_id": event.member_id,
             "points": event.points,
-            "is_listed": bool(listed),
+            "is_listed": listed,
             "updated_at": event.occurred_at,
         }
         for period in PERIODS
