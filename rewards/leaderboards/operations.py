@@ -11,12 +11,14 @@ first N entries and a member's rank is one plus the count of entries with more p
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from loyalty.db import dialect_insert
@@ -91,32 +93,40 @@ def count_points(session: Session, event: PointsEarned) -> None:
     if not event.qualifying or event.kind not in COUNTED_KINDS or event.points <= 0:
         return
     timezone = get_settings(session).default_timezone
-    # Read by the insert itself: one statement per credit.
-    listed = func.coalesce(
-        select(LeaderboardProfile.opted_in).where(LeaderboardProfile.member_id == event.member_id).scalar_subquery(),
-        False,
-    )
     scopes = [ALL] if event.store_code is None else [ALL, scope_key(event.store_code)]
     rows = [
         {
-            "metric": "points",
             "period_key": period_key(event.occurred_at, period, timezone),
             "scope": scope,
             "member_id": event.member_id,
             "points": event.points,
-            "is_listed": listed,
             "updated_at": event.occurred_at,
         }
         for period in PERIODS
         for scope in scopes
     ]
-    table = LeaderboardScore.__table__
-    stmt = dialect_insert(session)(table).values(rows)
-    stmt = stmt.on_conflict_do_update(
+    session.execute(_score_upsert(dialect_insert(session)), rows)
+
+
+@cache
+def _score_upsert(insert: Callable[[Table], Any]) -> Any:
+    """``INSERT … ON CONFLICT DO UPDATE SET points = points + excluded.points`` of a ``points`` score,
+    reading whether the member is listed in the same statement; built once per database."""
+    table: Table = LeaderboardScore.__table__  # type: ignore[assignment]
+    listed = select(LeaderboardProfile.opted_in).where(LeaderboardProfile.member_id == bindparam("member_id"))
+    stmt = insert(table).values(
+        metric="points",
+        period_key=bindparam("period_key"),
+        scope=bindparam("scope"),
+        member_id=bindparam("member_id"),
+        points=bindparam("points"),
+        is_listed=func.coalesce(listed.scalar_subquery(), False),
+        updated_at=bindparam("updated_at"),
+    )
+    return stmt.on_conflict_do_update(
         index_elements=["metric", "period_key", "scope", "member_id"],
         set_={"points": table.c.points + stmt.excluded.points, "updated_at": stmt.excluded.updated_at},
     )
-    session.execute(stmt)
 
 
 def uncount_returned_points(session: Session, event: PointsDebited) -> None:
