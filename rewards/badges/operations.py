@@ -136,14 +136,12 @@ def raise_to(session: Session, member_id: int, figures: dict[MetricKey, int], *,
 def _move(session: Session, member_id: int, changes: dict[MetricKey, int], *, now: datetime, high_water: bool) -> None:
     if not changes:
         return
-    table: Table = MemberMetric.__table__  # type: ignore[assignment]
-    rows = session.execute(
-        _metric_upsert(dialect_insert(session), high_water).returning(table.c.metric, table.c.qualifier, table.c.value),
-        [
-            {"member_id": member_id, "metric": metric, "qualifier": qualifier, "value": value, "updated_at": now}
-            for (metric, qualifier), value in changes.items()
-        ],
-    )
+    params = [
+        {"member_id": member_id, "metric": metric, "qualifier": qualifier, "value": value, "updated_at": now}
+        for (metric, qualifier), value in changes.items()
+    ]
+    # One figure (most events move one) is a plain execution, not a batch: half the CPU.
+    rows = session.execute(_metric_upsert(dialect_insert(session), high_water), params[0] if len(params) == 1 else params)
     values = {(row.metric, row.qualifier): row.value for row in rows}
     reached = [
         (badge, level)
@@ -163,14 +161,17 @@ def _metric_upsert(insert: Callable[[Table], Any], high_water: bool) -> Any:
     stmt = insert(table)
     key = ["member_id", "metric", "qualifier"]
     if high_water:
-        return stmt.on_conflict_do_update(
+        stmt = stmt.on_conflict_do_update(
             index_elements=key,
             set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
             where=table.c.value < stmt.excluded.value,
         )
-    return stmt.on_conflict_do_update(
-        index_elements=key, set_={"value": table.c.value + stmt.excluded.value, "updated_at": stmt.excluded.updated_at}
-    )
+    else:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=key,
+            set_={"value": table.c.value + stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+        )
+    return stmt.returning(table.c.metric, table.c.qualifier, table.c.value)
 
 
 def award_badge(session: Session, *, member_id: int, badge_code: str, now: datetime) -> None:
