@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loyalty.errors import InvalidOperation, NotFound
+from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.program.cache import cached, settings_row, touch
 from loyalty.program.models import EarningRule, ProgramSettings
 from loyalty.purchases.earning import EarningPolicy, Promotion
@@ -41,7 +41,7 @@ def load_policy(session: Session, at: datetime) -> EarningPolicy:
 
 
 def _read_rules(session: Session) -> tuple[tuple[tuple[str, Decimal], ...], tuple[Promotion, ...]]:
-    rules = list(session.scalars(select(EarningRule).where(EarningRule.is_active.is_(True))))
+    rules = list(session.scalars(select(EarningRule).where(EarningRule.is_active.is_(True)).order_by(EarningRule.id)))
     categories = tuple((rule.category, rule.multiplier) for rule in rules if rule.kind == "category" and rule.category)
     promotions = tuple(
         Promotion(
@@ -86,7 +86,7 @@ def list_rules(session: Session) -> list[EarningRule]:
 def create_rule(session: Session, fields: dict[str, Any]) -> EarningRule:
     """Add an earning rule: a category multiplier or a time-boxed promotion."""
     rule = EarningRule(is_active=True, **fields)
-    _check_rule(rule)
+    _check_rule(session, rule)
     session.add(rule)
     touch(session)
     session.refresh(rule)
@@ -97,7 +97,7 @@ def update_rule(session: Session, rule_id: int, changes: dict[str, Any]) -> Earn
     rule = get_rule(session, rule_id)
     for name, value in changes.items():
         setattr(rule, name, value)
-    _check_rule(rule)
+    _check_rule(session, rule)
     touch(session)
     session.refresh(rule)
     return rule
@@ -115,10 +115,24 @@ def get_rule(session: Session, rule_id: int) -> EarningRule:
     return rule
 
 
-def _check_rule(rule: EarningRule) -> None:
+def _check_rule(session: Session, rule: EarningRule) -> None:
     if rule.kind == "category" and not rule.category:
         raise InvalidOperation("a category rule needs a category", field="category")
     if rule.kind == "category" and (rule.starts_at or rule.ends_at or rule.channel):
         raise InvalidOperation("a category rule has no window or channel; use a promotion", field="kind")
     if rule.starts_at and rule.ends_at and rule.starts_at >= rule.ends_at:
         raise InvalidOperation("a promotion must end after it starts", field="ends_at")
+    if rule.kind == "category" and rule.is_active and _category_rule_exists(session, rule):
+        raise Conflict(f"an active rule already sets the multiplier of {rule.category!r}: change it", field="category")
+
+
+def _category_rule_exists(session: Session, rule: EarningRule) -> bool:
+    """Another active category rule for the same category (one multiplier per category)."""
+    with session.no_autoflush:
+        found = select(EarningRule.id).where(
+            EarningRule.kind == "category",
+            EarningRule.category == rule.category,
+            EarningRule.is_active.is_(True),
+            EarningRule.id != rule.id,  # IS NOT NULL for a rule not added yet
+        )
+        return session.scalar(found.limit(1)) is not None

@@ -39,6 +39,18 @@ def test_default_program_is_one_point_per_euro_in_eur_with_double_beauty(client,
     assert [(rule["kind"], rule["category"], rule["multiplier"]) for rule in rules] == [("category", "beauty", "2.0000")]
 
 
+def test_a_category_has_one_active_multiplier(client, admin, add_rule):
+    second = client.post(RULES, json={"name": "more beauty", "kind": "category", "category": "beauty", "multiplier": "3"}, headers=admin)
+    assert second.status_code == 409, second.json
+    assert [param["name"] for param in second.json["invalid_params"]] == ["category"]
+    home = add_rule(kind="category", category="home", multiplier="3")
+    moved = client.patch(f"{RULES}/{home['id']}", json={"category": "beauty"}, headers=admin)
+    assert moved.status_code == 409, moved.json
+    beauty = next(rule for rule in client.get(RULES, headers=admin).json if rule["category"] == "beauty")
+    assert client.patch(f"{RULES}/{beauty['id']}", json={"is_active": False}, headers=admin).status_code == 200
+    assert client.patch(f"{RULES}/{home['id']}", json={"category": "beauty"}, headers=admin).status_code == 200
+
+
 def test_new_base_rate_applies_to_the_next_purchase_not_to_earlier_ones(client, admin, make_member, make_purchase):
     member = make_member()
     before = make_purchase(member_id=member["id"])
