@@ -128,6 +128,7 @@ class EngagementScore(Base):
         Index(
             "ix_engagement_scores_drops_at",
             "drops_at",
+            "id",
             postgresql_where=text("drops_at IS NOT NULL"),
             sqlite_where=text("drops_at IS NOT NULL"),
         ),

@@ -25,7 +25,7 @@ def fire_engagement_drops(session: Session, now: datetime, limit: int = 1000) ->
     due = session.scalars(
         select(EngagementScore)
         .where(EngagementScore.drops_at <= now)
-        .order_by(EngagementScore.drops_at)
+        .order_by(EngagementScore.drops_at, EngagementScore.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()

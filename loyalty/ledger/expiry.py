@@ -33,6 +33,7 @@ def notify_expiring_points(session: Session, *, now: datetime) -> int:
         select(PointLot.member_id, func.sum(PointLot.remaining), func.min(PointLot.expires_at))
         .where(*window)
         .group_by(PointLot.member_id)
+        .order_by(PointLot.member_id)
     ).all()
     for member_id, points, first_date in rows:
         outbox.record(session, PointsExpiring(occurred_at=now, member_id=member_id, points=int(points), expires_at=first_date))

@@ -63,7 +63,7 @@ class Member(Base):
     __table_args__ = (
         CheckConstraint("purchase_count >= 0", name="purchase_count_not_negative"),
         CheckConstraint("pending_points >= 0", name="pending_not_negative"),
-        Index("ix_members_tier_review_at", "tier_review_at"),
+        Index("ix_members_tier_review_at", "tier_review_at", "id"),
         Index("ix_members_last_purchase_at", "last_purchase_at"),
         Index("ix_members_enrolled_at", "enrolled_at"),
         Index("ix_members_points_balance", "points_balance"),

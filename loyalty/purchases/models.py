@@ -60,6 +60,7 @@ class Purchase(Base):
         Index(
             "ix_purchases_pending_release_at",
             "release_at",
+            "id",
             postgresql_where=text("points_pending > 0"),
             sqlite_where=text("points_pending > 0"),
         ),

@@ -443,7 +443,7 @@ def release_pending_points(session: Session, *, now: datetime, limit: int = 500)
     due = session.execute(
         select(Purchase.id, Purchase.member_id, Purchase.points_pending, Purchase.store_code)
         .where(Purchase.points_pending > 0, Purchase.release_at <= now)
-        .order_by(Purchase.release_at)
+        .order_by(Purchase.release_at, Purchase.id)
         .limit(limit)
     ).all()
     released = 0

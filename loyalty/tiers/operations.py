@@ -174,7 +174,7 @@ def review_due_tiers(session: Session, *, now: datetime, limit: int = 500) -> in
         select(Member.id, Member.tier_code, func.coalesce(sums.c.qualifying, 0))
         .outerjoin(sums, sums.c.member_id == Member.id)
         .where(Member.tier_review_at <= now)
-        .order_by(Member.tier_review_at)
+        .order_by(Member.tier_review_at, Member.id)
         .limit(limit)
     )
     rows = session.execute(due).all()

@@ -19,7 +19,7 @@ def credit_purchase_bonus(session: Session, event: PurchaseRecorded) -> None:
     bonuses = session.scalars(
         select(PurchaseBonus).where(
             PurchaseBonus.member_id == event.member_id, PurchaseBonus.used_at.is_(None), PurchaseBonus.expires_at > now
-        )
+        ).order_by(PurchaseBonus.id)
     ).all()
     for bonus in bonuses:
         used = session.execute(

@@ -68,6 +68,7 @@ class Journey(Base):
         Index(
             "ix_journeys_due",
             "due_at",
+            "id",
             postgresql_where=text("status = 'active'"),
             sqlite_where=text("status = 'active'"),
         ),

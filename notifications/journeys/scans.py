@@ -142,7 +142,10 @@ def _not_recently_in(query: Select[Any], scenario: Scenario, definition: Definit
 def _enter_all(
     session: Session, scenario: Scenario, definition: Definition, candidates: Sequence[Candidate], key: str, now: datetime
 ) -> int:
-    return sum(enter(session, scenario, definition, batch, entry_key=key, now=now) for batch in _batches(candidates))
+    """Enter the candidates in batches, in member order: the journeys' ids (the order their steps run
+    in when due at the same instant) do not depend on the order the database found the members in."""
+    ordered = sorted(candidates, key=lambda candidate: candidate.member_id)
+    return sum(enter(session, scenario, definition, batch, entry_key=key, now=now) for batch in _batches(ordered))
 
 
 def _batches(items: Sequence[Candidate]) -> Iterator[Sequence[Candidate]]:

@@ -51,7 +51,7 @@ def advance_due_journeys(session: Session, runtime: Runtime, *, now: datetime, l
         session.scalars(
             select(Journey)
             .where(Journey.status == "active", Journey.due_at <= now)
-            .order_by(Journey.due_at)
+            .order_by(Journey.due_at, Journey.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )

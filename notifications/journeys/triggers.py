@@ -62,7 +62,7 @@ def publish_outbox(session: Session, *, now: datetime, limit: int = 500) -> int:
 
 def _event_scenarios(session: Session) -> dict[str, list[Scenario]]:
     by_event: dict[str, list[Scenario]] = {}
-    for scenario in session.scalars(select(Scenario).where(Scenario.status == "active")):
+    for scenario in session.scalars(select(Scenario).where(Scenario.status == "active").order_by(Scenario.id)):
         event = scenario.definition.get("trigger", {}).get("event")
         if event:
             by_event.setdefault(event, []).append(scenario)

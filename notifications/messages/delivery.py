@@ -82,7 +82,7 @@ def claim(session: Session, runtime: Runtime, *, now: datetime, limit: int) -> t
                     and_(Message.status == "sending", Message.lease_until <= now),
                 )
             )
-            .order_by(Message.due_at)
+            .order_by(Message.due_at, Message.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -206,7 +206,7 @@ def _envelope(session: Session, message: Message) -> Envelope:
                 p256dh=sub.p256dh,
                 auth=sub.auth,
             )
-            for sub in session.scalars(select(PushSubscription).where(PushSubscription.member_id == message.member_id))
+            for sub in session.scalars(select(PushSubscription).where(PushSubscription.member_id == message.member_id).order_by(PushSubscription.id))
         )
     headers = {}
     unsubscribe = message.data.get("unsubscribe")

@@ -75,6 +75,7 @@ class Message(Base):
         Index(
             "ix_messages_due",
             "due_at",
+            "id",
             postgresql_where=text("status IN ('queued', 'sending')"),
             sqlite_where=text("status IN ('queued', 'sending')"),
         ),

@@ -45,7 +45,7 @@ def save_pressure_settings(session: Session, changes: dict[str, Any], *, now: da
 
 
 def list_blackouts(session: Session) -> list[BlackoutPeriod]:
-    return list(session.scalars(select(BlackoutPeriod).order_by(BlackoutPeriod.starts_at)))
+    return list(session.scalars(select(BlackoutPeriod).order_by(BlackoutPeriod.starts_at, BlackoutPeriod.id)))
 
 
 def add_blackout(session: Session, *, name: str, starts_at: datetime, ends_at: datetime) -> BlackoutPeriod:

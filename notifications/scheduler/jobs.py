@@ -109,7 +109,7 @@ def _scans(sessions: sessionmaker[Session], clock: Clock, schedule: Schedule) ->
     with session_scope(sessions) as session:
         due = [
             s.key
-            for s in session.scalars(select(Scenario).where(Scenario.status == "active"))
+            for s in session.scalars(select(Scenario).where(Scenario.status == "active").order_by(Scenario.id))
             if "scan" in s.definition.get("trigger", {})
             and _is_due(last_runs.get(f"scan:{s.key}"), clock(), schedule, frequent=s.definition["trigger"]["scan"] == "near_threshold")
         ]

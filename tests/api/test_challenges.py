@@ -104,9 +104,9 @@ def events(sessions, member: Member, event_type: str) -> list[dict[str, Any]]:
     with sessions() as session:
         return list(
             session.scalars(
-                select(OutboxEvent.payload).where(
-                    OutboxEvent.event_type == event_type, OutboxEvent.member_id == member["id"]
-                )
+                select(OutboxEvent.payload)
+                .where(OutboxEvent.event_type == event_type, OutboxEvent.member_id == member["id"])
+                .order_by(OutboxEvent.id)
             )
         )
 
@@ -114,9 +114,9 @@ def events(sessions, member: Member, event_type: str) -> list[dict[str, Any]]:
 def challenge_credits(sessions, member: Member) -> list[tuple[str, int]]:
     with sessions() as session:
         rows = session.execute(
-            select(LedgerEntry.reason, LedgerEntry.points).where(
-                LedgerEntry.member_id == member["id"], LedgerEntry.source_type == "challenge"
-            )
+            select(LedgerEntry.reason, LedgerEntry.points)
+            .where(LedgerEntry.member_id == member["id"], LedgerEntry.source_type == "challenge")
+            .order_by(LedgerEntry.id)
         )
         return [tuple(row) for row in rows]
 

@@ -166,7 +166,9 @@ def test_a_quiz_answered_twice_is_refused_and_changes_nothing(client, admin, mem
 def test_answering_records_quiz_answered(client, member, member_headers, sessions):
     client.post(answers_url(member), json={"answers": ALL_RIGHT}, headers=member_headers)
     with sessions() as session:
-        payloads = session.scalars(select(OutboxEvent.payload).where(OutboxEvent.event_type == "QuizAnswered")).all()
+        payloads = session.scalars(
+            select(OutboxEvent.payload).where(OutboxEvent.event_type == "QuizAnswered").order_by(OutboxEvent.id)
+        ).all()
     assert [(p["member_id"], p["quiz_code"], p["correct"], p["questions"], p["points"]) for p in payloads] == [
         (member["id"], "BRAND-QUIZ", 3, 3, 30)
     ]

@@ -60,7 +60,11 @@ def read_email(sessions: sessionmaker[Session]) -> Message:
 
 def events(sessions: sessionmaker[Session], event_type: str) -> list[dict[str, Any]]:
     with sessions() as session:
-        return list(session.scalars(select(OutboxEvent.payload).where(OutboxEvent.event_type == event_type)))
+        return list(
+            session.scalars(
+                select(OutboxEvent.payload).where(OutboxEvent.event_type == event_type).order_by(OutboxEvent.id)
+            )
+        )
 
 
 def test_the_open_pixel_is_a_transparent_gif_never_cached_and_records_the_first_open(

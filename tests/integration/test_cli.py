@@ -66,7 +66,7 @@ def test_init_loads_the_default_program_into_an_empty_database(app, sessions):
     with sessions() as session:
         settings = session.get_one(ProgramSettings, 1)
         assert (settings.currency, settings.points_per_unit, settings.claim_window_days) == ("EUR", Decimal("1"), 30)
-        rules = session.scalars(select(EarningRule))
+        rules = session.scalars(select(EarningRule).order_by(EarningRule.id))
         assert [(rule.category, rule.multiplier) for rule in rules] == [("beauty", Decimal("2"))]
 
 

@@ -144,7 +144,7 @@ def test_release_after_the_window_credits_what_is_left(
     assert (entry["kind"], entry["points"], entry["reason"]) == ("earn", 26, "purchase (return window over)")
     with sessions() as session:
         released = session.scalars(
-            select(OutboxEvent.payload).where(OutboxEvent.event_type == "PendingPointsReleased")
+            select(OutboxEvent.payload).where(OutboxEvent.event_type == "PendingPointsReleased").order_by(OutboxEvent.id)
         ).all()
     assert released == [
         {"occurred_at": WINDOW_END.isoformat(), "member_id": member["id"], "purchase_id": purchase["id"], "points": 26}

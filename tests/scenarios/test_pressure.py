@@ -81,6 +81,28 @@ def test_the_fourth_marketing_message_within_seven_days_is_suppressed_and_says_w
     assert [m.status for m in messages(member["id"], channel="in_app")] == ["delivered"] * 3 + ["suppressed"]
 
 
+def test_messages_due_at_the_same_instant_meet_the_cap_in_the_order_their_scenarios_were_created(
+    make_member: Callable[..., dict[str, Any]],
+    add_scenario: Callable[..., None],
+    engage: Callable[..., None],
+    run_due: Callable[[], Any],
+    messages: Callable[..., list[Any]],
+) -> None:
+    for key in ("delta", "alpha", "charlie", "bravo"):
+        add_scenario(key, {**FOUR_EMAILS, "steps": [{"id": key, "send": "welcome", "channels": ["email"]}]})
+    member = make_member()
+    engage(member["id"])
+    run_due()
+
+    emails = messages(member["id"], channel="email")
+    assert [(m.step, m.status, m.reason) for m in emails] == [
+        ("delta", "sent", None),
+        ("alpha", "sent", None),
+        ("charlie", "sent", None),
+        ("bravo", "suppressed", "pressure_cap"),
+    ]
+
+
 def test_quiet_hours_defer_a_message_to_the_morning_on_the_members_clock(
     make_member: Callable[..., dict[str, Any]],
     add_scenario: Callable[..., None],
