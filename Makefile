@@ -1,5 +1,5 @@
 # `make run`: set up and serve the API on the embedded SQLite database (nothing else needed).
-# `make test`: the whole suite on SQLite, then on PostgreSQL when one answers (required when CI=true).
+# `make test`: mypy, then the whole suite on SQLite, then on PostgreSQL when one answers (required when CI=true).
 # `make bench`: the till load benchmark against gunicorn + PostgreSQL (bench/README.md).
 # `make bench-scenarios`: the scenario scans over a million members and the SMTP send path.
 
@@ -11,7 +11,7 @@ LOYALTY_TEST_DATABASE_URL ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-sqlite test-postgres bench bench-scenarios clean
+.PHONY: install run test typecheck test-sqlite test-postgres bench bench-scenarios clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,7 @@ run: install
 	LOYALTY_RUN_SCHEDULER=1 $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 test: install
+	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory test-sqlite
 	@url="$(LOYALTY_TEST_DATABASE_URL)"; \
 	if [ -z "$$url" ] && $(BIN)/python -c "import psycopg; psycopg.connect('$(TEST_PG_URL)'.replace('+psycopg', ''), connect_timeout=3).close()" 2>/dev/null; then \
@@ -43,6 +44,11 @@ test: install
 	else \
 		echo "PostgreSQL not reachable: ran on SQLite only (set LOYALTY_TEST_DATABASE_URL to add it)"; \
 	fi
+
+# The packages and settings are in pyproject.toml ([tool.mypy]).
+typecheck: install
+	@echo "== type check"
+	$(BIN)/mypy
 
 test-sqlite: install
 	@echo "== test suite on SQLite"
@@ -64,4 +70,4 @@ bench-scenarios: install
 	$(BIN)/python -m bench.send_path
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache

@@ -23,7 +23,7 @@ from app import db
 from app.auth.access import current_principal
 from app.clock import now
 from app.errors import field_problem
-from loyalty.db import Base, BigIntPK, UTCDateTime, insert_if_absent
+from loyalty.db import Base, BigIntPK, UTCDateTime, insert_if_absent, rowcount
 
 F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
@@ -105,7 +105,7 @@ def purge_keys(session: Session, *, before: datetime, limit: int = 5000) -> int:
     """Delete up to ``limit`` idempotency keys claimed before ``before``; returns how many (oldest first,
     along the primary key)."""
     ids = select(IdempotencyRecord.id).where(IdempotencyRecord.created_at < before).order_by(IdempotencyRecord.id).limit(limit)
-    return session.execute(
+    return rowcount(session.execute(
         delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(ids.scalar_subquery())),
         execution_options={"synchronize_session": False},
-    ).rowcount
+    ))

@@ -6,14 +6,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
+    CursorResult,
     DateTime,
     Engine,
     Integer,
     MetaData,
+    Result,
     Table,
     TypeDecorator,
     UniqueConstraint,
@@ -111,6 +113,17 @@ class Rate(FixedPoint):
         super().__init__(4)
 
 
+def table_of(model: type[Base]) -> Table:
+    """``model.__table__``, typed as the :class:`Table` it is (declarative annotates it as a ``FromClause``)."""
+    return cast(Table, model.__table__)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched: ``Session.execute`` returns a ``CursorResult`` for those
+    statements, though it is annotated as returning a ``Result``."""
+    return cast(CursorResult[Any], result).rowcount
+
+
 def violated_unique_columns(error: IntegrityError, table: Table) -> tuple[str, ...] | None:
     """The columns of ``table``'s unique constraint that ``error`` violated, if it is one of them.
 
@@ -138,7 +151,7 @@ def insert_if_absent(
     The unique constraint decides, not a read before the write, so concurrent inserts of one key
     leave exactly one row; on PostgreSQL the losers wait for the winner's commit and then see it.
     """
-    table = model.__table__
+    table = table_of(model)
     stmt = dialect_insert(session)(table).values(**values).on_conflict_do_nothing(index_elements=list(key))
     return session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
 
@@ -148,12 +161,14 @@ def dialect_insert(session: Session) -> Any:
     SQLite share the syntax: ``on_conflict_do_nothing``, ``on_conflict_do_update``)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - only the two supported databases
-        raise RuntimeError(f"unsupported database {dialect}")
-    return insert
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert
+    raise RuntimeError(f"unsupported database {dialect}")  # pragma: no cover - only the two supported databases
 
 
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: bool = False) -> Engine:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import JSON, BigInteger, Index, String, delete, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from loyalty.db import Base, BigIntPK, UTCDateTime
+from loyalty.db import Base, BigIntPK, UTCDateTime, rowcount
 from loyalty.events import DomainEvent
 
 logger = logging.getLogger(__name__)
@@ -92,6 +92,6 @@ def purge_published(session: Session, *, before: datetime, limit: int = 5000) ->
     """Delete up to ``limit`` events published before ``before``; returns how many. Oldest first, along
     the primary key: the old events are the first rows it meets."""
     ids = select(OutboxEvent.id).where(OutboxEvent.published_at < before).order_by(OutboxEvent.id).limit(limit)
-    return session.execute(
+    return rowcount(session.execute(
         delete(OutboxEvent).where(OutboxEvent.id.in_(ids.scalar_subquery())), execution_options={"synchronize_session": False}
-    ).rowcount
+    ))

@@ -14,8 +14,7 @@ from loyalty.engagement.score import EngagementStanding, member_engagement
 from loyalty.ledger.models import PointLot
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
-from loyalty.tiers.models import Tier
-from loyalty.tiers.operations import load_ladder, qualifying_points
+from loyalty.tiers.operations import TierView, load_ladder, qualifying_points
 from rewards.catalog.models import Reward
 from rewards.catalog.operations import catalog_for, list_rewards
 from rewards.thresholds.operations import next_threshold
@@ -26,13 +25,13 @@ class CurrentTier:
     code: str
     name: str
     since: datetime
-    benefits: list[str]
+    benefits: tuple[str, ...]
     multiplier: Decimal
 
 
 @dataclass(frozen=True)
 class NextTier:
-    tier: Tier
+    tier: TierView
     points_needed: int
     #: Share of the way from the current tier's threshold to the next one, 0 to 1.
     progress: float
@@ -100,6 +99,7 @@ def member_status(session: Session, member: Member, *, now: datetime) -> MemberS
         )
     ).one()
     if soon[0]:
+        assert soon[1] is not None  # only lots with an expiry date pass `expires_at <=`: a sum has a first date
         expiring = Expiring(points=int(soon[0]), expires_at=soon[1])
     return MemberStatus(
         member=member,

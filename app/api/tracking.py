@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 
 from flask import Blueprint, Response, redirect, render_template_string
+from werkzeug.wrappers import Response as BaseResponse
 
 from app import db
 from app.clock import now
@@ -49,7 +50,7 @@ def opened(token: str) -> Response:
 
 
 @blp.get("/c/<token>")
-def clicked(token: str) -> Response:
+def clicked(token: str) -> BaseResponse:
     url = tracking.click_link(db.session(), runtime().links, token, now=now())
     response = redirect(url, code=302)
     response.headers["Cache-Control"] = "no-store"

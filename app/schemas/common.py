@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -14,21 +15,21 @@ MAX_AMOUNT = 10_000_000
 MAX_ID = 2**63 - 1
 
 
-def money(*, required: bool = True, positive: bool = False, **kwargs: object) -> fields.Decimal:
+def money(*, required: bool = True, positive: bool = False, allow_none: bool | None = None) -> fields.Decimal:
     """An amount with at most two decimals, sent and returned as a string ("12.50") or a number."""
-    validators = [
+    validators: list[Callable[[Any], Any]] = [
         validate.Range(min=0, max=MAX_AMOUNT, min_inclusive=not positive),
         _at_most_decimals(2),
     ]
     return fields.Decimal(
-        required=required, as_string=True, validate=validators, metadata={"example": "42.50"}, **kwargs
+        required=required, as_string=True, validate=validators, metadata={"example": "42.50"}, allow_none=allow_none
     )
 
 
-def rate(*, maximum: int, required: bool = False, **kwargs: object) -> fields.Decimal:
+def rate(*, maximum: int, required: bool = False, metadata: Mapping[str, Any] | None = None) -> fields.Decimal:
     """A rate or multiplier with at most four decimals: the precision the database keeps."""
-    validators = [validate.Range(min=0, max=maximum), _at_most_decimals(4)]
-    return fields.Decimal(required=required, as_string=True, validate=validators, **kwargs)
+    validators: list[Callable[[Any], Any]] = [validate.Range(min=0, max=maximum), _at_most_decimals(4)]
+    return fields.Decimal(required=required, as_string=True, validate=validators, metadata=metadata)
 
 
 def _at_most_decimals(places: int) -> Callable[[Decimal], None]:

@@ -36,6 +36,7 @@ def notify_expiring_points(session: Session, *, now: datetime) -> int:
         .order_by(PointLot.member_id)
     ).all()
     for member_id, points, first_date in rows:
+        assert first_date is not None  # the window keeps lots that have an expiry date
         outbox.record(session, PointsExpiring(occurred_at=now, member_id=member_id, points=int(points), expires_at=first_date))
     session.execute(update(PointLot).where(*window).values(expiry_notified_at=now), execution_options={"synchronize_session": False})
     session.flush()

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
-from loyalty.db import violated_unique_columns
+from loyalty.db import table_of, violated_unique_columns
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.events import MemberEnrolled, MemberUpdated
 from loyalty.members import codes, passwords
@@ -155,7 +155,7 @@ def _flush_unique(session: Session, member: Member) -> None:
         with session.begin_nested():
             session.flush()
     except IntegrityError as error:
-        columns = violated_unique_columns(error, Member.__table__)
+        columns = violated_unique_columns(error, table_of(Member))
         if columns is None:
             raise
         raise Conflict(f"another member already has this {columns[0].replace('_', ' ')}", field=columns[0]) from error

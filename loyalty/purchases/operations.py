@@ -19,7 +19,7 @@ from sqlalchemy import case, insert, select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
-from loyalty.db import insert_if_absent
+from loyalty.db import insert_if_absent, rowcount, table_of
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.events import PendingPointsReleased, PurchaseClaimed, PurchaseRecorded, PurchaseReturned
 from loyalty.engagement.referrals import reward_referral
@@ -176,7 +176,7 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
         return PurchaseResult(receipt=PurchaseReceipt.of(existing), created=False)
     if data.lines:
         session.execute(
-            insert(PurchaseLine.__table__),
+            insert(table_of(PurchaseLine)),
             [
                 {
                     "purchase_id": purchase_id,
@@ -277,7 +277,7 @@ def claim_purchase(
         ),
         execution_options={"synchronize_session": False},
     )
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         raise Conflict("this purchase was claimed by another member at the same time", field="receipt_no")
     kept = purchase.total - purchase.returned_amount
     outbox.record(session, PurchaseClaimed(occurred_at=now, member_id=member_id, purchase_id=purchase.id, total=kept))
@@ -346,7 +346,9 @@ def record_return(
         assert existing is not None
         return _replayed_return(existing, request_hash, purchase.member_id)
     if line_list and _take_back_lines(session, purchase, lines):
-        amount = purchase.total - session.scalar(select(Purchase.returned_amount).where(Purchase.id == purchase_id))
+        amount = purchase.total - session.execute(
+            select(Purchase.returned_amount).where(Purchase.id == purchase_id)
+        ).scalar_one()
         if amount <= 0:  # everything paid was already returned (by amount): nothing is left to give back
             raise InvalidOperation("this return would exceed what was bought", field="lines")
     taken = session.execute(
@@ -454,8 +456,9 @@ def release_pending_points(session: Session, *, now: datetime, limit: int = 500)
             .values(points_pending=0, release_at=None),
             execution_options={"synchronize_session": False},
         )
-        if taken.rowcount != 1:
+        if rowcount(taken) != 1:
             continue
+        assert member_id is not None  # points are held only on a member's purchase (an anonymous one earns none)
         ledger.post(
             session,
             member_id=member_id,
@@ -579,7 +582,7 @@ def _take_back_lines(session: Session, purchase: Purchase, lines: Sequence[tuple
                 .values(returned_quantity=PurchaseLine.returned_quantity + take),
                 execution_options={"synchronize_session": False},
             )
-            if moved.rowcount != 1:
+            if rowcount(moved) != 1:
                 raise Conflict("another return of this line was recorded at the same time; retry", field=f"lines.{index}")
             remaining -= take
     return session.scalar(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from loyalty.db import rowcount
 from loyalty.events import PurchaseRecorded
 from loyalty.ledger import operations as ledger
 from notifications.journeys.models import PurchaseBonus
@@ -28,7 +29,7 @@ def credit_purchase_bonus(session: Session, event: PurchaseRecorded) -> None:
             .values(used_at=now, purchase_id=event.purchase_id),
             execution_options={"synchronize_session": False},
         )
-        if used.rowcount == 1:
+        if rowcount(used) == 1:
             ledger.post(
                 session,
                 member_id=event.member_id,

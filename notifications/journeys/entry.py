@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from loyalty.db import dialect_insert
+from loyalty.db import dialect_insert, rowcount, table_of
 from notifications.journeys.models import Journey
 from notifications.scenarios.definition import Definition
 from notifications.scenarios.models import Scenario
@@ -113,14 +113,14 @@ def enter(
     if session.get_bind().dialect.name == "postgresql":
         return _insert_unnested(session, shared, rows)
     stmt = dialect_insert(session)(Journey.__table__).on_conflict_do_nothing(index_elements=list(ENTRY_KEY))
-    return session.execute(stmt, [{**shared, **row} for row in rows]).rowcount
+    return rowcount(session.execute(stmt, [{**shared, **row} for row in rows]))
 
 
 def _insert_unnested(session: Session, shared: dict[str, Any], rows: list[dict[str, Any]]) -> int:
     """``INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING``: one array parameter per column that
     varies, so the statement's text is the same whatever the batch's size (psycopg and PostgreSQL
     parse it once, where 1,000 rows of ``VALUES`` cost more to convert than to insert)."""
-    table = Journey.__table__
+    table = table_of(Journey)
     varying = list(rows[0])
     arrays = [bindparam(name, [row[name] for row in rows], type_=ARRAY(table.c[name].type)) for name in varying]
     unnested = (

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TypeVarTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, exists, select
@@ -35,6 +35,8 @@ from rewards.thresholds.models import PointThreshold
 
 #: Candidates entered per statement.
 BATCH = 1000
+
+_Columns = TypeVarTuple("_Columns")
 
 
 def run_scan(session: Session, scenario: Scenario, *, now: datetime) -> int:
@@ -54,20 +56,25 @@ def run_scan(session: Session, scenario: Scenario, *, now: datetime) -> int:
             Member.purchase_count > 0, Member.last_purchase_at <= now - timedelta(days=days), ~exists(entered_this_spell)
         )
         rows = session.execute(_not_recently_in(query, scenario, definition, now)).all()
-        candidates = [
-            Candidate(member_id, {"inactive_since": last.date().isoformat()}, entry_key=f"inactive:{last.isoformat()}")
-            for member_id, last in rows
-        ]
+        candidates = []
+        for member_id, last in rows:
+            assert last is not None  # the query keeps members whose last purchase is before the cutoff
+            context = {"inactive_since": last.date().isoformat()}
+            candidates.append(Candidate(member_id, context, entry_key=f"inactive:{last.isoformat()}"))
         return _enter_all(session, scenario, definition, candidates, "inactive", now)
     if scan == "enrolled_without_purchase":
         days = int(definition.trigger.options["days"])
-        query = select(Member.id).where(Member.purchase_count == 0, Member.enrolled_at <= now - timedelta(days=days))
-        ids = session.scalars(_not_recently_in(query, scenario, definition, now)).all()
+        never_bought = select(Member.id).where(
+            Member.purchase_count == 0, Member.enrolled_at <= now - timedelta(days=days)
+        )
+        ids = session.scalars(_not_recently_in(never_bought, scenario, definition, now)).all()
         return _enter_all(session, scenario, definition, [Candidate(i, {}) for i in ids], "enrolled", now)
     return _dates(session, scenario, definition, now)
 
 
-def scan_query_near_threshold(scenario: Scenario, definition: Definition, threshold: int, now: datetime) -> Select[Any]:
+def scan_query_near_threshold(
+    scenario: Scenario, definition: Definition, threshold: int, now: datetime
+) -> Select[int, int]:
     """The near-threshold query for one threshold (the widest distance of all variants)."""
     widest = max(
         int(resolve(definition.trigger.options["distance"], definition.params_for(v)))
@@ -115,7 +122,11 @@ def _dates(session: Session, scenario: Scenario, definition: Definition, now: da
     for member_id, timezone, birth_date, enrolled_at in session.execute(query):
         local_today = now.astimezone(ZoneInfo(timezone)).date()
         day = local_today + timedelta(days=ahead)
-        original = birth_date if column is Member.birthday_md else enrolled_at.date()
+        if column is Member.birthday_md:
+            assert birth_date is not None  # birthday_md is kept from the birth date, None without one
+            original = birth_date
+        else:
+            original = enrolled_at.date()
         if _celebrated_on(original, day.year) == day:
             context = {"date": {"day": day.isoformat(), "valid_from": day.isoformat(), "valid_until": day.isoformat()}}
             candidates.append(Candidate(member_id, context, entry_key=f"date:{day.year}"))
@@ -129,7 +140,9 @@ def _celebrated_on(original: date, year: int) -> date:
         return date(year, 2, 28)
 
 
-def _not_recently_in(query: Select[Any], scenario: Scenario, definition: Definition, now: datetime) -> Select[Any]:
+def _not_recently_in(
+    query: Select[*_Columns], scenario: Scenario, definition: Definition, now: datetime
+) -> Select[*_Columns]:
     """``query`` without the members the re-entry rule keeps out."""
     if not (definition.once or definition.cooldown):
         return query

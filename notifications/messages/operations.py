@@ -27,7 +27,7 @@ class MessagePage:
     next_before: int | None
 
 
-def _page(session: Session, query: Select[tuple[Message]], *, limit: int, before: int | None) -> MessagePage:
+def _page(session: Session, query: Select[Message], *, limit: int, before: int | None) -> MessagePage:
     if before is not None:
         query = query.where(Message.id < before)
     rows = list(session.scalars(query.order_by(Message.id.desc()).limit(limit + 1)))
@@ -66,7 +66,7 @@ def redrive_message(session: Session, message_id: int, *, now: datetime) -> Mess
     return delivery.redrive(session, message_id, now=now)
 
 
-def _inbox_query(member_id: int) -> Select[tuple[Message]]:
+def _inbox_query(member_id: int) -> Select[Message]:
     """What the app shows: the member's in-app messages that are delivered (on their own, or as the
     copy of a message sent on another channel)."""
     return select(Message).where(

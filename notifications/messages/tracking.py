@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
+from loyalty.db import rowcount
 from loyalty.errors import Conflict, NotFound
 from loyalty.events import MessageClicked, MessageOpened
 from loyalty.members.models import Member
@@ -59,15 +61,24 @@ def _first(session: Session, message: Message, moment: str, now: datetime) -> bo
     """Set ``moment`` (``opened_at``, ``clicked_at``) unless it is set: a guarded update, so of two
     concurrent opens only one counts. An in-app copy's original gets it too if it has none."""
     column = getattr(Message, moment)
-    applied = session.execute(
+    applied = rowcount(session.execute(
         update(Message).where(Message.id == message.id, column.is_(None)).values({moment: now})
-    ).rowcount
+    ))
     if applied and message.copy_of_id is not None:
         session.execute(update(Message).where(Message.id == message.copy_of_id, column.is_(None)).values({moment: now}))
     return bool(applied)
 
 
-def _event_fields(message: Message) -> dict[str, object]:
+class _EventFields(TypedDict):
+    """What ``MessageOpened`` and ``MessageClicked`` say of the message."""
+
+    member_id: int
+    message_id: int
+    channel: str
+    scenario: str | None
+
+
+def _event_fields(message: Message) -> _EventFields:
     return {
         "member_id": message.member_id,
         "message_id": message.id,

@@ -218,10 +218,12 @@ def _steps(value: Any, where: str) -> list[Step]:
     if not isinstance(value, list) or not 1 <= len(value) <= 50:
         raise InvalidOperation("a list of 1 to 50 steps", field=where)
     items = [_mapping(item, f"{where}[{index}]") for index, item in enumerate(value)]
-    ids = [item.get("id") for item in items]
-    for index, step_id in enumerate(ids):
+    ids: list[str] = []
+    for index, item in enumerate(items):
+        step_id = item.get("id")
         if not isinstance(step_id, str) or not _KEY.match(step_id):
             raise InvalidOperation("a step id of lower-case letters, digits and _", field=f"{where}[{index}].id")
+        ids.append(step_id)
     if len(set(ids)) != len(ids):
         raise InvalidOperation("step ids must differ", field=where)
     steps = []

@@ -20,7 +20,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
-from loyalty.db import dialect_insert
+from loyalty.db import dialect_insert, table_of
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.events import BadgeAwarded
 from loyalty.ledger import operations as ledger
@@ -157,7 +157,7 @@ def _move(session: Session, member_id: int, changes: dict[MetricKey, int], *, no
 def _metric_upsert(insert: Callable[[Table], Any], high_water: bool) -> Any:
     """``INSERT … ON CONFLICT DO UPDATE`` adding to a figure, or lifting it to a higher value; built once
     per database, its values given when it runs."""
-    table: Table = MemberMetric.__table__  # type: ignore[assignment]
+    table = table_of(MemberMetric)
     stmt = insert(table)
     key = ["member_id", "metric", "qualifier"]
     if high_water:
@@ -185,7 +185,7 @@ def _award(session: Session, member_id: int, levels: Sequence[tuple[BadgeView, L
     """Insert the levels the member does not hold yet; credit and announce the new ones."""
     if not levels:
         return
-    table: Table = MemberBadge.__table__  # type: ignore[assignment]
+    table = table_of(MemberBadge)
     stmt = (
         dialect_insert(session)(table)
         .values(

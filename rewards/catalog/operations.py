@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
+from loyalty.db import rowcount
 from loyalty.errors import Conflict, InsufficientPoints, InvalidOperation, NotFound
 from loyalty.events import RewardRedeemed
 from loyalty.ledger import operations as ledger
@@ -162,7 +163,7 @@ def _take_stock(session: Session, reward: Reward) -> None:
             update(Reward).where(Reward.id == reward.id, Reward.stock > 0).values(stock=Reward.stock - 1),
             execution_options={"synchronize_session": False},
         )
-        if taken.rowcount != 1:
+        if rowcount(taken) != 1:
             raise Conflict("this reward is out of stock", field="reward_code")
 
 

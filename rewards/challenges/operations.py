@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
-from loyalty.db import dialect_insert, insert_if_absent
+from loyalty.db import dialect_insert, insert_if_absent, rowcount, table_of
 from loyalty.engagement.models import EngagementAction
 from loyalty.errors import Conflict, DomainError, InvalidOperation, NotFound
 from loyalty.events import ChallengeCompleted
@@ -200,7 +200,7 @@ def _progress(session: Session, participation_ids: list[int]) -> dict[int, dict[
 
 def _advance(session: Session, participation_id: int, step: StepView, at: datetime) -> int:
     """One more time on ``step``, never beyond its count; the new value."""
-    table: Table = ChallengeProgress.__table__  # type: ignore[assignment]
+    table = table_of(ChallengeProgress)
     stmt = dialect_insert(session)(table).values(
         participation_id=participation_id, step_id=step.id, value=1, updated_at=at
     )
@@ -221,7 +221,7 @@ def _complete(session: Session, challenge: ChallengeView, participation_id: int,
         .values(completed_at=at),
         execution_options={"synchronize_session": False},
     )
-    if completed.rowcount != 1:
+    if rowcount(completed) != 1:
         return
     if challenge.reward_points:
         ledger.post(

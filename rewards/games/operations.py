@@ -12,7 +12,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
-from loyalty.db import insert_if_absent
+from loyalty.db import insert_if_absent, rowcount
 from loyalty.engagement.models import EngagementAction
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.events import (
@@ -228,15 +228,15 @@ def _spend_credit(session: Session, game_id: int, member_id: int, now: datetime)
         .limit(1)
         .with_for_update(skip_locked=True)
     )
-    spent = None
+    spent = 0
     if credit_id is not None:
-        spent = session.execute(
+        spent = rowcount(session.execute(
             update(GamePlayCredit)
             .where(GamePlayCredit.id == credit_id, GamePlayCredit.spent_at.is_(None))
             .values(spent_at=now),
             execution_options={"synchronize_session": False},
-        )
-    if spent is None or spent.rowcount != 1:
+        ))
+    if credit_id is None or spent != 1:
         raise Conflict("the member has no play of this game left", field="code")
     return credit_id
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from loyalty.db import dialect_insert
+from loyalty.db import dialect_insert, table_of
 from loyalty.engagement.operations import period_bounds
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.events import PointsDebited, PointsEarned
@@ -112,7 +112,7 @@ def count_points(session: Session, event: PointsEarned) -> None:
 def _score_upsert(insert: Callable[[Table], Any]) -> Any:
     """``INSERT … ON CONFLICT DO UPDATE SET points = points + excluded.points`` of a ``points`` score,
     reading whether the member is listed in the same statement; built once per database."""
-    table: Table = LeaderboardScore.__table__  # type: ignore[assignment]
+    table = table_of(LeaderboardScore)
     listed = select(LeaderboardProfile.opted_in).where(LeaderboardProfile.member_id == bindparam("member_id"))
     stmt = insert(table).values(
         metric="points",

@@ -18,7 +18,7 @@ from sqlalchemy import Table, and_, case, select
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
-from loyalty.db import dialect_insert
+from loyalty.db import dialect_insert, table_of
 from loyalty.engagement.models import EngagementAction
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.events import StreakExtended
@@ -85,7 +85,7 @@ def record_activity(session: Session, activity: Activity) -> None:
         return
     # An engagement has the member's row loaded already (locked): no query then.
     timezone = activity.timezone or session.get_one(Member, activity.member_id).timezone
-    table: Table = MemberStreak.__table__  # type: ignore[assignment]
+    table = table_of(MemberStreak)
     upsert = _run_upsert(dialect_insert(session)).returning(table.c.current, table.c.best)
     for streak in streaks:
         period = period_number(activity.at, timezone, streak.period)
@@ -108,7 +108,7 @@ def record_activity(session: Session, activity: Activity) -> None:
 def _run_upsert(insert: Callable[[Table], Any]) -> Any:
     """Insert a run of 1, or, for an activity of a later period than the run's last, extend it (the
     period right after) or start it again; built once per database, its values given when it runs."""
-    table: Table = MemberStreak.__table__  # type: ignore[assignment]
+    table = table_of(MemberStreak)
     stmt = insert(table)
     follows = table.c.last_period == stmt.excluded.last_period - 1
     grown = table.c.current + 1

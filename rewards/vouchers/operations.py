@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
+from loyalty.db import rowcount
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.events import VoucherCancelled, VoucherUsed
 from loyalty.ledger import operations as ledger
@@ -51,7 +52,7 @@ def use_voucher(session: Session, code: str, *, store_code: str, receipt_no: str
         execution_options={"synchronize_session": False},
     )
     session.refresh(voucher)
-    if used.rowcount == 1:
+    if rowcount(used) == 1:
         outbox.record(
             session,
             VoucherUsed(occurred_at=now, member_id=voucher.member_id, voucher_id=voucher.id, store_code=store_code),
@@ -80,7 +81,7 @@ def cancel_voucher(session: Session, code: str, *, now: datetime) -> Voucher:
         execution_options={"synchronize_session": False},
     )
     session.refresh(voucher)
-    if cancelled.rowcount != 1:
+    if rowcount(cancelled) != 1:
         if voucher.status == "issued":
             raise InvalidOperation("this voucher has expired", field="code")
         raise Conflict(f"only an unused voucher can be cancelled; this one is {voucher.status}", field="code")
