@@ -1,5 +1,6 @@
 # `make run`: set up and serve the API on the embedded SQLite database (nothing else needed).
 # `make test`: mypy, then the whole suite on SQLite, then on PostgreSQL when one answers (required when CI=true).
+# `make simulate`: a synthetic population played through the built-in scenarios, their KPIs printed.
 # `make bench`: the till load benchmark against gunicorn + PostgreSQL (bench/README.md).
 # `make bench-scenarios`: the scenario scans over a million members and the SMTP send path.
 
@@ -10,8 +11,9 @@ TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 LOYALTY_TEST_DATABASE_URL ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
+SIMULATE_ARGS ?= --members 1000 --days 60 --seed 1
 
-.PHONY: install run test typecheck test-sqlite test-postgres bench bench-scenarios clean
+.PHONY: install run simulate test typecheck test-sqlite test-postgres bench bench-scenarios clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,11 @@ run: install
 	@$(BIN)/flask --app wsgi loyalty create-client demo-admin --role admin --replace
 	@# The scheduler (scenarios, messages, expiry) runs inside the development server.
 	LOYALTY_RUN_SCHEDULER=1 $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+# On a temporary SQLite database; debug mode, as for `make run` (no signing key is needed to simulate).
+simulate: export FLASK_DEBUG = 1
+simulate: install
+	$(BIN)/flask --app wsgi loyalty simulate $(SIMULATE_ARGS)
 
 test: install
 	$(MAKE) --no-print-directory typecheck
