@@ -36,7 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         parallelism=app.config["LOYALTY_ARGON2_PARALLELISM"],
     )
 
-    from app import api, cli, db, health, scenarios
+    from app import api, cli, db, health, languages, scenarios
     from app.auth import access
 
     loyalty.reactions.register_handlers()
@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     access.init_app(app)
+    languages.init_app(app)
     api.init_app(app)
     health.init_app(app)
     cli.init_app(app)

@@ -16,6 +16,7 @@ from app.auth.access import (
 )
 from app.clock import now
 from app.idempotency import idempotent
+from app.languages import CONTENT_LANGUAGE
 from app.schemas.rewards import (
     CatalogItemSchema,
     CatalogQuerySchema,
@@ -40,7 +41,7 @@ blp = Blueprint("rewards", __name__, url_prefix="/api/v1", description="Rewards,
 @blp.route("/rewards", methods=["GET"])
 @require("admin", "service", "till", "member")
 @blp.arguments(CatalogQuerySchema, location="query")
-@blp.response(200, CatalogItemSchema(many=True))
+@blp.response(200, CatalogItemSchema(many=True), headers=CONTENT_LANGUAGE)
 def list_catalog(query: dict[str, int]) -> list[CatalogItem]:
     """The rewards a member can get now, with ``affordable``: a member's token sees their own; clients
     pass ``member_id``, or get the whole active catalog without it."""

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, utils, validate
 
+from app.languages import languages
+
+LOCALE = validate.Regexp(r"^[a-z]{2,3}(-[A-Z]{2})?$", error="Not a locale like fr or fr-FR.")
 MAX_AMOUNT = 10_000_000
 #: The largest BIGINT: no row has a larger id, and the databases refuse to compare with one.
 MAX_ID = 2**63 - 1
@@ -60,6 +64,52 @@ def month_day(value: str) -> None:
         datetime.strptime(f"2000-{value}", "%Y-%m-%d")
     except ValueError:
         raise ValidationError("A day of the year as MM-DD, e.g. 01-31.") from None
+
+
+def unique_items(values: list[Any]) -> None:
+    if len(set(values)) != len(values):
+        raise ValidationError("Each item once.")
+
+
+def translations(*names: str, lists: tuple[str, ...] = ()) -> fields.Dict:
+    """The ``translations`` of a translatable thing: ``{"en": {"name": "…"}}``, for the ``names``
+    (texts) and ``lists`` (lists of texts) it has."""
+    return fields.Dict(
+        keys=fields.String(validate=LOCALE),
+        values=fields.Nested(_texts_schema(names, lists)),
+        validate=validate.Length(max=20),
+        metadata={"description": "The texts in the program's other languages, by locale: {\"en\": {\"name\": \"…\"}}"},
+    )
+
+
+@functools.cache
+def _texts_schema(names: tuple[str, ...], lists: tuple[str, ...]) -> type[Schema]:
+    texts: dict[str, fields.Field] = {name: fields.String(validate=validate.Length(1, 2000)) for name in names}
+    for name in lists:
+        texts[name] = fields.List(fields.String(validate=validate.Length(1, 200)), validate=validate.Length(max=20))
+    return Schema.from_dict(texts, name="Texts" + "".join(name.title() for name in (*names, *lists)))
+
+
+class _Translated(fields.Field):
+    """A text of the thing ``of`` (the serialised object itself by default) in the caller's language."""
+
+    def __init__(self, *args: Any, of: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.of = of
+
+    def serialize(self, attr: str, obj: Any, accessor: Callable[[Any, str, Any], Any] | None = None, **kwargs: Any) -> Any:
+        value = super().serialize(attr, obj, accessor, **kwargs)
+        thing = obj if self.of is None else utils.get_value(obj, self.of)
+        found = utils.get_value(thing, "translations", default=None)
+        return languages().text(value, found if isinstance(found, Mapping) else None, (self.attribute or attr).split(".")[-1])
+
+
+class TranslatedString(_Translated, fields.String):
+    """A name or description in the caller's language (``Content-Language`` says which)."""
+
+
+class TranslatedList(_Translated, fields.List):
+    """A list of texts (a tier's benefits) in the caller's language."""
 
 
 def past_date(value: date) -> None:

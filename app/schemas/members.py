@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import past_date, timezone_name
+from app.schemas.common import LOCALE, past_date, timezone_name
 from app.schemas.engagement import EngagementStandingSchema
 from app.schemas.status import StatusSchema
 
 PHONE = validate.Regexp(r"^\+?[0-9][0-9 ().-]{3,30}$", error="Not a valid phone number.")
-LOCALE = validate.Regexp(r"^[a-z]{2,3}(-[A-Z]{2})?$", error="Not a locale like fr or fr-FR.")
 PREFERRED_CHANNELS = ("email", "sms", "push", "in_app")
 CARD = validate.Regexp(r"^[0-9A-Za-z-]{4,32}$", error="4 to 32 letters, digits or dashes.")
 

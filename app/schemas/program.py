@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import money, month_day, plausible_instant, rate, timezone_name
-from app.schemas.members import LOCALE
+from app.schemas.common import LOCALE, money, month_day, plausible_instant, rate, timezone_name, unique_items
 from loyalty.members.operations import PROFILE_FIELDS
 from loyalty.program.models import CHANNELS, EARNING_RULE_KINDS
 
@@ -22,6 +21,11 @@ class ProgramSettingsSchema(Schema):
     claim_window_days = fields.Integer(strict=True, validate=validate.Range(0, 3650))
     default_timezone = fields.String(validate=timezone_name)
     default_locale = fields.String(validate=LOCALE)
+    locales = fields.List(
+        fields.String(validate=LOCALE), validate=[validate.Length(1, 20), unique_items],
+        metadata={"description": "The languages of the program's texts; the first is the original one, "
+                  "each other one is a translation every message template must have"},
+    )
     points_expiry_months = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(1, 120),
         metadata={"description": "Points expire this many months after they were earned; null: never"},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import plausible_instant
+from app.schemas.common import TranslatedString, plausible_instant, translations
 from app.schemas.rewards import REWARD_CODE
 
 CHOICE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,16}$", error="1 to 16 letters, digits, _ or -.")
@@ -39,6 +39,7 @@ class QuizSchema(Schema):
     code = fields.String(required=True, validate=REWARD_CODE)
     title = fields.String(required=True, validate=validate.Length(1, 200))
     description = fields.String(validate=validate.Length(max=2000))
+    translations = translations("title", "description")
     points_per_correct = fields.Integer(required=True, strict=True, validate=validate.Range(0, 1_000_000))
     starts_at = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
     ends_at = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
@@ -70,8 +71,8 @@ class PublicQuizSchema(Schema):
     """A quiz as members see it: no right choices."""
 
     code = fields.String(attribute="quiz.code")
-    title = fields.String(attribute="quiz.title")
-    description = fields.String(attribute="quiz.description")
+    title = TranslatedString(attribute="quiz.title", of="quiz")
+    description = TranslatedString(attribute="quiz.description", of="quiz")
     points_per_correct = fields.Integer(attribute="quiz.points_per_correct")
     starts_at = fields.AwareDateTime(attribute="quiz.starts_at", allow_none=True)
     ends_at = fields.AwareDateTime(attribute="quiz.ends_at", allow_none=True)

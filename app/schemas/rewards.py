@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import MAX_ID, money, plausible_instant
+from app.schemas.common import MAX_ID, TranslatedString, money, plausible_instant, translations
 from app.schemas.purchases import CODE
 from rewards.catalog.models import REWARD_KINDS
 
@@ -28,6 +28,7 @@ class RewardSchema(Schema):
     is_offer = fields.Boolean(
         metadata={"description": "Given by scenarios only (welcome, birthday offers); not redeemable with points"}
     )
+    translations = translations("name", "description")
 
 
 class RewardUpdateSchema(RewardSchema):
@@ -40,8 +41,8 @@ class RewardUpdateSchema(RewardSchema):
 
 class CatalogItemSchema(Schema):
     code = fields.String(attribute="reward.code")
-    name = fields.String(attribute="reward.name")
-    description = fields.String(attribute="reward.description")
+    name = TranslatedString(attribute="reward.name", of="reward")
+    description = TranslatedString(attribute="reward.description", of="reward")
     kind = fields.String(attribute="reward.kind")
     amount = fields.Decimal(as_string=True, attribute="reward.amount", allow_none=True)
     percent = fields.Integer(attribute="reward.percent", allow_none=True)

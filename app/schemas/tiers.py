@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
+from app.schemas.common import translations
+
 from loyalty.tiers.models import CARD_STATUSES
 
 TIER_CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}$", error="Lower-case letters, digits, _ and - only.")
@@ -23,6 +25,7 @@ class TierSchema(Schema):
         as_string=True, load_default=Decimal(1), validate=validate.Range(Decimal(0), Decimal(100))
     )
     benefits = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list)
+    translations = translations("name", lists=("benefits",))
     has_card = fields.Boolean(load_default=False)
 
 

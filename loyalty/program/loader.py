@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from loyalty.engagement.models import EngagementAction
 from loyalty.engagement.operations import save_action
 from loyalty.engagement.score import get_score_settings, save_score_settings
+from loyalty.i18n import language, normalize
 from loyalty.program.cache import new_token
 from loyalty.program.models import EarningRule, ProgramSettings
 from loyalty.tiers.models import Tier
@@ -52,6 +53,8 @@ def load_core_program(session: Session, data: dict[str, Any]) -> bool:
                 minimum_amount=Decimal(str(program["minimum_amount"])),
                 referral_min_amount=Decimal(str(program["referral_min_amount"])),
                 config_token=new_token(),
+                # Without a list of languages, the texts are in the default locale's language only.
+                locales=[normalize(tag) for tag in program.get("locales") or [language(program["default_locale"])]],
                 **{key: program[key] for key in SETTINGS_DEFAULTS if key not in ("minimum_amount", "referral_min_amount")},
             )
         )

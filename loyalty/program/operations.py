@@ -72,6 +72,12 @@ def read_program_file(path: str | Path | None = None) -> dict[str, Any]:
 def update_settings(session: Session, changes: dict[str, Any]) -> ProgramSettings:
     """Change the program's settings (already validated by the caller's schema)."""
     settings = get_settings(session)
+    locales = changes.get("locales")
+    if locales is not None and settings.locales and locales[:1] != settings.locales[:1]:
+        raise InvalidOperation(
+            f"the first locale is the texts' original language, {settings.locales[0]!r}: add languages after it",
+            field="locales",
+        )
     for name, value in changes.items():
         setattr(settings, name, value)
     touch(session)

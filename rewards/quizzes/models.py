@@ -20,9 +20,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
+from loyalty.i18n import Translatable
 
 
-class Quiz(Base):
+class Quiz(Translatable, Base):
     """A quiz members answer once, open between ``starts_at`` and ``ends_at``."""
 
     __tablename__ = "quizzes"
