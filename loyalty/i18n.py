@@ -58,6 +58,12 @@ class Languages:
         present = {normalize(tag) for tag in available} | {self.original}
         return next((tag for tag in self.chain if tag in present), self.original)
 
+    def localized(self, captured: Mapping[str, Any]) -> dict[str, Any]:
+        """A captured figure (``{"name": …, "translations": {"en": {"name": …}}}``) in the reader's
+        language, without its translations."""
+        translations = captured.get("translations")
+        return {key: self.text(value, translations, key) for key, value in captured.items() if key != "translations"}
+
     def text(self, base: Any, translations: Translations | None, field: str) -> Any:
         """``field`` in the best locale that has it; ``base`` (the original's) when none has."""
         for tag in self.chain:

@@ -221,6 +221,11 @@ def _grant(session: Session, journey: Journey, options: dict[str, Any], now: dat
             "percent": voucher.percent,
             "currency": get_settings(session).currency,
             "description": voucher.reward.description,
+            "translations": {
+                locale: {"description": texts["description"]}
+                for locale, texts in voucher.reward.translations.items()
+                if texts.get("description")
+            },
             "valid_from": now.date().isoformat(),
             "valid_until": voucher.expires_at.date().isoformat(),
         }

@@ -97,6 +97,7 @@ class Worded:
     parts: TemplateParts
     locale: str
     formats: Formats
+    languages: Languages
 
 
 def _in_members_language(session: Session, template: MessageTemplate, member: Member) -> Worded:
@@ -106,7 +107,9 @@ def _in_members_language(session: Session, template: MessageTemplate, member: Me
     languages = Languages.of([member.locale], default_locale=settings.default_locale, original=settings.locales[0])
     parts, locale = parts_for(template, languages)
     wording = member.locale if language(member.locale) == language(locale) else locale
-    return Worded(parts=parts, locale=locale, formats=Formats(locale=wording, timezone=member.timezone))
+    return Worded(
+        parts=parts, locale=locale, formats=Formats(locale=wording, timezone=member.timezone), languages=languages
+    )
 
 
 def _message(
@@ -120,7 +123,7 @@ def _message(
     now: datetime,
 ) -> Message:
     member = request.member
-    context = message_context(session, runtime, request, channel=channel, send_key=send_key)
+    context = message_context(session, runtime, request, worded.languages, channel=channel, send_key=send_key)
     rendered = render(worded.parts, context, worded.formats)
     message = Message(
         member_id=member.id,
@@ -150,9 +153,10 @@ def _message(
 
 
 def message_context(
-    session: Session, runtime: Runtime, request: Request, *, channel: str, send_key: str
+    session: Session, runtime: Runtime, request: Request, languages: Languages, *, channel: str, send_key: str
 ) -> dict[str, Any]:
-    """The template variables: the journey's captured figures plus the member's current ones."""
+    """The template variables: the journey's captured figures plus the member's current ones, names
+    in the member's language."""
     member = request.member
     captured = request.context
     settings = get_settings(session)
@@ -163,7 +167,9 @@ def message_context(
         points["threshold"] = captured["threshold"]
         points["missing"] = max(captured["threshold"] - member.points_balance, 0)
     context: dict[str, Any] = {
-        key: captured[key] for key in ("reward", "offer", "bonus", "purchase", "tier", "badge", "selection", "date") if key in captured
+        key: languages.localized(value) if isinstance(value, dict) else value
+        for key, value in captured.items()
+        if key in ("reward", "offer", "bonus", "purchase", "tier", "badge", "selection", "date")
     }
     context.update(
         member={
@@ -171,7 +177,7 @@ def message_context(
             "last_name": member.last_name,
             "email": member.email,
             "tier": member.tier_code,
-            "tier_name": tier.name,
+            "tier_name": languages.text(tier.name, tier.translations, "name"),
             "card_number": member.card_number,
         },
         points=points,
