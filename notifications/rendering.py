@@ -3,8 +3,9 @@
 Admins edit templates through the API, so they run in Jinja2's :class:`SandboxedEnvironment`. A
 variable the template uses but the context lacks is an error at render time; ``{% if reward %}`` is
 how a template guards a variable its scenario may leave out. The HTML part is autoescaped and placed
-in the email frame (``default_templates/_frame.html``: the brand, the unsubscribe link, the open
-pixel), so no edited template can lose the unsubscribe link; the other parts are plain text.
+in the email frame (``default_templates/_frame/``: the brand, the unsubscribe link, the open
+pixel, in the reader's language: ``_frame/<language>.html``), so no edited template can lose the
+unsubscribe link; the other parts are plain text.
 
 Which part each channel uses: email = subject + text + html; SMS = short; push = subject (the title) +
 short; in-app = subject + text.
@@ -168,10 +169,12 @@ def _compile(source: str, *, is_html: bool) -> Template:
     return (_HTML if is_html else _TEXT).from_string(source)
 
 
-@functools.lru_cache(maxsize=1)
-def _frame() -> Template:
-    source = resources.files("notifications").joinpath("default_templates", "_frame.html").read_text("utf-8")
-    return _compile(source, is_html=True)
+@functools.lru_cache(maxsize=16)
+def _frame(lang: str) -> Template:
+    """The email frame in the language ``lang`` (``default_templates/_frame/<lang>.html``), else English."""
+    folder = resources.files("notifications").joinpath("default_templates", "_frame")
+    source = folder.joinpath(f"{lang}.html")
+    return _compile((source if source.is_file() else folder.joinpath("en.html")).read_text("utf-8"), is_html=True)
 
 
 def validate(parts: TemplateParts) -> list[tuple[str, str]]:
@@ -195,7 +198,7 @@ def render(parts: TemplateParts, context: Mapping[str, Any], formats: Formats = 
     return Rendered(
         subject=values["subject"],
         text=values["text"],
-        html=_run(parts.key, "html", _frame(), {**context, "body": Markup(body)}) if body else None,
+        html=_run(parts.key, "html", _frame(language(formats.locale)), {**context, "body": Markup(body)}) if body else None,
         short=values["short"],
     )
 
@@ -243,7 +246,7 @@ def read_default_templates() -> dict[str, dict[str, TemplateParts]]:
     root = resources.files("notifications").joinpath("default_templates")
     templates: dict[str, dict[str, TemplateParts]] = {}
     for folder in sorted(root.iterdir(), key=lambda entry: entry.name):
-        if not folder.is_dir():
+        if not folder.is_dir() or folder.name.startswith("_"):
             continue
         templates[folder.name] = {
             locale.name: TemplateParts(
