@@ -61,3 +61,17 @@ class EarningRuleUpdateSchema(EarningRuleSchema):
     kind = fields.String(validate=validate.OneOf(EARNING_RULE_KINDS))
     name = fields.String(validate=validate.Length(1, 120))
     multiplier = rate(maximum=MAX_MULTIPLIER)
+
+
+class MissingTranslationSchema(Schema):
+    kind = fields.String(metadata={"description": "template, tier, reward, badge, challenge, quiz or game"})
+    key = fields.String(metadata={"description": "The template's key, or the thing's code"})
+    locale = fields.String()
+    fields_ = fields.List(fields.String(), data_key="fields", attribute="fields", metadata={"description": "The texts without a translation"})
+
+
+class TranslationReportSchema(Schema):
+    """The texts the program has in its original language and not in the others it declares."""
+
+    locales = fields.List(fields.String(), metadata={"description": "The program's languages, the original first"})
+    missing = fields.List(fields.Nested(MissingTranslationSchema))

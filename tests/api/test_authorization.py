@@ -251,6 +251,7 @@ TABLE: list[Row] = [
     ),
     Row("GET", "/api/v1/admin/program", admin_only(200)),
     Row("PATCH", "/api/v1/admin/program", admin_only(200), body=lambda w: {"name": "Renamed program"}),
+    Row("GET", "/api/v1/admin/translations/missing", admin_only(200)),
     Row("GET", "/api/v1/admin/earning-rules", admin_only(200)),
     Row(
         "POST",
