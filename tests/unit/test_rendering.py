@@ -86,6 +86,10 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[str]]] = {
         {"offer": {**OFFER, "valid_until": date(2026, 11, 29), "code": "BDAY-15", "amount": Decimal(15)}},
         ["birthday", "€15.00", "BDAY-15", "29 November 2026"],
     ),
+    "membership_anniversary": (
+        {"offer": OFFER, "date": {"day": date(2026, 12, 15), "years": 2}},
+        ["2 years", "€10.00 off", "VIP-7QX2", "15 December 2026"],
+    ),
     "points_expiring": (
         {"points": {"balance": 460, "expiring": 120, "expires_on": date(2026, 12, 31)}},
         ["120", "31 December 2026", "460 points"],
