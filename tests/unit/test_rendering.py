@@ -83,7 +83,10 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[str]]] = {
     ),
     "first_purchase_nudge": ({"offer": OFFER}, ["first purchase", "€10.00", "VIP-7QX2"]),
     "birthday": (
-        {"offer": {**OFFER, "valid_until": date(2026, 11, 29), "code": "BDAY-15", "amount": Decimal(15)}},
+        {
+            "offer": {**OFFER, "valid_until": date(2026, 11, 29), "code": "BDAY-15", "amount": Decimal(15)},
+            "date": {"day": date(2026, 11, 29)},
+        },
         ["birthday", "€15.00", "BDAY-15", "29 November 2026"],
     ),
     "membership_anniversary": (
@@ -155,7 +158,7 @@ def test_the_reminder_names_the_reward_only_when_there_is_one() -> None:
 
 
 def test_a_birthday_offer_over_several_days_gives_both_dates() -> None:
-    rendered = render(DEFAULTS["birthday"], {**BASE, "offer": OFFER}, BRITISH)
+    rendered = render(DEFAULTS["birthday"], {**BASE, "offer": OFFER, "date": {"day": date(2026, 11, 29)}}, BRITISH)
 
     assert "from 29 November 2026 to 6 December 2026" in rendered.text
 
