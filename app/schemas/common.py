@@ -91,17 +91,20 @@ def _texts_schema(names: tuple[str, ...], lists: tuple[str, ...]) -> type[Schema
 
 
 class _Translated(fields.Field):
-    """A text of the thing ``of`` (the serialised object itself by default) in the caller's language."""
+    """A text of the thing ``of`` (the serialised object itself by default) in the caller's language;
+    ``text`` names it in the thing's translations when the answer names it otherwise."""
 
-    def __init__(self, *args: Any, of: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, of: str | None = None, text: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.of = of
+        self.text = text
 
     def serialize(self, attr: str, obj: Any, accessor: Callable[[Any, str, Any], Any] | None = None, **kwargs: Any) -> Any:
         value = super().serialize(attr, obj, accessor, **kwargs)
         thing = obj if self.of is None else utils.get_value(obj, self.of)
         found = utils.get_value(thing, "translations", default=None)
-        return languages().text(value, found if isinstance(found, Mapping) else None, (self.attribute or attr).split(".")[-1])
+        name = self.text or (self.attribute or attr).split(".")[-1]
+        return languages().text(value, found if isinstance(found, Mapping) else None, name)
 
 
 class TranslatedString(_Translated, fields.String):

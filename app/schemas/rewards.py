@@ -65,7 +65,7 @@ class VoucherSchema(Schema):
     code = fields.String()
     member_id = fields.Integer()
     reward_code = fields.String()
-    reward_name = fields.String()
+    reward_name = TranslatedString(of="reward", text="name")
     kind = fields.String()
     amount = fields.Decimal(as_string=True, allow_none=True)
     percent = fields.Integer(allow_none=True)
