@@ -33,7 +33,8 @@ def event_context(session: Session, event_type: str, payload: dict[str, Any]) ->
             },
         }
     elif event_type == "PointsExpiring":
-        context["points"] = {"expiring": payload["points"], "expires_on": payload["expires_at"][:10]}
+        # The instant: the message writes it as a day of the member's own calendar.
+        context["points"] = {"expiring": payload["points"], "expires_on": payload["expires_at"]}
     elif event_type == "BadgeAwarded":
         badge = session.scalar(select(Badge).where(Badge.code == payload["badge_code"]))
         context["badge"] = {
