@@ -2,7 +2,7 @@
 
 A text is missing in a language the program declares (after its original one, the first) when the
 original has it and its ``translations`` do not: a tier's name or benefits, a reward's, badge's,
-challenge's or game's name or description, a quiz's title or description, or a whole message
+challenge's or game's name or description, a quiz's title, description or questions, or a whole message
 template (whose translations are complete or refused, see ``notifications.scenarios.templates``).
 """
 
@@ -68,5 +68,7 @@ def _missing(session: Session, languages: list[str]) -> Iterator[MissingTranslat
             for locale in languages:
                 translated = thing.translations.get(locale, {})
                 absent = tuple(name for name in texts if getattr(thing, name) and not translated.get(name))
+                if isinstance(thing, Quiz) and any(not q.translations.get(locale, {}).get("text") for q in thing.questions):
+                    absent += ("questions",)
                 if absent:
                     yield MissingTranslation(kind=kind, key=getattr(thing, key_column.key), locale=locale, fields=absent)

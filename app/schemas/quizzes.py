@@ -6,9 +6,13 @@ before answering cannot hold them, whatever the quiz holds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import TranslatedString, plausible_instant, translations
+from app.languages import languages
+from app.schemas.common import LOCALE, TranslatedString, plausible_instant, translations
 from app.schemas.rewards import REWARD_CODE
 
 CHOICE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,16}$", error="1 to 16 letters, digits, _ or -.")
@@ -17,6 +21,13 @@ CHOICE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,16}$", error="1 to 16 letters, di
 class ChoiceSchema(Schema):
     id = fields.String(required=True, validate=CHOICE_ID)
     text = fields.String(required=True, validate=validate.Length(1, 200))
+
+
+class QuestionTextsSchema(Schema):
+    """A question in another language: its text, and its choices' texts by id."""
+
+    text = fields.String(validate=validate.Length(1, 500))
+    choices = fields.Dict(keys=fields.String(validate=CHOICE_ID), values=fields.String(validate=validate.Length(1, 200)))
 
 
 class QuestionSchema(Schema):
@@ -30,6 +41,12 @@ class QuestionSchema(Schema):
         required=True,
         validate=validate.Length(max=10),
         metadata={"description": "The ids of the right choices (exactly one unless multiple)"},
+    )
+    translations = fields.Dict(
+        keys=fields.String(validate=LOCALE),
+        values=fields.Nested(QuestionTextsSchema),
+        validate=validate.Length(max=20),
+        metadata={"description": "The question in the program's other languages: {\"en\": {\"text\": …, \"choices\": {\"a\": …}}}"},
     )
 
 
@@ -58,13 +75,22 @@ class QuizUpdateSchema(QuizSchema):
     )
 
 
+class TranslatedChoices(fields.List):
+    """A question's choices, each in the caller's language."""
+
+    def serialize(self, attr: str, obj: Any, accessor: Callable[[Any, str, Any], Any] | None = None, **kwargs: Any) -> Any:
+        choices = super().serialize(attr, obj, accessor, **kwargs)
+        texts = languages().text({}, obj.translations, "choices")
+        return [{**choice, "text": texts.get(choice["id"], choice["text"])} for choice in choices]
+
+
 class PublicQuestionSchema(Schema):
-    """A question as members see it: no right choices."""
+    """A question as members see it, in their language: no right choices."""
 
     number = fields.Integer(attribute="position")
-    text = fields.String()
+    text = TranslatedString()
     multiple = fields.Boolean()
-    choices = fields.List(fields.Nested(ChoiceSchema))
+    choices = TranslatedChoices(fields.Nested(ChoiceSchema))
 
 
 class PublicQuizSchema(Schema):

@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 #: Tables whose names, descriptions or parts may be translated.
-TRANSLATABLE = ('tiers', 'rewards', 'badges', 'challenges', 'quizzes', 'games', 'message_templates')
+TRANSLATABLE = ('tiers', 'rewards', 'badges', 'challenges', 'quizzes', 'quiz_questions', 'games', 'message_templates')
 
 
 def upgrade() -> None:

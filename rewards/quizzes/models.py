@@ -57,7 +57,7 @@ class Quiz(Translatable, Base):
         return self.has_started(at) and (self.ends_at is None or at < self.ends_at)
 
 
-class QuizQuestion(Base):
+class QuizQuestion(Translatable, Base):
     """One question: its choices, shown to members, and the right ones, never shown before they answer."""
 
     __tablename__ = "quiz_questions"

@@ -150,7 +150,7 @@ def test_the_admin_api_lists_what_a_new_language_still_lacks(client: FlaskClient
     assert missing[("template", "birthday", "de")] == ["subject", "text", "html", "short"]
     assert missing[("tier", "vip", "de")] == ["name", "benefits"]
     assert missing[("reward", "FREESHIP", "en")] == ["description"]
-    assert missing[("quiz", "BRAND-QUIZ", "de")] == ["title", "description"]
+    assert missing[("quiz", "BRAND-QUIZ", "de")] == ["title", "description", "questions"]
     assert {kind for kind, _, _ in missing} == {"template", "tier", "reward", "badge", "challenge", "quiz", "game"}
 
 
@@ -159,3 +159,38 @@ def test_the_original_language_of_a_program_cannot_change(client: FlaskClient, a
 
     assert response.status_code == 422
     assert response.json["invalid_params"][0]["name"] == "locales"
+
+
+def test_a_member_reads_a_quiz_its_questions_and_choices_in_their_language(
+    client: FlaskClient, make_member: Callable[..., dict[str, Any]], login: Callable[..., Headers]
+) -> None:
+    def quiz(locale: str) -> dict[str, Any]:
+        response = client.get("/api/v1/quizzes/BRAND-QUIZ", headers=login(make_member(locale=locale)))
+        assert response.status_code == 200, response.json
+        return response.json
+
+    english, french = quiz("en-US"), quiz("fr-FR")
+
+    assert english["title"] == "How well do you know us?"
+    assert english["questions"][1]["text"] == "Which of these can you earn points for?"
+    assert [choice["text"] for choice in english["questions"][1]["choices"]] == [
+        "A purchase in store", "A product review", "Reading the terms and conditions",
+    ]
+    assert [choice["text"] for choice in english["questions"][0]["choices"]] == ["1965", "1982", "1999"]
+    assert french["title"] == "Nous connaissez-vous vraiment ?"
+    assert french["questions"][1]["choices"][0] == {"id": "a", "text": "Un achat en boutique"}
+
+
+def test_a_question_translating_a_choice_it_does_not_have_is_refused(client: FlaskClient, admin: Headers) -> None:
+    question = {
+        "text": "Votre rayon préféré ?",
+        "choices": [{"id": "a", "text": "Chaussures"}, {"id": "b", "text": "Beauté"}],
+        "correct": ["a"],
+        "translations": {"en": {"text": "Your favourite department?", "choices": {"a": "Shoes", "z": "Beauty"}}},
+    }
+    body = {"code": "TASTES", "title": "Vos goûts", "points_per_correct": 1, "questions": [question]}
+
+    response = client.post("/api/v1/admin/quizzes", json=body, headers=admin)
+
+    assert response.status_code == 422
+    assert response.json["invalid_params"][0]["name"] == "questions.0.translations.en.choices"
