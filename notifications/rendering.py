@@ -4,8 +4,8 @@ Admins edit templates through the API, so they run in Jinja2's :class:`Sandboxed
 variable the template uses but the context lacks is an error at render time; ``{% if reward %}`` is
 how a template guards a variable its scenario may leave out. The HTML part is autoescaped and placed
 in the email frame (``default_templates/_frame/``: the brand, the unsubscribe link, the open
-pixel, in the reader's language: ``_frame/<language>.html``), so no edited template can lose the
-unsubscribe link; the other parts are plain text.
+pixel; its words in the reader's language: ``_frame/<language>.json``), so no edited template can
+lose the unsubscribe link; the other parts are plain text.
 
 Which part each channel uses: email = subject + text + html; SMS = short; push = subject (the title) +
 short; in-app = subject + text.
@@ -18,6 +18,7 @@ Figures are written for the reader with Babel: ``{{ offer.amount | money }}`` (`
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -169,12 +170,19 @@ def _compile(source: str, *, is_html: bool) -> Template:
     return (_HTML if is_html else _TEXT).from_string(source)
 
 
+@functools.lru_cache(maxsize=1)
+def _frame() -> Template:
+    source = resources.files("notifications").joinpath("default_templates", "_frame", "frame.html").read_text("utf-8")
+    return _compile(source, is_html=True)
+
+
 @functools.lru_cache(maxsize=16)
-def _frame(lang: str) -> Template:
-    """The email frame in the language ``lang`` (``default_templates/_frame/<lang>.html``), else English."""
+def _frame_words(lang: str) -> dict[str, str]:
+    """The frame's words in the language ``lang`` (``_frame/<lang>.json``), else in English."""
     folder = resources.files("notifications").joinpath("default_templates", "_frame")
-    source = folder.joinpath(f"{lang}.html")
-    return _compile((source if source.is_file() else folder.joinpath("en.html")).read_text("utf-8"), is_html=True)
+    source = folder.joinpath(f"{lang}.json")
+    words: dict[str, str] = json.loads((source if source.is_file() else folder.joinpath("en.json")).read_text("utf-8"))
+    return words
 
 
 def validate(parts: TemplateParts) -> list[tuple[str, str]]:
@@ -198,7 +206,11 @@ def render(parts: TemplateParts, context: Mapping[str, Any], formats: Formats = 
     return Rendered(
         subject=values["subject"],
         text=values["text"],
-        html=_run(parts.key, "html", _frame(language(formats.locale)), {**context, "body": Markup(body)}) if body else None,
+        html=(
+            _run(parts.key, "html", _frame(), {**context, "body": Markup(body), "words": _frame_words(language(formats.locale))})
+            if body
+            else None
+        ),
         short=values["short"],
     )
 
