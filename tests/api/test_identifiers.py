@@ -150,14 +150,6 @@ def test_a_return_number_look_alike_replays_the_return_or_is_refused(
     assert count(sessions, PurchaseReturn) == returns
 
 
-@pytest.fixture
-def reviewer(client: FlaskClient, admin: Headers, make_member: Callable[..., dict[str, Any]]) -> dict[str, Any]:
-    """The body of an engagement of an action with no limit, less its ref."""
-    action = {"key": "review_posted", "name": "A review", "points": 5}
-    assert client.post("/api/v1/admin/engagement-actions", json=action, headers=admin).status_code == 201
-    return {"member_id": make_member()["id"], "action": "review_posted", "occurred_at": "2026-11-22T09:00:00Z"}
-
-
 @given(pair=look_alike(identifiers.REF))
 @example(pair=("review-1", "review-1\n"))
 @EXAMPLES
