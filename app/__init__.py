@@ -8,9 +8,6 @@ from typing import Any
 
 from flask import Flask
 
-import loyalty.reactions
-import notifications.reactions
-import rewards.reactions
 from app.config import embedded_database_url, load_config
 from app.signing_key import MissingSigningKey, resolve_signing_key, serves_requests
 from loyalty.clock import SystemClock
@@ -36,11 +33,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     from app import api, cli, db, health, scenarios
+    from notifications import bootstrap
     from app.auth import access
 
-    loyalty.reactions.register_handlers()
-    rewards.reactions.register_handlers()
-    notifications.reactions.register_handlers()
+    bootstrap.register()
 
     db.init_app(app)
     access.init_app(app)

@@ -183,6 +183,7 @@ def init_app(app: Flask) -> None:
         marketing,
         members,
         messages,
+        outbox,
         purchases,
         quizzes,
         rewards,
@@ -195,7 +196,7 @@ def init_app(app: Flask) -> None:
 
     for module in (
         auth, members, status, purchases, engagement, rewards, tiers, badges, challenges, streaks, quizzes, games,
-        leaderboards, admin, scenarios, marketing, messages,
+        leaderboards, admin, outbox, scenarios, marketing, messages,
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document
