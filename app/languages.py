@@ -11,7 +11,8 @@ from flask import Flask, Response, g, request
 
 from app import db
 from app.auth.access import current_principal
-from loyalty.i18n import LOCALE, Languages, normalize
+from loyalty.i18n import Languages, normalize
+from loyalty.identifiers import LOCALE
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
 
@@ -40,7 +41,7 @@ def languages() -> Languages:
         if member is not None:
             requested.append(member.locale)
         chosen = Languages.of(
-            [tag for tag in requested if LOCALE.fullmatch(tag)],
+            [tag for tag in requested if LOCALE.matches(tag)],
             default_locale=settings.default_locale,
             original=settings.locales[0],
         )

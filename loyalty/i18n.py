@@ -8,16 +8,12 @@ languages in a ``translations`` column: ``{"en": {"name": "…", "description": 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy.orm import Mapped, mapped_column
-
-#: A locale tag as members and programs give it: ``fr``, ``fr-FR``, ``fr-CA``.
-LOCALE = re.compile(r"[a-z]{2,3}(-[A-Z]{2})?")
 
 #: What a ``translations`` column holds: locale → field → text (or a list of texts, as tier benefits).
 Translations = Mapping[str, Mapping[str, Any]]

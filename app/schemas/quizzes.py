@@ -12,10 +12,11 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from app.languages import languages
-from app.schemas.common import LOCALE, TranslatedString, plausible_instant, translations
+from app.schemas.common import LOCALE, Identifier, TranslatedString, plausible_instant, translations
 from app.schemas.rewards import REWARD_CODE
+from loyalty import identifiers
 
-CHOICE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,16}$", error="1 to 16 letters, digits, _ or -.")
+CHOICE_ID = Identifier(identifiers.CHOICE_ID)
 
 
 class ChoiceSchema(Schema):
