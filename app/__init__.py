@@ -11,6 +11,7 @@ from flask import Flask
 from app.config import DEVELOPMENT_JWT_SECRET, load_config
 from loyalty.clock import SystemClock
 from loyalty.members import passwords
+from loyalty.program import cache
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         logger.warning("LOYALTY_JWT_SECRET_KEY is not set: using the development key (debug mode only)")
         app.config["LOYALTY_JWT_SECRET_KEY"] = DEVELOPMENT_JWT_SECRET
     app.extensions["loyalty.clock"] = app.config["LOYALTY_CLOCK"] or SystemClock()
+    cache.configure(max_age=app.config["LOYALTY_CONFIG_CHECK_SECONDS"])
     passwords.configure(
         time_cost=app.config["LOYALTY_ARGON2_TIME_COST"],
         memory_cost=app.config["LOYALTY_ARGON2_MEMORY_KIB"],
