@@ -80,7 +80,7 @@ HEADER = (
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv, prog="python -m bench.till_load", description=__doc__, duration=30)
-    settings, database, environment = prepare(options, DATABASE)
+    settings, database, environment = prepare(options, options.database or DATABASE)
     members = [str(database.first_member_id), str(database.member_count)]
     phases: list[Phase] = []
     url = database.url
@@ -159,6 +159,7 @@ def parse_options(argv: list[str] | None, *, prog: str, description: str | None,
         "--duration", type=int, default=duration, help=f"seconds of load per phase (default {duration})"
     )
     parser.add_argument("--members", type=int, default=100_000, help="members seeded (default 100000)")
+    parser.add_argument("--database", help="the database to drop and recreate (default: the benchmark's own)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker; 1 = sync worker (default 4)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
