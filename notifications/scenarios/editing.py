@@ -1,15 +1,18 @@
-"""A definition as the text people edit (YAML; JSON is YAML too), read back, and the difference
-between two versions line by line."""
+"""A definition as the text people edit (YAML; JSON is YAML too), read back, the line a path names in
+it, and the difference between two versions line by line."""
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from loyalty.errors import InvalidOperation
+
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[([^\]]+)\]")
 
 
 @dataclass(frozen=True)
@@ -19,30 +22,62 @@ class DiffLine:
     text: str
 
 
-def definition_text(definition: dict[str, Any]) -> str:
-    """The definition as block YAML, keys in the order they were written."""
-    return yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+def as_yaml(value: Any) -> str:
+    """``value`` as block YAML, keys in the order they were written."""
+    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
 
 
-def read_definition(text: str) -> dict[str, Any]:
-    """The definition a YAML or JSON text holds; a text that is not one is refused, naming its line."""
+def read_yaml(text: str, *, field: str) -> Any:
+    """The value a YAML or JSON text holds; a text that is neither is refused, naming its line."""
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "not YAML or JSON"
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        raise InvalidOperation(f"{problem}{where}", field="definition") from None
-    if not isinstance(data, dict):
-        raise InvalidOperation("an object (trigger, steps…)", field="definition")
-    return data
+        where = f" on line {mark.line + 1}" if mark is not None else ""
+        raise InvalidOperation(f"not valid YAML{where}: {problem}", field=field) from None
+
+
+def line_of(text: str, path: str) -> int | None:
+    """The line (from 1) where the YAML ``text`` holds what ``path`` names (``definition.steps[2].then``,
+    ``definition.variants[d10].params``: the text being the definition), or the nearest line above
+    that exists; None when the text does not parse."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    if node is None:
+        return None
+    segments = [name or index for name, index in _SEGMENT.findall(path)][1:]
+    line = node.start_mark.line
+    for segment in segments:
+        found = _child(node, segment)
+        if found is None:
+            break
+        line, node = found
+    return line + 1
+
+
+def _child(node: yaml.Node, segment: str) -> tuple[int, yaml.Node] | None:
+    """The node ``segment`` names under ``node``, with the line it starts on (a mapping's key)."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == segment:
+                return key.start_mark.line, value
+        return None
+    if isinstance(node, yaml.SequenceNode):
+        if segment.isdigit():
+            index = int(segment)
+            return (node.value[index].start_mark.line, node.value[index]) if index < len(node.value) else None
+        for item in node.value:  # a variant named by its key
+            if isinstance(item, yaml.MappingNode) and any(k.value == "key" and v.value == segment for k, v in item.value):
+                return item.start_mark.line, item
+    return None
 
 
 def diff_definitions(old: dict[str, Any], new: dict[str, Any], *, context: int = 3) -> list[DiffLine]:
     """What changed from ``old`` to ``new``, as a unified diff of their texts."""
-    lines = difflib.unified_diff(
-        definition_text(old).splitlines(), definition_text(new).splitlines(), lineterm="", n=context
-    )
+    lines = difflib.unified_diff(as_yaml(old).splitlines(), as_yaml(new).splitlines(), lineterm="", n=context)
     result = []
     for line in lines:
         if line.startswith(("---", "+++")):

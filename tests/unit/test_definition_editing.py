@@ -1,28 +1,29 @@
-"""A scenario's definition as text: written out, read back, and two versions compared."""
+"""A scenario's definition as text: written out, read back, a path found in it, two versions compared."""
 
 from __future__ import annotations
 
 import pytest
 
 from loyalty.errors import InvalidOperation
-from notifications.scenarios.editing import DiffLine, definition_text, diff_definitions, read_definition
+from notifications.scenarios.editing import DiffLine, as_yaml, diff_definitions, line_of, read_yaml
 
 DEFINITION = {
     "trigger": {"event": "MemberEnrolled"},
+    "variants": [{"key": "soon", "params": {"delay": "1h"}}, {"key": "later", "params": {"delay": "2h"}}],
     "goal": {"event": "purchase", "within_days": 7},
-    "steps": [{"id": "pause", "wait": "1h"}, {"id": "hello", "send": "note"}],
+    "steps": [{"id": "pause", "wait": "$delay"}, {"id": "hello", "send": "note"}, {"id": "opened", "branch": "opened", "of": "hello", "then": "x"}],
 }
 
 
 def test_the_text_reads_back_as_the_same_definition_in_the_written_order() -> None:
-    text = definition_text(DEFINITION)
+    text = as_yaml(DEFINITION)
 
-    assert read_definition(text) == DEFINITION
+    assert read_yaml(text, field="definition") == DEFINITION
     assert text.index("trigger") < text.index("goal") < text.index("steps")
 
 
 def test_json_is_read_as_well() -> None:
-    assert read_definition('{"trigger": {"event": "MemberEnrolled"}, "steps": []}') == {
+    assert read_yaml('{"trigger": {"event": "MemberEnrolled"}, "steps": []}', field="definition") == {
         "trigger": {"event": "MemberEnrolled"},
         "steps": [],
     }
@@ -30,31 +31,47 @@ def test_json_is_read_as_well() -> None:
 
 def test_a_broken_text_is_refused_naming_its_line() -> None:
     with pytest.raises(InvalidOperation) as refused:
-        read_definition("trigger:\n  event: MemberEnrolled\nsteps: [\n  {id: a, wait: 1h\n")
+        read_yaml("trigger:\n  event: MemberEnrolled\nsteps: [\n  {id: a, wait: 1h\n", field="definition")
 
     assert refused.value.field == "definition"
-    assert "line 5" in refused.value.detail
+    assert "on line 5" in refused.value.detail
 
 
-@pytest.mark.parametrize("text", ["", "- a list", "just words"])
-def test_a_text_that_is_no_object_is_refused(text: str) -> None:
-    with pytest.raises(InvalidOperation) as refused:
-        read_definition(text)
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [
+        ("definition.steps[2].then", "  then: x"),
+        ("definition.steps[1]", "- id: hello"),
+        ("definition.variants[later].params.delay", "    delay: 2h"),
+        ("definition.goal.within_days", "  within_days: 7"),
+        ("definition.steps[9].then", "steps:"),
+        ("definition", "trigger:"),
+    ],
+)
+def test_a_path_is_found_on_its_line(path: str, line: str) -> None:
+    text = as_yaml(DEFINITION)
 
-    assert refused.value.field == "definition"
+    found = line_of(text, path)
+
+    assert found is not None
+    assert text.splitlines()[found - 1] == line
+
+
+def test_a_text_that_does_not_parse_has_no_lines() -> None:
+    assert line_of("steps: [", "definition.steps[0]") is None
 
 
 def test_the_diff_shows_the_changed_lines_among_their_context() -> None:
-    changed = {**DEFINITION, "steps": [{"id": "pause", "wait": "2h"}, {"id": "hello", "send": "note"}]}
+    changed = {**DEFINITION, "goal": {"event": "purchase", "within_days": 14}}
 
     diff = diff_definitions(DEFINITION, changed)
 
     assert diff[0].kind == "hunk"
     assert [line for line in diff if line.kind in ("added", "removed")] == [
-        DiffLine("removed", "  wait: 1h"),
-        DiffLine("added", "  wait: 2h"),
+        DiffLine("removed", "  within_days: 7"),
+        DiffLine("added", "  within_days: 14"),
     ]
-    assert DiffLine("same", "- id: hello") in diff
+    assert DiffLine("same", "steps:") in diff
 
 
 def test_identical_versions_have_no_diff() -> None:
