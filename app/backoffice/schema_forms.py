@@ -11,16 +11,16 @@ as JSON, then loaded by the schema as the API loads it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.datastructures import MultiDict
 
-from loyalty.errors import DomainError
+from loyalty.errors import DomainError, InvalidOperation
+from notifications.scenarios.editing import as_yaml, read_yaml
 
 _WHOLE_NUMBER = re.compile(r"^[+-]?\d{1,19}\Z")
 
@@ -36,6 +36,12 @@ class Input:
     #: The choices of a ``select`` or ``checkboxes``.
     choices: tuple[str, ...] = ()
     hint: str = ""
+
+    @property
+    def options(self) -> list[tuple[str, str]]:
+        """A select's (value, text) pairs; an optional one starts with a blank."""
+        blank = [] if self.required else [("", "—")]
+        return blank + [(choice, choice.replace("_", " ")) for choice in self.choices]
 
 
 @dataclass
@@ -112,7 +118,7 @@ def values_of(schema: Schema, document: Mapping[str, Any]) -> dict[str, Any]:
         if value is None:
             values[field.name] = False if field.kind == "checkbox" else ""
         elif field.kind == "yaml":
-            values[field.name] = _yaml(value)
+            values[field.name] = as_yaml(value)
         elif field.kind == "lines":
             values[field.name] = "\n".join(str(item) for item in value)
         elif field.kind == "datetime":
@@ -120,10 +126,6 @@ def values_of(schema: Schema, document: Mapping[str, Any]) -> dict[str, Any]:
         else:
             values[field.name] = value
     return values
-
-
-def _yaml(value: Any) -> str:
-    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
 
 
 def submit(schema: Schema, form: MultiDict[str, str], *, partial: bool = False) -> Submission:
@@ -167,6 +169,19 @@ def submit(schema: Schema, form: MultiDict[str, str], *, partial: bool = False) 
     return Submission(data, values, errors)
 
 
+def apply(submission: Submission, schema: Schema, operation: Callable[[dict[str, Any]], object]) -> bool:
+    """Run ``operation`` on the submission's data if it is valid; an operation's refusal goes beside
+    the field it names. Whether the change was made."""
+    if not submission.is_valid:
+        return False
+    try:
+        operation(submission.data)
+    except DomainError as error:
+        submission.refuse(error, inputs_of(schema))
+        return False
+    return True
+
+
 def _read(field: Input, text: str) -> Any:
     """A field's text as the JSON value the API would have received."""
     if field.kind == "integer":
@@ -177,11 +192,9 @@ def _read(field: Input, text: str) -> Any:
         return [line.strip() for line in text.splitlines() if line.strip()]
     if field.kind == "yaml":
         try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f" on line {mark.line + 1}" if mark is not None else ""
-            raise ValueError(f"Not valid YAML{where}: {getattr(error, 'problem', None) or error}.") from None
+            return read_yaml(text, field=field.name)
+        except InvalidOperation as error:
+            raise ValueError(error.detail[:1].upper() + error.detail[1:]) from None
     return text
 
 
