@@ -36,7 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         parallelism=app.config["LOYALTY_ARGON2_PARALLELISM"],
     )
 
-    from app import api, cli, db, health, scenarios
+    from app import api, audit, backoffice, cli, db, health, scenarios
     from app.auth import access
 
     loyalty.reactions.register_handlers()
@@ -44,8 +44,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     notifications.reactions.register_handlers()
 
     db.init_app(app)
+    audit.init_app()
     access.init_app(app)
     api.init_app(app)
+    backoffice.init_app(app)
     health.init_app(app)
     cli.init_app(app)
     scenarios.init_app(app)
