@@ -42,7 +42,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     # Globals, not context: the macros imported by the templates call them too.
     app.jinja_env.globals.update(csrf_token=security.csrf_token, can=security.can)
-    from app.backoffice.views import audit, auth, dashboard, members  # noqa: F401  (they add routes to bp)
+    from app.backoffice.views import (  # noqa: F401  (they add routes to bp)
+        audit, auth, cards, dashboard, members, messages, program, scenarios,
+    )
 
     app.register_blueprint(bp)
 
@@ -87,8 +89,11 @@ def _no_store(response: Response) -> Response:
     """Pages show personal data: no cache keeps them; no other site frames them."""
     if not request.path.startswith("/admin/static/"):
         response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+    # A view may set its own (the preview of an email, framed by a page of the back office).
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault(
+        "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+    )
     response.headers["Referrer-Policy"] = "same-origin"
     return response
 

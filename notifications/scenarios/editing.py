@@ -11,8 +11,12 @@ from typing import Any
 import yaml
 
 from loyalty.errors import InvalidOperation
+from notifications.scenarios.definition import STEP_KINDS
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[([^\]]+)\]")
+#: The order a definition is written in (docs/scenarios.md); a step starts with its id and its kind.
+_TOP = ("trigger", "entry", "params", "variants", "holdout_percent", "goal", "steps")
+_STEP = ("id", *STEP_KINDS)
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,22 @@ class DiffLine:
 def as_yaml(value: Any) -> str:
     """``value`` as block YAML, keys in the order they were written."""
     return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+
+
+def definition_text(definition: dict[str, Any]) -> str:
+    """A definition as YAML in the order people read it, whatever order it was stored in: the trigger
+    first and the steps last, each step's id and kind first."""
+    steps = definition.get("steps")
+    if isinstance(steps, list):
+        steps = [_ordered(step, _STEP) if isinstance(step, dict) else step for step in steps]
+        definition = {**definition, "steps": steps}
+    return as_yaml(_ordered(definition, _TOP))
+
+
+def _ordered(mapping: dict[str, Any], first: tuple[str, ...]) -> dict[str, Any]:
+    """``mapping`` with the keys ``first`` first, in that order, then the others as they were."""
+    rank = {name: index for index, name in enumerate(first)}
+    return dict(sorted(mapping.items(), key=lambda item: rank.get(item[0], len(first))))
 
 
 def read_yaml(text: str, *, field: str) -> Any:
@@ -77,7 +97,9 @@ def _child(node: yaml.Node, segment: str) -> tuple[int, yaml.Node] | None:
 
 def diff_definitions(old: dict[str, Any], new: dict[str, Any], *, context: int = 3) -> list[DiffLine]:
     """What changed from ``old`` to ``new``, as a unified diff of their texts."""
-    lines = difflib.unified_diff(as_yaml(old).splitlines(), as_yaml(new).splitlines(), lineterm="", n=context)
+    lines = difflib.unified_diff(
+        definition_text(old).splitlines(), definition_text(new).splitlines(), lineterm="", n=context
+    )
     result = []
     for line in lines:
         if line.startswith(("---", "+++")):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from loyalty.errors import InvalidOperation
-from notifications.scenarios.editing import DiffLine, as_yaml, diff_definitions, line_of, read_yaml
+from notifications.scenarios.editing import DiffLine, as_yaml, definition_text, diff_definitions, line_of, read_yaml
 
 DEFINITION = {
     "trigger": {"event": "MemberEnrolled"},
@@ -20,6 +20,14 @@ def test_the_text_reads_back_as_the_same_definition_in_the_written_order() -> No
 
     assert read_yaml(text, field="definition") == DEFINITION
     assert text.index("trigger") < text.index("goal") < text.index("steps")
+
+
+def test_a_definition_reads_trigger_first_and_steps_last_each_step_by_its_id_and_kind() -> None:
+    stored = {"steps": [{"then": "x", "of": "hello", "branch": "opened", "id": "opened"}], "goal": {}, "trigger": {}}
+
+    assert definition_text(stored).splitlines() == [
+        "trigger: {}", "goal: {}", "steps:", "- id: opened", "  branch: opened", "  then: x", "  of: hello",
+    ]  # fmt: skip
 
 
 def test_json_is_read_as_well() -> None:

@@ -21,7 +21,7 @@ from loyalty.members.models import Member
 from loyalty.members.search import search_query
 from notifications.messages import kpis
 from notifications.scenarios import operations as scenarios
-from notifications.scenarios.editing import diff_definitions, line_of
+from notifications.scenarios.editing import definition_text, diff_definitions, line_of
 from notifications.scenarios.flow import scenario_flow
 from notifications.scenarios.preview import journey_context, preview_template
 
@@ -72,7 +72,8 @@ def create_scenario() -> Response | tuple[str, int]:
 def edit_scenario(key: str) -> str:
     """The scenario's name, description and definition, in YAML."""
     found = scenarios.get_scenario(db.session(), key)
-    return _editor(key, Submission({}, values_of(ScenarioUpdateSchema(), ScenarioSchema().dump(found)), {}))
+    values = values_of(ScenarioUpdateSchema(), ScenarioSchema().dump(found))
+    return _editor(key, Submission({}, {**values, "definition": definition_text(found.definition)}, {}))
 
 
 @bp.route("/scenarios/<key>/edit", methods=["POST"])
