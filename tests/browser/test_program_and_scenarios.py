@@ -3,6 +3,7 @@ broken scenario definition, a scenario's KPIs drawn, and what analysts and suppo
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 import pytest
 from flask import Flask
@@ -12,9 +13,10 @@ from sqlalchemy import func, select
 from loyalty.db import session_scope
 from loyalty.tiers.operations import queue_card
 from notifications.runtime import Runtime
+from notifications.messages.models import Message
 from notifications.scenarios.models import Scenario
 from rewards.catalog.models import Reward
-from tests.api.scenario_engine import add_scenario, make_runtime, message_world, run_due
+from tests.api.scenario_engine import account_link, add_scenario, make_runtime, message_world, pixel, run_due
 from tests.browser.test_back_office import log_in
 
 #: Two variants and a holdout, a branch on the open: something to draw and to measure.
@@ -37,15 +39,26 @@ def runtime(app: Flask, tmp_path: Path) -> Runtime:
 
 
 @pytest.fixture
-def promo(app, client, admin, make_member, make_purchase, runtime, clock) -> str:  # type: ignore[no-untyped-def]
-    """A scenario forty members entered, some of whom bought."""
+def promo(app, client, admin, make_member, make_purchase, runtime, clock, sessions) -> str:  # type: ignore[no-untyped-def]
+    """A scenario members entered over ten days: some opened its email, clicked, bought."""
     add_scenario(client, admin, "promo", STEPS, **DEFINITION)
-    members = [make_member()["id"] for _ in range(40)]
-    run_due(app, runtime, clock)
-    for index, member_id in enumerate(members):
-        if index % 3 == 0:
-            make_purchase(member_id=member_id, occurred_at=clock.now().isoformat(), total=str(20 + index), lines=[])
-    run_due(app, runtime, clock)
+    for day in range(10):
+        members = [make_member()["id"] for _ in range(3 + day % 4)]
+        run_due(app, runtime, clock)
+        with session_scope(sessions) as session:
+            sent = list(session.scalars(select(Message).where(Message.member_id.in_(members), Message.channel == "email")))
+            session.expunge_all()
+        for index, message in enumerate(sent):
+            if index % 2 == 0:
+                client.get(pixel(message))
+            if index % 3 == 0:
+                client.get(account_link(message))
+        clock.advance(timedelta(hours=2))
+        for index, member_id in enumerate(members):
+            if (index + day) % 3 == 0:
+                make_purchase(member_id=member_id, occurred_at=clock.now().isoformat(), total=str(20 + 5 * index), lines=[])
+        run_due(app, runtime, clock)
+        clock.advance(timedelta(hours=22))
     return "promo"
 
 

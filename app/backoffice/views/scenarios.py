@@ -190,7 +190,10 @@ def scenario_kpis(key: str) -> str:
     labels = [f"{day:%d %b}" for day in timeline.days]
     treated = [timeline.treatment[day] for day in timeline.days]
     charts = {
-        "funnel": bar_chart("Funnel since the start (journeys of the treatment)", [(s, figures[s]) for s in FUNNEL]),
+        "funnel": bar_chart(
+            "Since the start: journeys entered, messages sent, delivered, opened, clicked, journeys converted",
+            [(stage, figures[stage]) for stage in FUNNEL],
+        ),
         "over_time": line_chart(
             f"Funnel by day of entry, last {days} days", labels,
             [(stage, [getattr(group, stage) for group in treated]) for stage in FUNNEL],
@@ -200,10 +203,10 @@ def scenario_kpis(key: str) -> str:
             [("Revenue", [float(group.revenue) for group in treated])],
         ),
         "conversion": line_chart(
-            f"Conversion rate by day of entry, % (each variant and the holdout), last {days} days", labels,
-            [(str(variant or "treatment"), [_percent(g.converted, g.entered) for g in by_day.values()])
+            f"Conversion rate, %, of the journeys entered since {since:%d %b}: each variant and the holdout", labels,
+            [(str(variant or "treatment"), _running_rate(list(by_day.values())))
              for variant, by_day in sorted(timeline.variants.items(), key=lambda item: item[0] or "")]
-            + [("holdout", [_percent(g.converted, g.entered) for g in timeline.holdout.values()])],
+            + [("holdout", _running_rate(list(timeline.holdout.values())))],
         ),
     }  # fmt: skip
     return render_template(
@@ -241,8 +244,14 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 10 else None
 
 
-def _percent(part: int, whole: int) -> float:
-    return round(100 * part / whole, 1) if whole else 0.0
+def _running_rate(days: list[kpis.Group]) -> list[float]:
+    """Day by day, the conversion rate (%) of the journeys entered up to that day: a day without
+    entries keeps the rate it had, instead of falling to zero."""
+    rates, entered, converted = [], 0, 0
+    for group in days:
+        entered, converted = entered + group.entered, converted + group.converted
+        rates.append(round(100 * converted / entered, 1) if entered else 0.0)
+    return rates
 
 
 
