@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from loyalty.db import session_scope
+from notifications.pressure.operations import open_complaint
 from tests.backoffice.conftest import PASSWORD, StaffClient
 
 DOC = Path(__file__).parents[2] / "docs" / "authorization.md"
@@ -63,6 +65,15 @@ TABLE = [
         change("support"),
         form=lambda email: {"points": "10", "reason": "Goodwill gesture"},
     ),
+    Row(
+        "POST",
+        "/admin/members/{member_id}/complaints",
+        change("support"),
+        form=lambda email: {"subject": "Too many emails", "note": "Called the hotline"},
+    ),
+    Row("POST", "/admin/members/{member_id}/complaints/{complaint_id}/close", change("support")),
+    Row("POST", "/admin/members/{member_id}/consents", change("support"), form=lambda email: {"consent_email": "1"}),
+    Row("POST", "/admin/members/{member_id}/cards", change("support")),
     Row("GET", "/admin/audit", page("admin")),
 ]
 
@@ -79,10 +90,12 @@ def caller(app: Flask, make_staff: Callable[..., str], role: str) -> tuple[Staff
 
 @pytest.mark.parametrize("role", CALLERS)
 @pytest.mark.parametrize("row", TABLE, ids=lambda row: f"{row.method} {row.path}")
-def test_each_role_gets_the_answer_the_table_gives(app, make_staff, make_member, row: Row, role: str) -> None:
+def test_each_role_gets_the_answer_the_table_gives(app, make_staff, make_member, clock, row: Row, role: str) -> None:
     member = make_member()
+    with session_scope(app.extensions["loyalty.sessions"]) as session:
+        complaint = open_complaint(session, member["id"], subject="Lost card", note="", now=clock.now())
     client, email = caller(app, make_staff, role)
-    path = row.path.format(member_id=member["id"])
+    path = row.path.format(member_id=member["id"], complaint_id=complaint.id)
     if row.method == "GET":
         response = client.get(path)
     elif role == "anonymous":
