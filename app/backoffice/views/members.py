@@ -60,7 +60,10 @@ def adjust_points(member_id: int) -> Response | tuple[str, int]:
     """Credit or debit points by hand, with a reason."""
     session = db.session()
     get_member(session, member_id)
-    data, form = load(AdjustmentSchema(), request.form, integers=("points",))
+    data, form = load(
+        AdjustmentSchema(), request.form, integers=("points",),
+        names={"points": "the number of points to credit or debit", "reason": "the reason for the adjustment"},
+    )
     if form.is_valid:
         try:
             posting = ledger.adjust_points(
@@ -78,7 +81,7 @@ def adjust_points(member_id: int) -> Response | tuple[str, int]:
 @requires("members.write")
 def open_member_complaint(member_id: int) -> Response | tuple[str, int]:
     """Record a complaint: no marketing reaches the member until it is closed."""
-    data, form = load(ComplaintSchema(), request.form)
+    data, form = load(ComplaintSchema(), request.form, names={"subject": "what the member complains about"})
     if form.is_valid:
         open_complaint(db.session(), member_id, subject=data["subject"], note=data.get("note", ""), now=now())
         flash("Complaint opened: no marketing message reaches the member until it is closed.")
