@@ -73,7 +73,9 @@ def nice_ceiling(value: float) -> float:
     return 10 * magnitude
 
 
-def _ticks(top: float, count: int = 4) -> list[Tick]:
+def _ticks(top: float) -> list[Tick]:
+    """Four or five steps up to ``top``, whole numbers when they can be."""
+    count = next((n for n in (4, 5) if (top / n).is_integer()), 4)
     plot = HEIGHT - TOP - BOTTOM
     return [Tick(value=top * i / count, y=HEIGHT - BOTTOM - plot * i / count) for i in range(count + 1)]
 
@@ -93,13 +95,16 @@ def bar_chart(title: str, items: Sequence[tuple[str, float]]) -> BarChart:
     return BarChart(title=title, bars=bars, ticks=_ticks(top))
 
 
-def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]]) -> LineChart:
-    """One line per ``(name, values)``, the values in the order of ``labels`` (days, weeks)."""
+def line_chart(
+    title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, width: int = WIDTH
+) -> LineChart:
+    """One line per ``(name, values)``, the values in the order of ``labels`` (days, weeks); a chart
+    that spans the page is given a larger ``width``, so that its text keeps its size."""
     top = nice_ceiling(max((value for _, values in series for value in values), default=0))
-    plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_width, plot_height = width - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_width / max(len(labels) - 1, 1)
     label_x = [LEFT + index * step for index in range(len(labels))]
-    every = max(1, -(-len(labels) // 7))
+    every = max(1, -(-len(labels) // (7 * width // WIDTH)))
     lines = []
     for index, (name, values) in enumerate(series):
         points = " ".join(
@@ -113,4 +118,5 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
         shown_labels=list(range(0, len(labels), every)),
         series=lines,
         ticks=_ticks(top),
+        width=width,
     )

@@ -15,6 +15,9 @@ from werkzeug.datastructures import MultiDict
 
 from loyalty.errors import DomainError
 
+#: marshmallow's message for a required field left out.
+REQUIRED = "Missing data for required field."
+
 
 @dataclass
 class Form:
@@ -35,11 +38,16 @@ class Form:
 
 
 def load(
-    schema: Schema, form: MultiDict[str, str], *, checkboxes: tuple[str, ...] = (), integers: tuple[str, ...] = ()
+    schema: Schema,
+    form: MultiDict[str, str],
+    *,
+    checkboxes: tuple[str, ...] = (),
+    integers: tuple[str, ...] = (),
+    names: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Any], Form]:
     """``form`` through ``schema``: the data, and the form with its errors (empty fields are left out;
     an unticked checkbox is False; ``integers`` are read as whole numbers, or left for the schema to
-    refuse)."""
+    refuse). A required field left empty says "Enter <its name in ``names``>", as a person would."""
     raw: dict[str, Any] = {name: value.strip() for name, value in form.items() if name != "csrf_token" and value.strip()}
     for name in integers:
         if name in raw and raw[name].lstrip("+-").isdigit():
@@ -50,8 +58,10 @@ def load(
     try:
         data = schema.load(raw)
     except ValidationError as error:
-        for name, messages in _flat(error.messages):
-            result.error(name, messages)
+        for name, message in _flat(error.messages):
+            if message == REQUIRED and names and name in names:
+                message = f"Enter {names[name]}"
+            result.error(name, message)
         return {}, result
     return data, result
 

@@ -74,6 +74,15 @@ TABLE = [
         change("support"),
         form=lambda email: {"points": "10", "reason": "Goodwill gesture"},
     ),
+    Row(
+        "POST",
+        "/admin/members/{member_id}/complaints",
+        change("support"),
+        form=lambda email: {"subject": "Too many emails", "note": "Called the hotline"},
+    ),
+    Row("POST", "/admin/members/{member_id}/complaints/{complaint_id}/close", change("support")),
+    Row("POST", "/admin/members/{member_id}/consents", change("support"), form=lambda email: {"consent_email": "1"}),
+    Row("POST", "/admin/members/{member_id}/cards", change("support")),
     Row("GET", "/admin/audit", page("admin")),
     # Program configuration: a setting, a catalog's list, its items.
     Row("GET", "/admin/program", page("marketer")),
@@ -115,14 +124,17 @@ TABLE = [
 
 
 def world(app, client, admin, sessions, clock, tmp_path, member_id: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """What the rows act on: a scenario sending the template ``note``, a dead letter and a blackout
-    period, a leaderboard nobody is ranked on, a card to print."""
+    """What the rows act on: a scenario sending the template ``note``, a dead letter, a blackout
+    period and the member's open complaint, a leaderboard nobody is ranked on, a card to print."""
     add_scenario(client, admin, "promo", [{"id": "hello", "send": "note"}])
     messages = message_world(sessions, make_runtime(app, tmp_path), member_id, now=clock.now())
     with session_scope(sessions) as session:
         save_board(session, {"key": "weekly", "name": "Weekly", "periods": ["week"], "scope": "all"})
         card = queue_card(session, member_id, "base", now=clock.now())
-    return {"message_id": messages["dead_message_id"], "blackout_id": messages["blackout_id"], "card_id": card.id}
+    return {
+        "message_id": messages["dead_message_id"], "blackout_id": messages["blackout_id"],
+        "complaint_id": messages["complaint_id"], "card_id": card.id,
+    }  # fmt: skip
 
 
 def caller(app: Flask, make_staff: Callable[..., str], role: str) -> tuple[StaffClient, str]:

@@ -108,3 +108,23 @@ def test_the_pages_fit_a_tablet(page, make_staff, make_member) -> None:
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= 820, wide
     page.shots.take("member-tablet")
+
+
+def test_support_records_a_complaint_and_a_new_card_from_the_member_page(page, make_staff, make_member, make_purchase) -> None:
+    member = make_member(first_name="Nina", last_name="Roux")
+    make_purchase(member_id=member["id"], total="120.00")
+    log_in(page, make_staff("support"))
+    page.goto(f"/admin/members/{member['id']}")
+    page.get_by_label("Subject").fill("Received the same SMS twice")
+    page.get_by_role("button", name="Open complaint").click()
+    expect(page.get_by_role("status")).to_contain_text("Complaint opened")
+    expect(page.locator("#complaints tbody tr").first).to_contain_text("Received the same SMS twice")
+    page.get_by_label("SMS").uncheck()
+    page.get_by_role("button", name="Save consents").click()
+    expect(page.get_by_role("status")).to_contain_text("Consents saved")
+    expect(page.get_by_label("SMS")).not_to_be_checked()
+    page.get_by_role("button", name="Queue a new card").click()
+    expect(page.locator("#tiers tbody tr").filter(has_text="pending")).to_have_count(1)
+    page.shots.take("member-actions")
+    page.get_by_role("button", name="Close complaint").click()
+    expect(page.get_by_role("status")).to_contain_text("Complaint closed")
