@@ -23,6 +23,8 @@ from loyalty.errors import DomainError, InvalidOperation
 from notifications.scenarios.editing import as_yaml, read_yaml
 
 _WHOLE_NUMBER = re.compile(r"^[+-]?\d{1,19}\Z")
+#: marshmallow's message for a required field left out, said as a person would: "Enter the name".
+_REQUIRED = "Missing data for required field."
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class Submission:
 
     def refuse(self, error: DomainError, inputs: list[Input]) -> None:
         """Place an operation's error beside the field it names (``tiers.0.threshold``: the ladder)."""
-        _place(self.errors, error.field or "", error.detail, {field.name for field in inputs})
+        _place(self.errors, error.field or "", error.detail, {field.name: field.label for field in inputs})
 
 
 def inputs_of(schema: Schema) -> list[Input]:
@@ -162,9 +164,9 @@ def submit(schema: Schema, form: MultiDict[str, str], *, partial: bool = False) 
     try:
         data = schema.load(raw, partial=partial)
     except ValidationError as error:
-        names = {field.name for field in inputs}
+        labels = {field.name: field.label for field in inputs}
         for path, message in _flat(error.messages):
-            _place(errors, path, message, names)
+            _place(errors, path, message, labels)
         return Submission({}, values, errors)
     return Submission(data, values, errors)
 
@@ -209,12 +211,14 @@ def _flat(messages: Any, path: str = "") -> list[tuple[str, str]]:
     return [(path, str(messages))]
 
 
-def _place(errors: dict[str, str], path: str, message: str, names: set[str]) -> None:
+def _place(errors: dict[str, str], path: str, message: str, labels: Mapping[str, str]) -> None:
     """The message beside the input the path starts with (the rest of the path said in the message:
     ``levels[0].target: Must be…``), or for the whole form when no input has that name."""
     head, _, rest = path.partition(".")
+    if message == _REQUIRED and head in labels and not rest:
+        message = f"Enter the {labels[head].removesuffix(' (UTC)').lower()}"
     message = message[:1].upper() + message[1:]
-    if head not in names:
+    if head not in labels:
         errors.setdefault("form", f"{path}: {message}" if path and path != "_schema" else message)
         return
     if rest:

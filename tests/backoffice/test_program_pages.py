@@ -59,7 +59,7 @@ def test_an_invalid_reward_shows_each_error_beside_its_field_keeps_the_input_and
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert error_beside(html, "cost_points") == "Must be greater than or equal to 0 and less than or equal to 10000000."
-    assert error_beside(html, "name") == "Missing data for required field."
+    assert error_beside(html, "name") == "Enter the name"
     assert error_beside(html, "code") == ""
     assert 'href="#field-cost_points"' in html  # the summary links to the field
     assert 'value="-5"' in html and 'value="WINTER10"' in html

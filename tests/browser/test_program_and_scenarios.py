@@ -93,7 +93,7 @@ def test_an_invalid_reward_shows_the_error_beside_the_field_and_creates_nothing(
     page.shots.take("reward-errors")
     assert count_rewards(sessions) == before
 
-    page.get_by_role("link", name="Not a valid integer.").click()  # the summary leads to the field
+    page.get_by_role("link", name="Cost points: Not a valid integer.").click()  # the summary leads to the field
     expect(page.get_by_label("Cost points")).to_be_focused()
     page.get_by_label("Cost points").fill("150")
     page.get_by_label("Validity days").fill("60")

@@ -64,7 +64,7 @@ def test_each_error_is_beside_its_field_and_the_input_is_kept() -> None:
     assert submission.errors == {
         "cost_points": "Not a valid integer.",
         "validity_days": "Must be greater than or equal to 1 and less than or equal to 3650.",
-        "name": "Missing data for required field.",
+        "name": "Enter the name",
     }
     assert submission.values["cost_points"] == "a hundred"
     assert submission.data == {}

@@ -61,7 +61,9 @@ def save_setting(slug: str) -> Response | Page:
 @requires("program.write")
 def new_item(slug: str) -> str:
     """The form creating an item of a collection."""
-    return _item_form(_collection(slug), None, Submission({}, {}, {}))
+    found = _collection(slug)
+    active = {"is_active": True} if "is_active" in found.schema.fields else {}
+    return _item_form(found, None, Submission({}, active, {}))
 
 
 @bp.route("/program/<slug>/new", methods=["POST"])
