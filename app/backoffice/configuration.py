@@ -24,7 +24,7 @@ from app.schemas.leaderboards import LeaderboardSchema, LeaderboardUpdateSchema
 from app.schemas.program import EarningRuleSchema, EarningRuleUpdateSchema, ProgramSettingsSchema
 from app.schemas.quizzes import QuizSchema, QuizUpdateSchema
 from app.schemas.rewards import RewardSchema, RewardUpdateSchema, ThresholdListSchema
-from app.schemas.scenarios import PressureSettingsSchema
+from app.schemas.scenarios import NewTemplateSchema, PressureSettingsSchema, TemplateSchema
 from app.schemas.streaks import StreakSchema, StreakUpdateSchema
 from app.schemas.tiers import LadderSchema
 from loyalty.engagement import operations as engagement
@@ -33,6 +33,7 @@ from loyalty.errors import NotFound
 from loyalty.program import operations as program
 from loyalty.tiers import operations as tiers
 from notifications.pressure import operations as pressure
+from notifications.scenarios import templates
 from rewards.badges import operations as badges
 from rewards.catalog import operations as catalog
 from rewards.challenges import operations as challenges
@@ -140,6 +141,14 @@ COLLECTIONS: tuple[Collection, ...] = (
         "code", GameSchema(), GameUpdateSchema(), games.list_games, games.save_game,
         lambda session, key, changes: games.save_game(session, changes, code=key), None,
         ("code", "name", "kind", "earn_on", "starts_at", "ends_at", "is_active"),
+    ),
+    Collection(
+        "templates", "Message templates", "a message template",
+        "What scenarios send: a subject, a text, an HTML email and a short form for SMS and push (Jinja).",
+        "key", NewTemplateSchema(), TemplateSchema(), templates.list_templates,
+        lambda session, body: templates.create_template(session, body["key"], body, now=now()),
+        lambda session, key, changes: templates.change_template(session, key, changes, now=now()), None,
+        ("key", "subject", "short", "updated_at"),
     ),
     Collection(
         "leaderboards", "Leaderboards", "a leaderboard",

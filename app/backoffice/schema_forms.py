@@ -93,9 +93,14 @@ def _input(name: str, field: fields.Field) -> Input:
         return Input(name, label, "decimal", required, hint=hint)
     if choices:
         return Input(name, label, "select", required, choices, hint)
-    if name in ("description", "note") or _longest(field) > 500:
+    if name in ("description", "note") or _longest(field) > 1000:
         return Input(name, label, "textarea", required, hint=hint)
     return Input(name, label, "text", required, hint=hint)
+
+
+def _may_be_empty(field: fields.Field) -> bool:
+    """A text whose only rule is a maximum length: empty is a value, not a missing one."""
+    return all(isinstance(v, validate.Length) and not v.min for v in field.validators)
 
 
 def _choices(field: fields.Field) -> tuple[str, ...]:
@@ -154,6 +159,8 @@ def submit(schema: Schema, form: MultiDict[str, str], *, partial: bool = False) 
         if not text:
             if partial and allows_none:
                 raw[field.name] = None
+            elif field.kind in ("text", "textarea") and _may_be_empty(schema.fields[field.name]):
+                raw[field.name] = ""  # a description cleared, a text-only email's empty HTML
             continue
         try:
             raw[field.name] = _read(field, text)

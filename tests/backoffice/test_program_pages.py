@@ -12,6 +12,7 @@ from sqlalchemy import select
 from loyalty.audit import AuditEntry
 from loyalty.db import session_scope
 from loyalty.tiers.models import Tier
+from notifications.scenarios.models import MessageTemplate
 from rewards.catalog.models import Reward
 
 REWARD = {
@@ -165,3 +166,34 @@ def test_an_item_others_depend_on_is_not_removed_and_says_why(staff_client, sess
     assert marketer.post("/admin/program/leaderboards/weekly/delete").status_code == 302
     assert marketer.get("/admin/program/leaderboards/weekly").status_code == 404
     assert [entry.action for entry in audit_entries(sessions, "leaderboards")] == ["create", "delete"]
+
+
+TEMPLATE = {"key": "winter_note", "subject": "Hello {{ member.first_name }}", "text": "Winter is here.", "html": "",
+            "short": "Winter is here"}  # fmt: skip
+
+
+def test_a_message_template_is_created_changed_part_by_part_and_a_broken_part_is_named(staff_client, sessions) -> None:
+    marketer = staff_client("marketer")
+
+    assert marketer.post("/admin/program/templates/new", data=TEMPLATE).status_code == 302
+    taken = marketer.post("/admin/program/templates/new", data=TEMPLATE)
+    assert taken.status_code == 422 and "already" in error_beside(taken.get_data(as_text=True), "key")
+    broken = marketer.post("/admin/program/templates/winter_note", data={**TEMPLATE, "text": "{% if %}"})
+    assert broken.status_code == 422
+    assert error_beside(broken.get_data(as_text=True), "text").startswith("The template does not compile")
+    changed = marketer.post("/admin/program/templates/winter_note", data={**TEMPLATE, "short": "Brr"})
+    assert changed.status_code == 302
+
+    with session_scope(sessions) as session:
+        template = session.get_one(MessageTemplate, session.scalar(select(MessageTemplate.id).where(MessageTemplate.key == "winter_note")))
+        assert (template.subject, template.html, template.short) == ("Hello {{ member.first_name }}", "", "Brr")
+    assert [entry.action for entry in audit_entries(sessions, "message_templates")] == ["create", "update"]
+
+
+def test_an_emptied_description_is_cleared(staff_client, sessions) -> None:
+    marketer = staff_client("marketer")
+    marketer.post("/admin/program/rewards/new", data={**REWARD, "description": "Cold days"})
+
+    marketer.post("/admin/program/rewards/WINTER10", data={**REWARD, "description": ""})
+
+    assert rewards(sessions)["WINTER10"].description == ""
