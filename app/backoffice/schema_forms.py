@@ -22,6 +22,8 @@ from werkzeug.datastructures import MultiDict
 from loyalty.errors import DomainError, InvalidOperation
 from notifications.scenarios.editing import as_yaml, read_yaml
 
+#: Words a label writes in capitals.
+_ACRONYMS = {"html": "HTML", "url": "URL"}
 _WHOLE_NUMBER = re.compile(r"^[+-]?\d{1,19}\Z")
 #: marshmallow's message for a required field left out, said as a person would: "Enter the name".
 _REQUIRED = "Missing data for required field."
@@ -70,7 +72,8 @@ def inputs_of(schema: Schema) -> list[Input]:
 
 
 def _input(name: str, field: fields.Field) -> Input:
-    label = name.replace("_", " ").capitalize()
+    label = " ".join(_ACRONYMS.get(word, word) for word in name.split("_"))
+    label = label[:1].upper() + label[1:]
     hint = str(field.metadata.get("description", ""))
     required = bool(field.required)
     choices = _choices(field)

@@ -238,3 +238,18 @@ def test_operations_redrive_a_dead_letter_plan_a_blackout_and_print_cards(
     page.get_by_role("button", name="Mark printed").click()
     expect(page.get_by_role("status")).to_contain_text("is printed")
 
+
+
+def test_the_scenario_and_configuration_pages_fit_a_tablet(page, make_staff, promo) -> None:
+    page.set_viewport_size({"width": 820, "height": 1180})
+    log_in(page, make_staff("admin"))
+    for name, path in [("kpis", f"/admin/scenarios/{promo}/kpis"), ("flow", f"/admin/scenarios/{promo}"),
+                       ("editor", f"/admin/scenarios/{promo}/edit"), ("templates", "/admin/program/templates/note"),
+                       ("delivery-log", "/admin/messages"), ("blackouts", "/admin/blackouts")]:  # fmt: skip
+        page.goto(path)
+        wide = page.evaluate(
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 820"
+            " && !e.closest('.table-wrap')).map(e => e.tagName + '.' + e.className)"
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= 820, (path, wide)
+        page.shots.take(f"{name}-tablet")
