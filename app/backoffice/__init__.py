@@ -17,6 +17,7 @@ from flask import Blueprint, Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.backoffice import security
+from loyalty.errors import NotFound
 
 bp = Blueprint(
     "backoffice",
@@ -109,3 +110,10 @@ def _template_globals() -> dict[str, object]:
 def _error_page(error: HTTPException) -> tuple[str, int]:
     status = error.code or 500
     return render_template("backoffice/error.html", status=status, title=error.name, detail=error.description), status
+
+
+@bp.errorhandler(NotFound)
+def _not_found_page(error: NotFound) -> tuple[str, int]:
+    """A thing a page names that does not exist (a scenario key, a message id): the 404 page, not the
+    API's problem+json."""
+    return render_template("backoffice/error.html", status=404, title="Not Found", detail=error.detail.capitalize() + "."), 404

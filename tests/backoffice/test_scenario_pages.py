@@ -168,3 +168,11 @@ def test_an_analyst_reads_scenarios_but_cannot_change_them(staff_client, scenari
     assert analyst.post("/admin/scenarios/promo/pause").status_code == 403
     assert analyst.post("/admin/scenarios/promo/edit", data={"name": "Mine"}).status_code == 403
     assert stored(sessions, "promo").status == "active"
+
+
+def test_a_scenario_that_does_not_exist_is_the_404_page(staff_client) -> None:
+    response = staff_client("analyst").get("/admin/scenarios/nothing/kpis")
+
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "No scenario has the key &#39;nothing&#39;." in response.get_data(as_text=True)
