@@ -23,6 +23,7 @@ from loyalty.program.models import ProgramSettings
 from loyalty.purchases.models import Purchase
 from loyalty.tiers.models import Tier, TierChange
 from notifications.journeys.models import Journey
+from notifications.messages.kpis import message_counts
 from notifications.messages.models import Message
 from notifications.scenarios.models import Scenario
 from reporting.period import Period
@@ -217,20 +218,10 @@ def rewards_redeemed(session: Session, period: Period, *, limit: int = 10) -> li
 
 def message_figures(session: Session, period: Period) -> list[ChannelFigures]:
     """Messages sent in the period, per channel, and how many of them were delivered, opened and
-    clicked (in-app copies of a message sent on another channel apart)."""
-    rows = session.execute(
-        select(
-            Message.channel,
-            func.count(),
-            func.count(Message.delivered_at),
-            func.count(Message.opened_at),
-            func.count(Message.clicked_at),
-        )
-        .where(Message.sent_at >= period.starts_at, Message.sent_at < period.ends_at, Message.copy_of_id.is_(None))
-        .group_by(Message.channel)
-        .order_by(Message.channel)
-    )
-    return [ChannelFigures(*row) for row in rows]
+    clicked, counted as the scenarios' KPIs count them (in-app copies of a message sent on another
+    channel apart)."""
+    rows = message_counts(session, where=[Message.sent_at >= period.starts_at, Message.sent_at < period.ends_at])
+    return sorted((ChannelFigures(*row) for row in rows), key=lambda figures: figures.channel)
 
 
 def scenarios_by_revenue(session: Session, period: Period, *, limit: int = 10) -> list[ScenarioRevenue]:
