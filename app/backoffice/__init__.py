@@ -42,7 +42,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     # Globals, not context: the macros imported by the templates call them too.
     app.jinja_env.globals.update(csrf_token=security.csrf_token, can=security.can)
-    from app.backoffice.views import audit, auth, dashboard, members  # noqa: F401  (they add routes to bp)
+    from app.backoffice.views import audit, auth, dashboard, members, staff  # noqa: F401  (they add routes to bp)
 
     app.register_blueprint(bp)
 
