@@ -23,6 +23,7 @@ from loyalty.program.models import ProgramSettings
 from loyalty.purchases.models import Purchase
 from loyalty.tiers.models import Tier, TierChange
 from notifications.journeys.models import Journey
+from notifications.messages.kpis import message_counts
 from notifications.messages.models import Message
 from notifications.scenarios.models import Scenario
 from reporting.period import Period
@@ -101,10 +102,13 @@ class ScenarioRevenue:
 def member_counts(session: Session, period: Period) -> MemberCounts:
     """Members in total and enrolled in the period (one pass over the enrolment index), members who
     bought in the period (distinct buyers on the purchases' date index), new members by day."""
+    # Two counts on the enrolment index (a FILTER over one scan would read the whole table).
     total, new = session.execute(
         select(
-            func.count().filter(Member.enrolled_at < period.ends_at),
-            func.count().filter(Member.enrolled_at >= period.starts_at, Member.enrolled_at < period.ends_at),
+            select(func.count()).where(Member.enrolled_at < period.ends_at).scalar_subquery(),
+            select(func.count())
+            .where(Member.enrolled_at >= period.starts_at, Member.enrolled_at < period.ends_at)
+            .scalar_subquery(),
         )
     ).one()
     active = session.scalar(
@@ -214,20 +218,10 @@ def rewards_redeemed(session: Session, period: Period, *, limit: int = 10) -> li
 
 def message_figures(session: Session, period: Period) -> list[ChannelFigures]:
     """Messages sent in the period, per channel, and how many of them were delivered, opened and
-    clicked (in-app copies of a message sent on another channel apart)."""
-    rows = session.execute(
-        select(
-            Message.channel,
-            func.count(),
-            func.count(Message.delivered_at),
-            func.count(Message.opened_at),
-            func.count(Message.clicked_at),
-        )
-        .where(Message.sent_at >= period.starts_at, Message.sent_at < period.ends_at, Message.copy_of_id.is_(None))
-        .group_by(Message.channel)
-        .order_by(Message.channel)
-    )
-    return [ChannelFigures(*row) for row in rows]
+    clicked, counted as the scenarios' KPIs count them (in-app copies of a message sent on another
+    channel apart)."""
+    rows = message_counts(session, where=[Message.sent_at >= period.starts_at, Message.sent_at < period.ends_at])
+    return sorted((ChannelFigures(*row) for row in rows), key=lambda figures: figures.channel)
 
 
 def scenarios_by_revenue(session: Session, period: Period, *, limit: int = 10) -> list[ScenarioRevenue]:

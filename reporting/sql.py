@@ -11,8 +11,8 @@ from sqlalchemy.sql.functions import FunctionElement
 
 
 class utc_day(FunctionElement[str]):
-    """The UTC day of a datetime column as ``YYYY-MM-DD`` text, on both databases (SQLite stores naive
-    UTC; PostgreSQL's ``timestamptz`` is taken to UTC whatever the session's time zone)."""
+    """The UTC day of a datetime column, on both databases (SQLite stores naive UTC: ``YYYY-MM-DD`` text;
+    PostgreSQL's ``timestamptz`` is taken to UTC whatever the session's time zone: a ``date``)."""
 
     type = String()
     name = "utc_day"
@@ -26,4 +26,5 @@ def _sqlite_day(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(utc_day, "postgresql")
 def _postgresql_day(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"to_char(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+    # date_trunc is cheaper than to_char on the rows; the day is made text once per group.
+    return f"date_trunc('day', ({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC')::date"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.backoffice.models import StaffAccount, StaffLoginFailure
 from app.backoffice.roles import ROLES
-from loyalty.errors import InvalidOperation
+from loyalty.errors import InvalidOperation, NotFound
 from loyalty.members.operations import normalize_email
 from loyalty.members.passwords import hash_password, verify_password
 
@@ -115,3 +115,20 @@ def change_password(session: Session, staff: StaffAccount, *, current: str, new:
     staff.password_hash, staff.password_changed_at = hash_password(new), now
     staff.session_generation += 1
     session.flush()
+
+
+def list_staff(session: Session) -> list[StaffAccount]:
+    return list(session.scalars(select(StaffAccount).order_by(StaffAccount.email)))
+
+
+def set_active(session: Session, staff_id: int, *, active: bool, by: StaffAccount) -> StaffAccount:
+    """Disable an account (its sessions end at their next request) or enable it again; nobody
+    disables their own account."""
+    staff = session.get(StaffAccount, staff_id)
+    if staff is None:
+        raise NotFound(f"staff account {staff_id} does not exist", field="staff_id")
+    if staff.id == by.id and not active:
+        raise InvalidOperation("you cannot disable your own account", field="staff_id")
+    staff.is_active = active
+    session.flush()
+    return staff

@@ -107,7 +107,7 @@ def _journey_counts(session: Session, *by: Any, where: Iterable[Any]) -> list[An
     )
 
 
-def _message_counts(session: Session, *by: Any, where: Iterable[Any]) -> list[Any]:
+def message_counts(session: Session, *by: Any, where: Iterable[Any]) -> list[Any]:
     """Messages sent (copies apart) grouped by ``by`` and the channel: sent, delivered, opened, clicked."""
     return list(
         session.execute(
@@ -138,7 +138,7 @@ def scenario_kpis(session: Session, key: str) -> dict[str, Any]:
         else:
             treatment.add_journeys(entered, converted, revenue)
             variants.setdefault(variant, Group()).add_journeys(entered, converted, revenue)
-    for variant, channel, *counts in _message_counts(session, Message.variant, where=[Message.scenario_key == key]):
+    for variant, channel, *counts in message_counts(session, Message.variant, where=[Message.scenario_key == key]):
         treatment.add_messages(channel, *counts)
         variants.setdefault(variant, Group()).add_messages(channel, *counts)
     return {
@@ -161,7 +161,7 @@ def kpi_summary(session: Session) -> list[dict[str, Any]]:
     for scenario_id, is_holdout, *counts in _journey_counts(session, Journey.scenario_id, where=[]):
         (holdouts if is_holdout else treatments)[scenario_id].add_journeys(*counts)
     ids = {scenario.key: scenario.id for scenario in scenarios}
-    for key, channel, *counts in _message_counts(
+    for key, channel, *counts in message_counts(
         session, Message.scenario_key, where=[Message.scenario_key.is_not(None)]
     ):
         if key in ids:
@@ -222,7 +222,7 @@ def scenario_timeline(session: Session, key: str, *, since: date, until: date) -
         else:
             timeline.treatment[on].add_journeys(*counts)
             variant_days(variant)[on].add_journeys(*counts)
-    for on, variant, channel, *counts in _message_counts(
+    for on, variant, channel, *counts in message_counts(
         session, day, Journey.variant, where=[Message.journey_id == Journey.id, *entered]
     ):
         timeline.treatment[on].add_messages(channel, *counts)

@@ -4,7 +4,8 @@
 route under ``/admin`` must have a row. A cell is the status the request answers: for an allowed
 page 200, for an allowed change the 302 that follows it (bodies are valid), 403 for a role without
 the permission; without a session a page sends to the login form (302) and a change is refused for
-its missing CSRF token (400).
+its missing CSRF token (400). Creating a staff account answers its page (200), which shows the
+new password once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from app.backoffice.models import StaffAccount
 from loyalty.db import session_scope
 from loyalty.tiers.operations import queue_card
 from rewards.leaderboards.operations import save_board
@@ -84,6 +87,14 @@ TABLE = [
     Row("POST", "/admin/members/{member_id}/consents", change("support"), form=lambda email: {"consent_email": "1"}),
     Row("POST", "/admin/members/{member_id}/cards", change("support")),
     Row("GET", "/admin/audit", page("admin")),
+    Row("GET", "/admin/staff", page("admin")),
+    Row(
+        "POST",
+        "/admin/staff",
+        {"anonymous": 400, "admin": 200, "marketer": 403, "support": 403, "analyst": 403},
+        form=lambda email: {"email": "new.colleague@brand.example", "name": "New colleague", "role": "support"},
+    ),
+    Row("POST", "/admin/staff/{staff_id}/active", change("admin")),
     # Program configuration: a setting, a catalog's list, its items.
     Row("GET", "/admin/program", page("marketer")),
     Row("GET", "/admin/program/{slug}", page("marketer"), values={"slug": "rewards"}),
@@ -153,7 +164,13 @@ def test_each_role_gets_the_answer_the_table_gives(
     app, make_staff, make_member, row: Row, role: str, client, admin, sessions, clock, tmp_path
 ) -> None:
     member = make_member()
-    values = {"member_id": member["id"], **world(app, client, admin, sessions, clock, tmp_path, member["id"])}
+    colleague = make_staff("analyst", email="colleague@brand.example")
+    with session_scope(app.extensions["loyalty.sessions"]) as session:
+        staff_id = session.scalar(select(StaffAccount.id).where(StaffAccount.email == colleague))
+    values = {
+        "member_id": member["id"], "staff_id": staff_id,
+        **world(app, client, admin, sessions, clock, tmp_path, member["id"]),
+    }  # fmt: skip
     client, email = caller(app, make_staff, role)
     path = row.path.format(**values, **row.values)
     if row.method == "GET":

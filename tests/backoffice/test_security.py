@@ -128,3 +128,22 @@ def test_create_staff_prints_a_generated_password_once_or_reads_one(app) -> None
     assert login_form(app.test_client(), "bob@brand.example", "bobs-own-long-password").status_code == 302
     with session_scope(app.extensions["loyalty.sessions"]) as session:
         assert session.scalar(select(StaffAccount.role).where(StaffAccount.email == "bob@brand.example")) == "support"
+
+
+def test_an_admin_creates_an_account_whose_password_is_shown_once_and_disables_it(app, staff_client, sessions) -> None:
+    admin = staff_client("admin")
+    refused = admin.post("/admin/staff", data={"email": "not-an-email", "role": "boss"})
+    assert refused.status_code == 422
+    assert 'id="field-email-error"' in refused.get_data(as_text=True) and 'id="field-role-error"' in refused.get_data(as_text=True)
+    created = admin.post("/admin/staff", data={"email": "Zoe@Brand.example", "name": "Zoé", "role": "support"})
+    assert created.status_code == 200
+    password = created.get_data(as_text=True).split('id="new-password">')[1].split("<")[0]
+    colleague = app.test_client()
+    assert login_form(colleague, "zoe@brand.example", password).status_code == 302
+    assert "new-password" not in admin.get("/admin/staff").get_data(as_text=True)
+    with session_scope(sessions) as session:
+        zoe = session.scalar(select(StaffAccount).where(StaffAccount.email == "zoe@brand.example"))
+    assert zoe is not None
+    assert admin.post(f"/admin/staff/{zoe.id}/active").status_code == 302
+    assert colleague.get("/admin/").status_code == 302  # the disabled account's session has ended
+    assert login_form(app.test_client(), "zoe@brand.example", password).status_code == 401

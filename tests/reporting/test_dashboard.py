@@ -16,6 +16,9 @@ from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
 from loyalty.purchases.models import Purchase
 from loyalty.tiers.models import TierChange
+from notifications.journeys.models import Journey
+from notifications.messages.models import Message
+from notifications.scenarios.models import Scenario
 from reporting import dashboard
 from reporting.period import Period
 from rewards.vouchers.models import Voucher
@@ -125,3 +128,59 @@ def test_days_without_activity_count_zero_and_the_period_bounds_are_utc_days(see
         assert dashboard.purchase_figures(session, future).revenue_by_day == [(day, Decimal("0")) for day in future.days]
         assert dashboard.points_figures(session, future).issued == 0
         assert dashboard.member_counts(session, future).new == 0
+
+
+def test_messages_per_channel_and_scenarios_by_revenue_count_the_rows_of_the_period(seeded, sessions) -> None:
+    rng = random.Random(11)
+    period = Period.last_days(7, today=NOW.date())
+    with session_scope(sessions) as session:
+        scenarios = session.scalars(select(Scenario).order_by(Scenario.id)).all()
+        for n in range(120):
+            sent_at = NOW - timedelta(days=rng.randrange(0, 14), hours=rng.randrange(0, 9))
+            status = rng.choice(["sent", "delivered", "failed", "queued"])
+            session.add(
+                Message(
+                    member_id=rng.choice(seeded)["id"], template_key="t", channel=rng.choice(["email", "sms", "push"]),
+                    is_marketing=True, send_key=f"k{n}", status=status, recipient="x", subject="s", body_text="b",
+                    body_short="b", data={}, attempts=1, created_at=sent_at,
+                    sent_at=None if status == "queued" else sent_at,
+                    delivered_at=sent_at if status == "delivered" else None,
+                    opened_at=sent_at if status != "queued" and n % 3 == 0 else None,
+                    clicked_at=sent_at if status != "queued" and n % 7 == 0 else None,
+                )
+            )
+            if n % 2:
+                scenario = rng.choice(scenarios)
+                converted = sent_at if n % 4 == 1 else None
+                session.add(
+                    Journey(
+                        scenario_id=scenario.id, scenario_version=scenario.version, member_id=rng.choice(seeded)["id"],
+                        entry_key=f"e{n}", is_holdout=False, status="ended", step_started_at=sent_at, context={},
+                        entered_at=sent_at, messages_sent=1, converted_at=converted,
+                        revenue=Decimal(rng.randrange(100, 9000)) / 100 if converted else None,
+                    )
+                )
+        session.flush()
+        inside = lambda at: at is not None and period.starts_at <= at < period.ends_at  # noqa: E731
+        sent = [m for m in session.scalars(select(Message)).all() if inside(m.sent_at) and m.status in ("sent", "delivered")]
+        expected = {
+            channel: (
+                len([m for m in sent if m.channel == channel]),
+                len([m for m in sent if m.channel == channel and m.delivered_at]),
+                len([m for m in sent if m.channel == channel and m.opened_at]),
+                len([m for m in sent if m.channel == channel and m.clicked_at]),
+            )
+            for channel in {m.channel for m in sent}
+        }
+        figures = dashboard.message_figures(session, period)
+        assert {row.channel: (row.sent, row.delivered, row.opened, row.clicked) for row in figures} == expected
+
+        converted = [j for j in session.scalars(select(Journey)).all() if inside(j.converted_at)]
+        revenue: dict[int, Decimal] = {}
+        for journey in converted:
+            revenue[journey.scenario_id] = revenue.get(journey.scenario_id, Decimal("0")) + (journey.revenue or Decimal("0"))
+        ranked = dashboard.scenarios_by_revenue(session, period)
+        names = {s.id: s.key for s in scenarios}
+        assert {row.key: row.revenue for row in ranked} == {names[i]: total for i, total in revenue.items()}
+        assert [row.revenue for row in ranked] == sorted((row.revenue for row in ranked), reverse=True)
+        assert sum(row.conversions for row in ranked) == len(converted)
