@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.program.cache import cached, settings_row, touch
-from loyalty.program.models import EarningRule, ProgramSettings
+from loyalty.program.models import BOUND_SETTINGS, EarningRule, ProgramSettings, amounts_as_strings
 from loyalty.purchases.earning import EarningPolicy, Promotion
 
 DEFAULT_PROGRAM = "default_program.yaml"
@@ -73,7 +73,7 @@ def update_settings(session: Session, changes: dict[str, Any]) -> ProgramSetting
     """Change the program's settings (already validated by the caller's schema)."""
     settings = get_settings(session)
     for name, value in changes.items():
-        setattr(settings, name, value)
+        setattr(settings, name, amounts_as_strings(value) if name in BOUND_SETTINGS else value)
     touch(session)
     session.refresh(settings)  # answer the stored values (2 → 2.0000), as a later read would
     return settings
