@@ -12,6 +12,7 @@ from app.config import embedded_database_url, load_config
 from app.signing_key import MissingSigningKey, resolve_signing_key, serves_requests
 from loyalty.clock import SystemClock
 from loyalty.members import passwords
+from loyalty.program import cache
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -26,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["LOYALTY_JWT_SECRET_KEY"] and serves_requests():
         raise MissingSigningKey("the API")
     app.extensions["loyalty.clock"] = app.config["LOYALTY_CLOCK"] or SystemClock()
+    cache.configure(max_age=app.config["LOYALTY_CONFIG_CHECK_SECONDS"])
     passwords.configure(
         time_cost=app.config["LOYALTY_ARGON2_TIME_COST"],
         memory_cost=app.config["LOYALTY_ARGON2_MEMORY_KIB"],

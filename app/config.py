@@ -26,6 +26,9 @@ def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None =
         "LOYALTY_JWT_SECRET_KEY": os.environ.get("LOYALTY_JWT_SECRET_KEY"),
         # Tills and services ask for a new token with their credentials when this one expires.
         "LOYALTY_CLIENT_TOKEN_MINUTES": _int("LOYALTY_CLIENT_TOKEN_MINUTES", 60),
+        # Each worker re-reads the program's settings and an API client's state (disabled, new secret)
+        # at most this often: a change made through another worker applies within this many seconds.
+        "LOYALTY_CONFIG_CHECK_SECONDS": _int("LOYALTY_CONFIG_CHECK_SECONDS", 5),
         "LOYALTY_MEMBER_ACCESS_MINUTES": _int("LOYALTY_MEMBER_ACCESS_MINUTES", 15),
         "LOYALTY_MEMBER_REFRESH_DAYS": _int("LOYALTY_MEMBER_REFRESH_DAYS", 30),
         # argon2id cost for member passwords (argon2-cffi's RFC 9106 low-memory profile by default).
@@ -55,6 +58,8 @@ def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None =
         # The scheduler (docs/scenarios.md): in the web process only for `make run`.
         "LOYALTY_RUN_SCHEDULER": os.environ.get("LOYALTY_RUN_SCHEDULER", "") == "1",
         "LOYALTY_SCHEDULER_POLL_SECONDS": _int("LOYALTY_SCHEDULER_POLL_SECONDS", 10),
+        # The outbox consumers (badges, challenges, leaderboards, scores, journeys…) run this often.
+        "LOYALTY_CONSUMER_POLL_SECONDS": float(os.environ.get("LOYALTY_CONSUMER_POLL_SECONDS", "0.5")),
         "LOYALTY_SCAN_INTERVAL_MINUTES": _int("LOYALTY_SCAN_INTERVAL_MINUTES", 5),
         "LOYALTY_DAILY_SCAN_HOUR": _int("LOYALTY_DAILY_SCAN_HOUR", 6),
         # Published outbox events and idempotency keys are deleted after this many days.

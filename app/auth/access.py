@@ -153,7 +153,8 @@ def _is_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
     session_id = payload.get("sid")
     if session_id is None:
         client_id = str(payload["sub"]).removeprefix("client:")
-        return not clients.token_is_current(db.session(), client_id, int(payload.get("gen", -1)))
+        max_age = current_app.config["LOYALTY_CONFIG_CHECK_SECONDS"]
+        return not clients.token_is_current(db.session(), client_id, int(payload.get("gen", -1)), max_age=max_age)
     member_session = db.session().get(MemberSession, session_id)
     return member_session is None or member_session.revoked_at is not None
 
