@@ -10,7 +10,7 @@ from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from werkzeug.exceptions import abort
 
 from app import db
-from app.api import Blueprint
+from app.api import Blueprint, examples
 from app.auth import access, clients, sessions
 from app.clock import now
 from app.schemas.auth import (
@@ -27,7 +27,7 @@ PUBLIC: dict[str, Any] = {"security": []}
 
 @blp.route("/token", methods=["POST"])
 @blp.doc(**PUBLIC)
-@blp.arguments(ClientTokenRequestSchema)
+@blp.arguments(ClientTokenRequestSchema, example=examples.CLIENT_TOKEN)
 @blp.response(200, TokenSchema)
 def client_token(body: dict[str, str]) -> dict[str, Any]:
     """Exchange an API client's id and secret for an access token."""
@@ -40,7 +40,7 @@ def client_token(body: dict[str, str]) -> dict[str, Any]:
 
 @blp.route("/login", methods=["POST"])
 @blp.doc(**PUBLIC)
-@blp.arguments(LoginRequestSchema)
+@blp.arguments(LoginRequestSchema, example=examples.LOGIN)
 @blp.response(200, MemberTokensSchema)
 def login(body: dict[str, str]) -> dict[str, Any]:
     """Log a member in with email and password: an access token and a refresh token."""

@@ -16,7 +16,7 @@ blp = Blueprint("status", __name__, url_prefix="/api/v1", description="Where a m
 @blp.route("/members/<id:member_id>/status", methods=["GET"])
 @require("admin", "service", "till", "member")
 @blp.response(200, StatusSchema)
-def status(member_id: int) -> MemberStatus:
+def get_member_status(member_id: int) -> MemberStatus:
     """Balance, pending, lifetime and qualifying points; tier and next tier; next threshold; points
     expiring soon; rewards available now."""
     ensure_member_access(member_id)
