@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import loyalty.reactions
 import notifications.reactions
@@ -36,15 +37,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         parallelism=app.config["LOYALTY_ARGON2_PARALLELISM"],
     )
 
-    from app import api, cli, db, health, scenarios
+    from app import api, cli, db, health, ratelimits, scenarios
     from app.auth import access
 
     loyalty.reactions.register_handlers()
     rewards.reactions.register_handlers()
     notifications.reactions.register_handlers()
 
+    if app.config["LOYALTY_TRUSTED_PROXIES"]:
+        proxies = app.config["LOYALTY_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     db.init_app(app)
     access.init_app(app)
+    ratelimits.init_app(app)
     api.init_app(app)
     health.init_app(app)
     cli.init_app(app)

@@ -13,6 +13,7 @@ from app import db
 from app.api import Blueprint, examples
 from app.auth import access, clients, sessions
 from app.clock import now
+from app.ratelimits import limit_attempts
 from app.schemas.auth import (
     ClientTokenRequestSchema,
     LoginRequestSchema,
@@ -26,6 +27,7 @@ PUBLIC: dict[str, Any] = {"security": []}
 
 
 @blp.route("/token", methods=["POST"])
+@limit_attempts
 @blp.doc(**PUBLIC)
 @blp.arguments(ClientTokenRequestSchema, example=examples.CLIENT_TOKEN)
 @blp.response(200, TokenSchema)
@@ -39,6 +41,7 @@ def client_token(body: dict[str, str]) -> dict[str, Any]:
 
 
 @blp.route("/login", methods=["POST"])
+@limit_attempts
 @blp.doc(**PUBLIC)
 @blp.arguments(LoginRequestSchema, example=examples.LOGIN)
 @blp.response(200, MemberTokensSchema)

@@ -45,18 +45,23 @@ class LiveServer:
 
 
 def start_server(
-    database_url: str, log: Path, *, workers: int = 1, env: Mapping[str, str] | None = None
+    database_url: str,
+    log: Path,
+    *,
+    workers: int = 1,
+    env: Mapping[str, str] | None = None,
 ) -> LiveServer:
     """gunicorn on a free local port; answers once ``/health`` does."""
     port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"{HOST}:{port}", "--workers", str(workers),
+        "--threads", "4",
+        # Generated requests carry long query strings: the application answers them, not gunicorn's
+        # HTML page (production puts a proxy with its own limits in front).
+        "--limit-request-line", "0",
+    ]  # fmt: skip
     process = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"{HOST}:{port}", "--workers", str(workers),
-            "--threads", "4",
-            # Generated requests carry long query strings: the application answers them, not gunicorn's
-            # HTML page (production puts a proxy with its own limits in front).
-            "--limit-request-line", "0",
-        ],  # fmt: skip
+        command,
         cwd=ROOT,
         env={
             **os.environ,
@@ -93,22 +98,34 @@ def live_server(app: Flask, database_url: str, tmp_path: Path) -> Iterator[LiveS
     server.stop()
 
 
-@pytest.fixture
-def live_tokens(app: Flask, live_server: LiveServer) -> dict[str, str]:
-    """An access token per role, from the live server: admin, service, till (store S1) and member."""
-    tokens: dict[str, str] = {}
-    for role, store in (("admin", None), ("service", None), ("till", "S1")):
-        with session_scope(app.extensions["loyalty.sessions"]) as session:
-            credentials = create_client(
-                session, name=f"live-{role}", role=role, store_code=store, now=app.extensions["loyalty.clock"].now()
-            )
-        response = requests.post(
-            f"{live_server.api}/auth/token",
-            json={"client_id": credentials.client_id, "client_secret": credentials.client_secret},
-            timeout=10,
+def client_token(app: Flask, server: LiveServer, role: str, store: str | None = None) -> str:
+    """The access token of a new API client with ``role``, from the live server."""
+    with session_scope(app.extensions["loyalty.sessions"]) as session:
+        credentials = create_client(
+            session, name=f"live-{role}", role=role, store_code=store, now=app.extensions["loyalty.clock"].now()
         )
-        response.raise_for_status()
-        tokens[role] = response.json()["access_token"]
+    response = requests.post(
+        f"{server.api}/auth/token",
+        json={"client_id": credentials.client_id, "client_secret": credentials.client_secret},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+@pytest.fixture
+def admin_token(app: Flask, live_server: LiveServer) -> str:
+    return client_token(app, live_server, "admin")
+
+
+@pytest.fixture
+def live_tokens(app: Flask, live_server: LiveServer, admin_token: str) -> dict[str, str]:
+    """An access token per role, from the live server: admin, service, till (store S1) and member."""
+    tokens = {
+        "admin": admin_token,
+        "service": client_token(app, live_server, "service"),
+        "till": client_token(app, live_server, "till", "S1"),
+    }
     member = member_body(email="live-member@example.com")
     enrolled = requests.post(
         f"{live_server.api}/members", json=member, headers={"Authorization": f"Bearer {tokens['admin']}"}, timeout=10
