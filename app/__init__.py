@@ -37,7 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         parallelism=app.config["LOYALTY_ARGON2_PARALLELISM"],
     )
 
-    from app import api, cli, db, health, ratelimits, scenarios
+    from app import api, cli, cors, db, health, ratelimits, scenarios
     from app.auth import access
 
     loyalty.reactions.register_handlers()
@@ -50,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     access.init_app(app)
     ratelimits.init_app(app)
+    cors.init_app(app)
     api.init_app(app)
     health.init_app(app)
     cli.init_app(app)

@@ -75,6 +75,9 @@ def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None =
         "LOYALTY_RATELIMIT_LOGIN": os.environ.get("LOYALTY_RATELIMIT_LOGIN") or "5/minute",
         "LOYALTY_RATELIMIT_LOCKOUT": os.environ.get("LOYALTY_RATELIMIT_LOCKOUT") or "3/hour;6/day",
         "LOYALTY_RATELIMIT_QUOTAS": _quotas(os.environ.get("LOYALTY_RATELIMIT_QUOTAS", "")),
+        # Web front-ends allowed to call the API from a browser: "https://shop.example.com,https://app.example.com"
+        # (or "*"); none by default.
+        "LOYALTY_CORS_ORIGINS": [origin.strip() for origin in os.environ.get("LOYALTY_CORS_ORIGINS", "").split(",") if origin.strip()],
         # Behind this many reverse proxies, the client's address is read from X-Forwarded-For.
         "LOYALTY_TRUSTED_PROXIES": _int("LOYALTY_TRUSTED_PROXIES", 0),
         # `loyalty run-due --now …` may set the time only when this is on (tests, simulations).
