@@ -37,7 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         parallelism=app.config["LOYALTY_ARGON2_PARALLELISM"],
     )
 
-    from app import api, cli, cors, db, health, ratelimits, scenarios
+    from app import api, cli, cors, db, health, metrics, ratelimits, requestlog, scenarios
     from app.auth import access
 
     loyalty.reactions.register_handlers()
@@ -47,7 +47,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["LOYALTY_TRUSTED_PROXIES"]:
         proxies = app.config["LOYALTY_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+    if app.config["LOYALTY_LOG_FORMAT"] is None:
+        app.config["LOYALTY_LOG_FORMAT"] = "text" if app.debug or app.testing else "json"
+    # Before the database: their after-request hooks then run after the commit, and time it.
+    requestlog.init_app(app)
+    metrics.init_app(app)
     db.init_app(app)
+    metrics.count_commits(app.extensions["loyalty.sessions"])
     access.init_app(app)
     ratelimits.init_app(app)
     cors.init_app(app)

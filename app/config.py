@@ -78,6 +78,10 @@ def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None =
         # Web front-ends allowed to call the API from a browser: "https://shop.example.com,https://app.example.com"
         # (or "*"); none by default.
         "LOYALTY_CORS_ORIGINS": [origin.strip() for origin in os.environ.get("LOYALTY_CORS_ORIGINS", "").split(",") if origin.strip()],
+        # "json" writes each log record as one JSON line (the default outside debug mode), "text" as Python does.
+        "LOYALTY_LOG_FORMAT": os.environ.get("LOYALTY_LOG_FORMAT") or None,
+        # The bearer token /metrics asks for; unset, it answers only the loopback address.
+        "LOYALTY_METRICS_TOKEN": os.environ.get("LOYALTY_METRICS_TOKEN") or None,
         # Behind this many reverse proxies, the client's address is read from X-Forwarded-For.
         "LOYALTY_TRUSTED_PROXIES": _int("LOYALTY_TRUSTED_PROXIES", 0),
         # `loyalty run-due --now …` may set the time only when this is on (tests, simulations).

@@ -17,35 +17,24 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, current_app, g, request
-from flask_jwt_extended import decode_token
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, MetaLimit, RequestLimit
 from flask_limiter.util import get_remote_address
+
+from app.auth.access import bearer_claims
 
 logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _claims() -> dict[str, Any]:
-    """The claims of the request's bearer token, checked (signature, expiry) but not looked up: a
-    revoked token is still counted against its caller, then answered 401 by the route."""
-    if "ratelimit_claims" not in g:
-        header = request.headers.get("Authorization", "")
-        try:
-            g.ratelimit_claims = decode_token(header.removeprefix("Bearer ").strip()) if header.startswith("Bearer ") else {}
-        except Exception:  # any bad token: the route answers 401; here the caller is its address
-            g.ratelimit_claims = {}
-    return g.ratelimit_claims
-
-
 def _caller() -> str:
     """The client (``client:cl_…``) or member (``member:42``) the token names; else the address."""
-    return str(_claims().get("sub") or "address:" + get_remote_address())
+    return str(bearer_claims().get("sub") or "address:" + get_remote_address())
 
 
 def _quota_names() -> tuple[str, str]:
-    return _caller().removeprefix("client:"), str(_claims().get("role", "anonymous"))
+    return _caller().removeprefix("client:"), str(bearer_claims().get("role", "anonymous"))
 
 
 def _quota() -> str:
