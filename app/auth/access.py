@@ -103,6 +103,11 @@ def bearer_claims() -> dict[str, Any]:
     """The claims of the request's bearer token, checked (signature, expiry) but not looked up, for
     rate limits and logs; ``{}`` without a valid token. Routes use :func:`require` instead."""
     if "bearer_claims" not in g:
+        try:
+            g.bearer_claims = get_jwt()  # the route checked it already
+            return cast(dict[str, Any], g.bearer_claims)
+        except RuntimeError:
+            pass
         header = request.headers.get("Authorization", "")
         try:
             g.bearer_claims = decode_token(header.removeprefix("Bearer ").strip()) if header.startswith("Bearer ") else {}
