@@ -3,7 +3,6 @@ answering and migrated to the head revision (readiness, for load balancers and d
 
 from __future__ import annotations
 
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask.typing import ResponseReturnValue
@@ -27,7 +26,7 @@ def init_app(app: Flask) -> None:
         try:
             with db.engine().connect() as connection:
                 connection.execute(text("SELECT 1"))
-                revision = MigrationContext.configure(connection).get_current_revision()
+                revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except SQLAlchemyError as error:
             return problem(503, "Service Unavailable", f"The database does not answer: {type(error).__name__}.")
         if revision != head:
