@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import embedded_database_url, load_config
 from app.signing_key import MissingSigningKey, resolve_signing_key, serves_requests
@@ -34,14 +35,25 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         parallelism=app.config["LOYALTY_ARGON2_PARALLELISM"],
     )
 
-    from app import api, cli, db, health, scenarios
+    from app import api, cli, cors, db, health, metrics, ratelimits, requestlog, scenarios
     from notifications import bootstrap
     from app.auth import access
 
     bootstrap.register()
 
+    if app.config["LOYALTY_TRUSTED_PROXIES"]:
+        proxies = app.config["LOYALTY_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+    if app.config["LOYALTY_LOG_FORMAT"] is None:
+        app.config["LOYALTY_LOG_FORMAT"] = "text" if app.debug or app.testing else "json"
+    # Before the database: their after-request hooks then run after the commit, and time it.
+    requestlog.init_app(app)
+    metrics.init_app(app)
     db.init_app(app)
+    metrics.count_commits(app.extensions["loyalty.sessions"])
     access.init_app(app)
+    ratelimits.init_app(app)
+    cors.init_app(app)
     api.init_app(app)
     health.init_app(app)
     cli.init_app(app)
