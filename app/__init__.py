@@ -35,7 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         parallelism=app.config["LOYALTY_ARGON2_PARALLELISM"],
     )
 
-    from app import api, cli, cors, db, health, metrics, ratelimits, requestlog, scenarios
+    from app import api, audit, backoffice, cli, cors, db, health, metrics, ratelimits, requestlog, scenarios
     from notifications import bootstrap
     from app.auth import access
 
@@ -51,10 +51,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     db.init_app(app)
     metrics.count_commits(app.extensions["loyalty.sessions"])
+    audit.init_app()
     access.init_app(app)
     ratelimits.init_app(app)
     cors.init_app(app)
     api.init_app(app)
+    backoffice.init_app(app)
     health.init_app(app)
     cli.init_app(app)
     scenarios.init_app(app)

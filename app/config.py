@@ -90,6 +90,12 @@ def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None =
         "LOYALTY_METRICS_TOKEN": os.environ.get("LOYALTY_METRICS_TOKEN") or None,
         # Behind this many reverse proxies, the client's address is read from X-Forwarded-For.
         "LOYALTY_TRUSTED_PROXIES": _int("LOYALTY_TRUSTED_PROXIES", 0),
+        # The back office (docs/back-office.md): a staff session ends after this long without a request,
+        # or this long in all; an account locks for a while after failed logins in a row.
+        "LOYALTY_STAFF_IDLE_MINUTES": _int("LOYALTY_STAFF_IDLE_MINUTES", 30),
+        "LOYALTY_STAFF_SESSION_HOURS": _int("LOYALTY_STAFF_SESSION_HOURS", 12),
+        "LOYALTY_STAFF_LOCK_AFTER": _int("LOYALTY_STAFF_LOCK_AFTER", 5),
+        "LOYALTY_STAFF_LOCK_MINUTES": _int("LOYALTY_STAFF_LOCK_MINUTES", 15),
         # `loyalty run-due --now …` may set the time only when this is on (tests, simulations).
         "LOYALTY_CLOCK_OVERRIDE": os.environ.get("LOYALTY_CLOCK_OVERRIDE", "") == "1",
     }

@@ -29,7 +29,9 @@ from werkzeug.exceptions import abort
 from app import db
 from app.auth import clients
 from app.auth.models import ApiClient, MemberSession
+from app.clock import now
 from app.errors import problem
+from loyalty import audit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,6 +77,9 @@ def require(*roles: str) -> Callable[[F], F]:
             role = get_jwt().get("role")
             if role not in roles:
                 abort(403, description=f"This operation is not open to the {role} role.")
+            if role == "admin":
+                # What an admin client changes goes to the audit log, in the request's transaction.
+                audit.act_as(db.session(), str(get_jwt()["sub"]), now=now())
             return view(*args, **kwargs)
 
         return cast(F, wrapper)
