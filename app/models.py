@@ -3,6 +3,7 @@
 from app.auth.models import ApiClient, MemberSession
 from app.backoffice.models import StaffAccount, StaffLoginFailure
 from app.idempotency import IdempotencyRecord
+from loyalty.consumers import OutboxCursor, OutboxDeadLetter
 from loyalty.audit import AuditEntry
 from loyalty.db import Base
 from loyalty.engagement.models import Engagement, EngagementAction, EngagementScore, EngagementScoreSettings
@@ -71,6 +72,8 @@ __all__ = [
     "LeaderboardScore",
     "Member",
     "MemberSession",
+    "OutboxCursor",
+    "OutboxDeadLetter",
     "OutboxEvent",
     "PointLot",
     "PointThreshold",
