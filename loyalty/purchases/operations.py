@@ -565,6 +565,8 @@ def _lines_value(purchase: Purchase, lines: Sequence[tuple[str, int]]) -> Decima
     value = Decimal("0")
     taken: dict[int, int] = {}  # per line, by the earlier lines of this request (a sku may repeat)
     for index, (sku, quantity) in enumerate(lines):
+        if not any(line.sku == sku for line in purchase.lines):
+            raise InvalidOperation(f"{sku} is not on the receipt", field=f"lines.{index}.sku")
         remaining = quantity
         for line in purchase.lines:
             if line.sku == sku and remaining:
