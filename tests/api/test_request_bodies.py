@@ -40,6 +40,16 @@ def test_a_json_media_type_with_parameters_is_json(client, admin):
     assert response.status_code == 201, response.json
 
 
+def test_a_patch_without_a_body_is_refused_and_changes_nothing(client, admin, make_member):
+    member = make_member()
+    response = client.patch(f"/api/v1/members/{member['id']}", headers=admin)
+    assert response.status_code == 422
+    assert response.json["invalid_params"] == [
+        {"name": "body", "in": "json", "reason": "A JSON body is required: the fields to change."}
+    ]
+    assert client.get(f"/api/v1/members/{member['id']}", headers=admin).json["updated_at"] == member["updated_at"]
+
+
 def test_an_error_about_a_path_parameter_says_it_is_in_the_path(client, admin, make_member):
     reward = {"code": "GIFT", "name": "A gift", "kind": "gift", "cost_points": 0, "validity_days": 30}
     assert client.post("/api/v1/admin/rewards", json=reward, headers=admin).status_code == 201
