@@ -21,6 +21,7 @@ from app import db, scenarios
 from app.auth.clients import create_client, disable_client
 from app.clock import now
 from app.migrate import upgrade
+from app.signing_key import MissingSigningKey
 from loyalty.clock import FrozenClock
 from loyalty.db import make_engine, session_scope
 from loyalty.errors import DomainError
@@ -162,6 +163,8 @@ def run_due_command(at: str | None) -> None:
 
 def scheduler_process() -> SchedulerProcess:
     app = current_app
+    if not app.config["LOYALTY_JWT_SECRET_KEY"]:
+        raise click.ClickException(f"{MissingSigningKey('the scheduler')} (it signs the links of messages)")
     return SchedulerProcess(
         db.sessions(),
         app.extensions["loyalty.engine"],

@@ -2,6 +2,7 @@
 
 from app.auth.models import ApiClient, MemberSession
 from app.idempotency import IdempotencyRecord
+from loyalty.consumers import OutboxCursor, OutboxDeadLetter
 from loyalty.db import Base
 from loyalty.engagement.models import Engagement, EngagementAction, EngagementScore, EngagementScoreSettings
 from loyalty.ledger.models import LedgerEntry, PointLot
@@ -66,6 +67,8 @@ __all__ = [
     "LeaderboardScore",
     "Member",
     "MemberSession",
+    "OutboxCursor",
+    "OutboxDeadLetter",
     "OutboxEvent",
     "PointLot",
     "PointThreshold",
