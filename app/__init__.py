@@ -13,6 +13,7 @@ from app.config import embedded_database_url, load_config
 from app.signing_key import MissingSigningKey, resolve_signing_key, serves_requests
 from loyalty.clock import SystemClock
 from loyalty.members import passwords
+from loyalty.program import cache
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -27,13 +28,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["LOYALTY_JWT_SECRET_KEY"] and serves_requests():
         raise MissingSigningKey("the API")
     app.extensions["loyalty.clock"] = app.config["LOYALTY_CLOCK"] or SystemClock()
+    cache.configure(max_age=app.config["LOYALTY_CONFIG_CHECK_SECONDS"])
     passwords.configure(
         time_cost=app.config["LOYALTY_ARGON2_TIME_COST"],
         memory_cost=app.config["LOYALTY_ARGON2_MEMORY_KIB"],
         parallelism=app.config["LOYALTY_ARGON2_PARALLELISM"],
     )
 
-    from app import api, cli, cors, db, health, metrics, ratelimits, requestlog, scenarios
+    from app import api, audit, backoffice, cli, cors, db, health, metrics, ratelimits, requestlog, scenarios
     from notifications import bootstrap
     from app.auth import access
 
@@ -49,10 +51,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     db.init_app(app)
     metrics.count_commits(app.extensions["loyalty.sessions"])
+    audit.init_app()
     access.init_app(app)
     ratelimits.init_app(app)
     cors.init_app(app)
     api.init_app(app)
+    backoffice.init_app(app)
     health.init_app(app)
     cli.init_app(app)
     scenarios.init_app(app)

@@ -14,7 +14,7 @@ from flask_smorest import Api
 from marshmallow import Schema
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import NotFound, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter, Map, UnicodeConverter, ValidationError
 
 from app import errors
@@ -115,13 +115,16 @@ def _depth(value: Any) -> int:
 
 
 class RequestParser(FlaskParser):
-    """webargs' parser, reading JSON bodies through the application's :class:`JsonProvider` and refusing
+    """webargs' parser, reading JSON bodies through the application's :class:`JsonProvider`, refusing a
+    body of another media type (a 415, rather than ignoring it and calling every field missing) and
     the NUL character: PostgreSQL cannot store it in text."""
 
     def _raw_load_json(self, req: Request) -> Any:
         data = req.get_data(cache=True)
-        if not is_json_request(req) or not data:
+        if not data:
             return core.missing
+        if not is_json_request(req):
+            raise UnsupportedMediaType("The body must be JSON, sent as application/json.")
         try:
             return current_app.json.loads(data)
         except ValueError as error:

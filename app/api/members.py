@@ -54,10 +54,11 @@ def enrol_member(body: dict[str, Any]) -> Member:
 
 @blp.route("/members/<id:member_id>", methods=["GET"])
 @require("admin", "service", "till", "member")
+@blp.etag
 @blp.response(200, MemberViewSchema)
 def get_member(member_id: int) -> Member | dict[str, Any]:
     """A member's profile and balance (a member: only their own); for admin and service clients, with
-    the engagement score and level."""
+    the engagement score and level. ``If-None-Match`` with the ``ETag`` of an unchanged member: 304."""
     principal = ensure_member_access(member_id)
     session = db.session()
     member = members.get_member(session, member_id)

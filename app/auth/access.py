@@ -29,7 +29,9 @@ from werkzeug.exceptions import abort
 from app import db
 from app.auth import clients
 from app.auth.models import ApiClient, MemberSession
+from app.clock import now
 from app.errors import problem
+from loyalty import audit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,6 +77,9 @@ def require(*roles: str) -> Callable[[F], F]:
             role = get_jwt().get("role")
             if role not in roles:
                 abort(403, description=f"This operation is not open to the {role} role.")
+            if role == "admin":
+                # What an admin client changes goes to the audit log, in the request's transaction.
+                audit.act_as(db.session(), str(get_jwt()["sub"]), now=now())
             return view(*args, **kwargs)
 
         return cast(F, wrapper)
@@ -171,7 +176,8 @@ def _is_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
     session_id = payload.get("sid")
     if session_id is None:
         client_id = str(payload["sub"]).removeprefix("client:")
-        return not clients.token_is_current(db.session(), client_id, int(payload.get("gen", -1)))
+        max_age = current_app.config["LOYALTY_CONFIG_CHECK_SECONDS"]
+        return not clients.token_is_current(db.session(), client_id, int(payload.get("gen", -1)), max_age=max_age)
     member_session = db.session().get(MemberSession, session_id)
     return member_session is None or member_session.revoked_at is not None
 
