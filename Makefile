@@ -24,7 +24,8 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# Debug mode: the development JWT key is used unless LOYALTY_JWT_SECRET_KEY is set.
+# Debug mode; the development signing key of instance/ is generated once unless LOYALTY_JWT_SECRET_KEY
+# is set (README, "Configuration"): the commands below and those of the README in another shell share it.
 run: export FLASK_DEBUG = 1
 run: install
 	$(BIN)/flask --app wsgi loyalty init
@@ -35,7 +36,7 @@ run: install
 	@# The scheduler (scenarios, messages, expiry) runs inside the development server.
 	LOYALTY_RUN_SCHEDULER=1 $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-# On a temporary SQLite database; debug mode, as for `make run` (no signing key is needed to simulate).
+# On a temporary SQLite database; debug mode, as for `make run`.
 simulate: export FLASK_DEBUG = 1
 simulate: install
 	$(BIN)/flask --app wsgi loyalty simulate $(SIMULATE_ARGS)

@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
 
-import loyalty.reactions
-import notifications.reactions
-import rewards.reactions
-from app.config import DEVELOPMENT_JWT_SECRET, load_config
+from app.config import embedded_database_url, load_config
+from app.signing_key import MissingSigningKey, resolve_signing_key, serves_requests
 from loyalty.clock import SystemClock
 from loyalty.members import passwords
-
-logger = logging.getLogger(__name__)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides settings read from the environment."""
-    app = Flask(__name__, instance_relative_config=True)
+    instance = os.environ.get("LOYALTY_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None, instance_relative_config=True)
     app.config.update(load_config(app.instance_path, config))
     if app.config["MAX_CONTENT_LENGTH"] is None:
         app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # a larger body is a 413, refused before parsing
-    if not app.config["LOYALTY_JWT_SECRET_KEY"]:
-        if not app.debug:
-            raise RuntimeError("LOYALTY_JWT_SECRET_KEY is not set; refusing to start without a signing key")
-        logger.warning("LOYALTY_JWT_SECRET_KEY is not set: using the development key (debug mode only)")
-        app.config["LOYALTY_JWT_SECRET_KEY"] = DEVELOPMENT_JWT_SECRET
+    embedded = app.config["LOYALTY_DATABASE_URL"] == embedded_database_url(app.instance_path)
+    app.config["LOYALTY_JWT_SECRET_KEY"] = resolve_signing_key(app, on_embedded_database=embedded)
+    if not app.config["LOYALTY_JWT_SECRET_KEY"] and serves_requests():
+        raise MissingSigningKey("the API")
     app.extensions["loyalty.clock"] = app.config["LOYALTY_CLOCK"] or SystemClock()
     passwords.configure(
         time_cost=app.config["LOYALTY_ARGON2_TIME_COST"],
@@ -37,11 +33,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     from app import api, audit, backoffice, cli, db, health, scenarios
+    from notifications import bootstrap
     from app.auth import access
 
-    loyalty.reactions.register_handlers()
-    rewards.reactions.register_handlers()
-    notifications.reactions.register_handlers()
+    bootstrap.register()
 
     db.init_app(app)
     audit.init_app()

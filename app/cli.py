@@ -23,6 +23,7 @@ from app.backoffice.roles import ROLES
 from app.backoffice.staff import create_staff
 from app.clock import now
 from app.migrate import upgrade
+from app.signing_key import MissingSigningKey
 from loyalty import audit
 from loyalty.clock import FrozenClock
 from loyalty.db import make_engine, session_scope
@@ -189,6 +190,8 @@ def run_due_command(at: str | None) -> None:
 
 def scheduler_process() -> SchedulerProcess:
     app = current_app
+    if not app.config["LOYALTY_JWT_SECRET_KEY"]:
+        raise click.ClickException(f"{MissingSigningKey('the scheduler')} (it signs the links of messages)")
     return SchedulerProcess(
         db.sessions(),
         app.extensions["loyalty.engine"],

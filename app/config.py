@@ -7,19 +7,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-DEVELOPMENT_JWT_SECRET = "development-only-secret-do-not-use-in-production"
-
-
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
 
 
+def embedded_database_url(instance_path: str | Path) -> str:
+    """The embedded default: a SQLite file in the instance folder."""
+    return f"sqlite:///{Path(instance_path) / 'loyalty.db'}"
+
+
 def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Every setting the application reads, from the environment, then ``overrides``."""
-    database_file = Path(instance_path) / "loyalty.db"
     config: dict[str, Any] = {
-        "LOYALTY_DATABASE_URL": os.environ.get("LOYALTY_DATABASE_URL") or f"sqlite:///{database_file}",
+        "LOYALTY_DATABASE_URL": os.environ.get("LOYALTY_DATABASE_URL") or embedded_database_url(instance_path),
         "LOYALTY_DB_POOL_SIZE": _int("LOYALTY_DB_POOL_SIZE", 10),
         "LOYALTY_DB_MAX_OVERFLOW": _int("LOYALTY_DB_MAX_OVERFLOW", 20),
         "LOYALTY_JWT_SECRET_KEY": os.environ.get("LOYALTY_JWT_SECRET_KEY"),

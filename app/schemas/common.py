@@ -10,9 +10,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from loyalty.identifiers import IdentifierRule
+
 MAX_AMOUNT = 10_000_000
 #: The largest BIGINT: no row has a larger id, and the databases refuse to compare with one.
 MAX_ID = 2**63 - 1
+
+
+class Identifier(validate.Regexp):
+    """The validator of an identifier field: the whole string must follow ``rule``
+    (:mod:`loyalty.identifiers`); its anchored pattern is also what the OpenAPI document shows."""
+
+    def __init__(self, rule: IdentifierRule) -> None:
+        super().__init__(rule.regex, error=rule.message)
+        self.rule = rule
+
+    def __call__(self, value: Any) -> Any:
+        if not isinstance(value, str) or not self.rule.matches(value):
+            raise ValidationError(self.error)
+        return value
 
 
 def money(*, required: bool = True, positive: bool = False, allow_none: bool | None = None) -> fields.Decimal:

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from app.schemas.common import money, month_day, plausible_instant, rate, timezone_name
 from app.schemas.members import LOCALE
+from app.schemas.purchases import CODE
 from loyalty.members.operations import PROFILE_FIELDS
 from loyalty.program.models import CHANNELS, EARNING_RULE_KINDS
 
@@ -48,7 +49,7 @@ class EarningRuleSchema(Schema):
     id = fields.Integer(dump_only=True)
     kind = fields.String(required=True, validate=validate.OneOf(EARNING_RULE_KINDS))
     name = fields.String(required=True, validate=validate.Length(1, 120))
-    category = fields.String(allow_none=True, validate=validate.Length(1, 64))
+    category = fields.String(allow_none=True, validate=CODE)
     channel = fields.String(allow_none=True, validate=validate.OneOf(CHANNELS))
     multiplier = rate(maximum=MAX_MULTIPLIER, required=True)
     starts_at = fields.AwareDateTime(allow_none=True, validate=plausible_instant)

@@ -6,9 +6,11 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
+from app.schemas.common import Identifier
+from loyalty import identifiers
 from loyalty.tiers.models import CARD_STATUSES
 
-TIER_CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}$", error="Lower-case letters, digits, _ and - only.")
+TIER_CODE = Identifier(identifiers.TIER_CODE)
 
 
 class TierSchema(Schema):

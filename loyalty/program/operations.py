@@ -85,7 +85,7 @@ def list_rules(session: Session) -> list[EarningRule]:
 
 def create_rule(session: Session, fields: dict[str, Any]) -> EarningRule:
     """Add an earning rule: a category multiplier or a time-boxed promotion."""
-    rule = EarningRule(is_active=True, **fields)
+    rule = EarningRule(**{"is_active": True, **fields})
     _check_rule(session, rule)
     session.add(rule)
     touch(session)

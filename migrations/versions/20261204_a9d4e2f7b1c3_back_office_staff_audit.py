@@ -1,7 +1,7 @@
 """The back office: staff accounts, failed logins, the audit log; member search indexes.
 
 Revision ID: a9d4e2f7b1c3
-Revises: f1b3d5a7c9e2
+Revises: a3c8e5f1b7d9
 Create Date: 2026-12-04 14:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = 'a9d4e2f7b1c3'
-down_revision = 'f1b3d5a7c9e2'
+down_revision = 'a3c8e5f1b7d9'
 branch_labels = None
 depends_on = None
 

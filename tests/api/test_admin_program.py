@@ -103,6 +103,14 @@ def test_suspended_rule_no_longer_applies_and_can_be_resumed(client, admin, add_
     assert earn() == 91
 
 
+def test_rule_created_suspended_does_not_apply_until_resumed(client, admin, add_rule, earn):
+    rule = add_rule(kind="promotion", multiplier="2", is_active=False)
+    assert rule["is_active"] is False
+    assert earn() == 45
+    client.patch(f"{RULES}/{rule['id']}", json={"is_active": True}, headers=admin)
+    assert earn() == 91
+
+
 def test_deleted_rule_no_longer_applies(client, admin, earn):
     beauty = client.get(RULES, headers=admin).json[0]
     lines = [{"sku": "CREAM", "category": "beauty", "quantity": 1, "unit_price": "10.00"}]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
 from tests.conftest import DEFAULT_PROGRAM, NOW
 
@@ -25,6 +26,12 @@ FREESHIP = {"code": "FREESHIP", "name": "Free shipping", "kind": "free_shipping"
 VOUCHER10 = {"code": "VOUCHER10", "name": "10 € voucher", "kind": "fixed_voucher", "amount": "10.00", "percent": None,
              "cost_points": 100}
 
+
+
+@pytest.fixture
+def client(caught_up_client: FlaskClient) -> FlaskClient:
+    """Requests read the derived figures once the outbox consumers have caught up."""
+    return caught_up_client
 
 @pytest.fixture
 def program() -> Path:
