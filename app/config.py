@@ -7,19 +7,26 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-DEVELOPMENT_JWT_SECRET = "development-only-secret-do-not-use-in-production"
-
-
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
 
 
+def embedded_database_url(instance_path: str | Path) -> str:
+    """The embedded default: a SQLite file in the instance folder."""
+    return f"sqlite:///{Path(instance_path) / 'loyalty.db'}"
+
+
+def _quotas(value: str) -> dict[str, str]:
+    """``"till=600/minute;cl_abc=100/minute"`` as ``{"till": "600/minute", "cl_abc": "100/minute"}``."""
+    pairs = (item.split("=", 1) for item in value.split(";") if item.strip())
+    return {name.strip(): limit.strip() for name, limit in pairs}
+
+
 def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Every setting the application reads, from the environment, then ``overrides``."""
-    database_file = Path(instance_path) / "loyalty.db"
     config: dict[str, Any] = {
-        "LOYALTY_DATABASE_URL": os.environ.get("LOYALTY_DATABASE_URL") or f"sqlite:///{database_file}",
+        "LOYALTY_DATABASE_URL": os.environ.get("LOYALTY_DATABASE_URL") or embedded_database_url(instance_path),
         "LOYALTY_DB_POOL_SIZE": _int("LOYALTY_DB_POOL_SIZE", 10),
         "LOYALTY_DB_MAX_OVERFLOW": _int("LOYALTY_DB_MAX_OVERFLOW", 20),
         "LOYALTY_JWT_SECRET_KEY": os.environ.get("LOYALTY_JWT_SECRET_KEY"),
@@ -66,6 +73,29 @@ def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None =
         "LOYALTY_IDEMPOTENCY_RETENTION_DAYS": _int("LOYALTY_IDEMPOTENCY_RETENTION_DAYS", 7),
         # A scheduler that dies while sending leaves its messages to the others after this long.
         "LOYALTY_SEND_LEASE_SECONDS": _int("LOYALTY_SEND_LEASE_SECONDS", 300),
+        # Rate limits (app/ratelimits.py): counters in the process unless a shared store is named
+        # (redis://host:6379/0); failed logins and token requests per account and per address, then
+        # the lock-out; quotas per API client id or role, "till=600/minute;cl_…=100/minute".
+        "LOYALTY_RATELIMIT_ENABLED": os.environ.get("LOYALTY_RATELIMIT_ENABLED", "1") == "1",
+        "LOYALTY_RATELIMIT_STORAGE_URL": os.environ.get("LOYALTY_RATELIMIT_STORAGE_URL") or None,
+        "LOYALTY_RATELIMIT_LOGIN": os.environ.get("LOYALTY_RATELIMIT_LOGIN") or "5/minute",
+        "LOYALTY_RATELIMIT_LOCKOUT": os.environ.get("LOYALTY_RATELIMIT_LOCKOUT") or "3/hour;6/day",
+        "LOYALTY_RATELIMIT_QUOTAS": _quotas(os.environ.get("LOYALTY_RATELIMIT_QUOTAS", "")),
+        # Web front-ends allowed to call the API from a browser: "https://shop.example.com,https://app.example.com"
+        # (or "*"); none by default.
+        "LOYALTY_CORS_ORIGINS": [origin.strip() for origin in os.environ.get("LOYALTY_CORS_ORIGINS", "").split(",") if origin.strip()],
+        # "json" writes each log record as one JSON line (the default outside debug mode), "text" as Python does.
+        "LOYALTY_LOG_FORMAT": os.environ.get("LOYALTY_LOG_FORMAT") or None,
+        # The bearer token /metrics asks for; unset, it answers only the loopback address.
+        "LOYALTY_METRICS_TOKEN": os.environ.get("LOYALTY_METRICS_TOKEN") or None,
+        # Behind this many reverse proxies, the client's address is read from X-Forwarded-For.
+        "LOYALTY_TRUSTED_PROXIES": _int("LOYALTY_TRUSTED_PROXIES", 0),
+        # The back office (docs/back-office.md): a staff session ends after this long without a request,
+        # or this long in all; an account locks for a while after failed logins in a row.
+        "LOYALTY_STAFF_IDLE_MINUTES": _int("LOYALTY_STAFF_IDLE_MINUTES", 30),
+        "LOYALTY_STAFF_SESSION_HOURS": _int("LOYALTY_STAFF_SESSION_HOURS", 12),
+        "LOYALTY_STAFF_LOCK_AFTER": _int("LOYALTY_STAFF_LOCK_AFTER", 5),
+        "LOYALTY_STAFF_LOCK_MINUTES": _int("LOYALTY_STAFF_LOCK_MINUTES", 15),
         # `loyalty run-due --now …` may set the time only when this is on (tests, simulations).
         "LOYALTY_CLOCK_OVERRIDE": os.environ.get("LOYALTY_CLOCK_OVERRIDE", "") == "1",
     }

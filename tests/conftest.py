@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import create_app
 from app.auth.clients import create_client
 from app.migrate import upgrade
+from app.ratelimits import limiter
 from loyalty.clock import FrozenClock
 from loyalty.consumers import run_consumers
 from loyalty.db import make_engine, session_scope
@@ -121,8 +122,10 @@ def program() -> Path:
 
 @pytest.fixture
 def app(_app: Flask, clock: FrozenClock, program: Path) -> Flask:
-    """The application, over empty tables holding only ``program``, at :data:`NOW`."""
+    """The application, over empty tables holding only ``program``, at :data:`NOW`, with no attempt
+    counted by the rate limits."""
     reset_database(_app, clock, program)
+    limiter.reset()
     return _app
 
 

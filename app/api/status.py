@@ -17,7 +17,7 @@ blp = Blueprint("status", __name__, url_prefix="/api/v1", description="Where a m
 @require("admin", "service", "till", "member")
 @blp.etag
 @blp.response(200, StatusSchema)
-def status(member_id: int) -> MemberStatus:
+def get_member_status(member_id: int) -> MemberStatus:
     """Balance, pending, lifetime and qualifying points; tier and next tier; next threshold; points
     expiring soon; rewards available now. With ``If-None-Match`` naming the document's ``ETag``, an
     unchanged document is a 304 without a body."""

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.program.cache import cached, current_settings, settings_row, touch
-from loyalty.program.models import EarningRule, ProgramSettings
+from loyalty.program.models import BOUND_SETTINGS, EarningRule, ProgramSettings, amounts_as_strings
 from loyalty.purchases.earning import EarningPolicy, Promotion
 
 DEFAULT_PROGRAM = "default_program.yaml"
@@ -76,7 +76,7 @@ def update_settings(session: Session, changes: dict[str, Any]) -> ProgramSetting
     if settings is None:
         raise NotFound("no program is loaded; run `flask --app wsgi loyalty init`")
     for name, value in changes.items():
-        setattr(settings, name, value)
+        setattr(settings, name, amounts_as_strings(value) if name in BOUND_SETTINGS else value)
     touch(session)
     session.refresh(settings)  # answer the stored values (2 → 2.0000), as a later read would
     return settings
@@ -88,7 +88,7 @@ def list_rules(session: Session) -> list[EarningRule]:
 
 def create_rule(session: Session, fields: dict[str, Any]) -> EarningRule:
     """Add an earning rule: a category multiplier or a time-boxed promotion."""
-    rule = EarningRule(is_active=True, **fields)
+    rule = EarningRule(**{"is_active": True, **fields})
     _check_rule(session, rule)
     session.add(rule)
     touch(session)
