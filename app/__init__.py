@@ -36,8 +36,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     from app import api, audit, backoffice, cli, cors, db, health, metrics, ratelimits, requestlog, scenarios
-    from notifications import bootstrap
     from app.auth import access
+    from notifications import bootstrap
 
     bootstrap.register()
 

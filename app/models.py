@@ -3,8 +3,8 @@
 from app.auth.models import ApiClient, MemberSession
 from app.backoffice.models import StaffAccount, StaffLoginFailure
 from app.idempotency import IdempotencyRecord
-from loyalty.consumers import OutboxCursor, OutboxDeadLetter
 from loyalty.audit import AuditEntry
+from loyalty.consumers import OutboxCursor, OutboxDeadLetter
 from loyalty.db import Base
 from loyalty.engagement.models import Engagement, EngagementAction, EngagementScore, EngagementScoreSettings
 from loyalty.ledger.models import LedgerEntry, PointLot

@@ -117,8 +117,9 @@ def _depth(value: Any) -> int:
 
 class RequestParser(FlaskParser):
     """webargs' parser, reading JSON bodies through the application's :class:`JsonProvider`, refusing a
-    body of another media type (a 415, rather than ignoring it and calling every field missing) and
-    the NUL character: PostgreSQL cannot store it in text."""
+    body of another media type (a 415, rather than ignoring it and calling every field missing), a
+    change (``PATCH``, ``PUT``) with no body at all, and the NUL character: PostgreSQL cannot store it
+    in text."""
 
     def _raw_load_json(self, req: Request) -> Any:
         data = req.get_data(cache=True)
@@ -134,6 +135,8 @@ class RequestParser(FlaskParser):
 
     def load_json(self, req: Request, schema: Schema) -> Any:
         data = super().load_json(req, schema)
+        if data is core.missing and req.method in ("PATCH", "PUT"):
+            raise marshmallow.ValidationError({"body": ["A JSON body is required: the fields to change."]})
         _refuse_nul(_paths_with_nul(data))
         return data
 

@@ -30,9 +30,11 @@ bp = Blueprint(
 
 
 def init_app(app: Flask) -> None:
-    # The session cookie is the back office's only: signed with a key derived from the signing key.
-    secret = app.config["LOYALTY_JWT_SECRET_KEY"].encode()
-    app.secret_key = hmac.new(secret, b"back-office sessions", hashlib.sha256).hexdigest()
+    # The session cookie is the back office's only: signed with a key derived from the signing key
+    # (commands that serve nothing may run without one).
+    signing_key = app.config["LOYALTY_JWT_SECRET_KEY"]
+    if signing_key:
+        app.secret_key = hmac.new(signing_key.encode(), b"back-office sessions", hashlib.sha256).hexdigest()
     app.config.update(
         SESSION_COOKIE_NAME="loyalty_admin",
         SESSION_COOKIE_PATH="/admin",

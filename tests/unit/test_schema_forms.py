@@ -75,7 +75,7 @@ def test_nested_errors_name_their_place_inside_the_field() -> None:
 
     submission = submit(LadderSchema(), MultiDict({"tiers": ladder}))
 
-    assert submission.errors == {"tiers": "tiers[1].code: Lower-case letters, digits, _ and - only."}
+    assert submission.errors == {"tiers": "tiers[1].code: 1 to 32 lower-case letters, digits, _ and -."}
 
 
 def test_a_nested_field_that_is_not_yaml_says_on_which_line() -> None:
