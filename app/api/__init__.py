@@ -48,8 +48,9 @@ class LoyaltyApi(Api):
 
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:
-            if status >= 400:
-                self.spec.components.response(status.name, contract.problem_response(status), lazy=True)
+            # NOT_MODIFIED and the like: referred to by flask-smorest's ETag support, with no body.
+            response = contract.problem_response(status) if status >= 400 else {"description": status.phrase}
+            self.spec.components.response(status.name, response, lazy=True)
         self.spec.components.response("DEFAULT_ERROR", contract.problem_response(None), lazy=True)
 
 
