@@ -6,12 +6,14 @@ import http
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import flask
 import flask_smorest
 import marshmallow
 from flask import Flask, Request, current_app
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from marshmallow import Schema
+from swagger_ui_bundle import swagger_ui_path
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import NotFound, UnsupportedMediaType
@@ -19,6 +21,7 @@ from werkzeug.routing import IntegerConverter, Map, UnicodeConverter, Validation
 
 from app import errors
 from app.api import contract
+from app.config import SWAGGER_UI_ASSETS
 from app.schemas.common import MAX_ID, ProblemSchema
 
 API_DESCRIPTION = """\
@@ -221,3 +224,7 @@ def init_app(app: Flask) -> None:
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document
+    # Swagger UI's scripts and styles, from the package: /api/docs works offline, with no CDN.
+    app.register_blueprint(
+        flask.Blueprint("swagger_ui", __name__, static_folder=str(swagger_ui_path), static_url_path=SWAGGER_UI_ASSETS)
+    )
