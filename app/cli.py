@@ -199,6 +199,7 @@ def scheduler_process() -> SchedulerProcess:
         clock=app.extensions["loyalty.clock"].now,
         schedule=scenarios.schedule(app),
         poll_seconds=app.config["LOYALTY_SCHEDULER_POLL_SECONDS"],
+        consumer_poll_seconds=app.config["LOYALTY_CONSUMER_POLL_SECONDS"],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -13,10 +14,11 @@ from flask_smorest import Api
 from marshmallow import Schema
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import NotFound, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter, Map, UnicodeConverter, ValidationError
 
 from app import errors
+from app.api import contract
 from app.schemas.common import MAX_ID, ProblemSchema
 
 API_DESCRIPTION = """\
@@ -31,12 +33,24 @@ MAX_JSON_DEPTH = 32
 
 
 class LoyaltyApi(Api):
-    """flask-smorest's Api, with problem+json errors instead of its own error payload."""
+    """flask-smorest's Api, with problem+json errors instead of its own error payload, documented as
+    such on every operation (:mod:`app.api.contract`)."""
 
     ERROR_SCHEMA = ProblemSchema
 
+    def _init_spec(self, **kwargs: Any) -> None:
+        super()._init_spec(**kwargs, extra_plugins=[contract.ContractPlugin()])
+        self.ma_plugin.converter.add_attribute_function(contract.decimal_as_string)
+        self.ma_plugin.converter.add_attribute_function(contract.ecma_pattern)
+
     def _register_error_handlers(self) -> None:
         errors.init_app(self._app)
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            if status >= 400:
+                self.spec.components.response(status.name, contract.problem_response(status), lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", contract.problem_response(None), lazy=True)
 
 
 class IdConverter(IntegerConverter):
@@ -101,13 +115,17 @@ def _depth(value: Any) -> int:
 
 
 class RequestParser(FlaskParser):
-    """webargs' parser, reading JSON bodies through the application's :class:`JsonProvider` and refusing
-    the NUL character: PostgreSQL cannot store it in text."""
+    """webargs' parser, reading JSON bodies through the application's :class:`JsonProvider`, refusing a
+    body of another media type (a 415, rather than ignoring it and calling every field missing), a
+    change (``PATCH``, ``PUT``) with no body at all, and the NUL character: PostgreSQL cannot store it
+    in text."""
 
     def _raw_load_json(self, req: Request) -> Any:
         data = req.get_data(cache=True)
-        if not is_json_request(req) or not data:
+        if not data:
             return core.missing
+        if not is_json_request(req):
+            raise UnsupportedMediaType("The body must be JSON, sent as application/json.")
         try:
             return current_app.json.loads(data)
         except ValueError as error:
@@ -116,6 +134,8 @@ class RequestParser(FlaskParser):
 
     def load_json(self, req: Request, schema: Schema) -> Any:
         data = super().load_json(req, schema)
+        if data is core.missing and req.method in ("PATCH", "PUT"):
+            raise marshmallow.ValidationError({"body": ["A JSON body is required: the fields to change."]})
         _refuse_nul(_paths_with_nul(data))
         return data
 
