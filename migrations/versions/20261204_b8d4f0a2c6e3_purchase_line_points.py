@@ -59,5 +59,7 @@ def _share_out_awarded_points() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('purchase_lines') as batch:
+    # SQLite recreates the table: reflect it alone, not the tables its keys point to (the members'
+    # expression indexes, for the back office's search, cannot be reflected and need not be).
+    with op.batch_alter_table('purchase_lines', reflect_kwargs={'resolve_fks': False}) as batch:
         batch.drop_column('points')
