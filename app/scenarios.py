@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
             clock=app.extensions["loyalty.clock"].now,
             schedule=schedule(app),
             poll_seconds=app.config["LOYALTY_SCHEDULER_POLL_SECONDS"],
+            consumer_poll_seconds=app.config["LOYALTY_CONSUMER_POLL_SECONDS"],
         )
         process.start_in_background()
         app.extensions["loyalty.scheduler"] = process

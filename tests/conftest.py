@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import create_app
 from app.auth.clients import create_client
 from app.migrate import upgrade
+from app.ratelimits import limiter
 from loyalty.clock import FrozenClock
 from loyalty.consumers import run_consumers
 from loyalty.db import make_engine, session_scope
@@ -83,6 +84,9 @@ def _app(database_url: str, clock: FrozenClock) -> Iterator[Flask]:
             "LOYALTY_CLOCK": clock,
             "LOYALTY_DB_POOL_SIZE": 20,
             "LOYALTY_DB_MAX_OVERFLOW": 60,
+            # Tests change the configuration and clients behind the app's back (snapshots restored):
+            # every request reads them (tests of the statement budgets set a longer time).
+            "LOYALTY_CONFIG_CHECK_SECONDS": 0,
             # Cheap hashing: the tests check behaviour, not the cost of argon2.
             "LOYALTY_ARGON2_TIME_COST": 1,
             "LOYALTY_ARGON2_MEMORY_KIB": 8,
@@ -118,8 +122,10 @@ def program() -> Path:
 
 @pytest.fixture
 def app(_app: Flask, clock: FrozenClock, program: Path) -> Flask:
-    """The application, over empty tables holding only ``program``, at :data:`NOW`."""
+    """The application, over empty tables holding only ``program``, at :data:`NOW`, with no attempt
+    counted by the rate limits."""
     reset_database(_app, clock, program)
+    limiter.reset()
     return _app
 
 

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import http
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import flask
 import flask_smorest
 import marshmallow
 from flask import Flask, Request, current_app
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from marshmallow import Schema
+from swagger_ui_bundle import swagger_ui_path
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import NotFound, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter, Map, UnicodeConverter, ValidationError
 
 from app import errors
+from app.api import contract
+from app.config import SWAGGER_UI_ASSETS
 from app.schemas.common import MAX_ID, ProblemSchema
 
 API_DESCRIPTION = """\
@@ -31,12 +36,25 @@ MAX_JSON_DEPTH = 32
 
 
 class LoyaltyApi(Api):
-    """flask-smorest's Api, with problem+json errors instead of its own error payload."""
+    """flask-smorest's Api, with problem+json errors instead of its own error payload, documented as
+    such on every operation (:mod:`app.api.contract`)."""
 
     ERROR_SCHEMA = ProblemSchema
 
+    def _init_spec(self, **kwargs: Any) -> None:
+        super()._init_spec(**kwargs, extra_plugins=[contract.ContractPlugin()])
+        self.ma_plugin.converter.add_attribute_function(contract.decimal_as_string)
+        self.ma_plugin.converter.add_attribute_function(contract.ecma_pattern)
+
     def _register_error_handlers(self) -> None:
         errors.init_app(self._app)
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            # NOT_MODIFIED and the like: referred to by flask-smorest's ETag support, with no body.
+            response = contract.problem_response(status) if status >= 400 else {"description": status.phrase}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", contract.problem_response(None), lazy=True)
 
 
 class IdConverter(IntegerConverter):
@@ -101,13 +119,17 @@ def _depth(value: Any) -> int:
 
 
 class RequestParser(FlaskParser):
-    """webargs' parser, reading JSON bodies through the application's :class:`JsonProvider` and refusing
-    the NUL character: PostgreSQL cannot store it in text."""
+    """webargs' parser, reading JSON bodies through the application's :class:`JsonProvider`, refusing a
+    body of another media type (a 415, rather than ignoring it and calling every field missing), a
+    change (``PATCH``, ``PUT``) with no body at all, and the NUL character: PostgreSQL cannot store it
+    in text."""
 
     def _raw_load_json(self, req: Request) -> Any:
         data = req.get_data(cache=True)
-        if not is_json_request(req) or not data:
+        if not data:
             return core.missing
+        if not is_json_request(req):
+            raise UnsupportedMediaType("The body must be JSON, sent as application/json.")
         try:
             return current_app.json.loads(data)
         except ValueError as error:
@@ -116,6 +138,8 @@ class RequestParser(FlaskParser):
 
     def load_json(self, req: Request, schema: Schema) -> Any:
         data = super().load_json(req, schema)
+        if data is core.missing and req.method in ("PATCH", "PUT"):
+            raise marshmallow.ValidationError({"body": ["A JSON body is required: the fields to change."]})
         _refuse_nul(_paths_with_nul(data))
         return data
 
@@ -200,3 +224,7 @@ def init_app(app: Flask) -> None:
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document
+    # Swagger UI's scripts and styles, from the package: /api/docs works offline, with no CDN.
+    app.register_blueprint(
+        flask.Blueprint("swagger_ui", __name__, static_folder=str(swagger_ui_path), static_url_path=SWAGGER_UI_ASSETS)
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.schemas.common import LOCALE, money, month_day, plausible_instant, rate, timezone_name, unique_items
-from app.schemas.purchases import CODE
+from app.schemas.purchases import CODE, STORE_CODE
 from loyalty.members.operations import PROFILE_FIELDS
 from loyalty.program.models import CHANNELS, EARNING_RULE_KINDS
 
@@ -19,6 +19,9 @@ class ProgramSettingsSchema(Schema):
         maximum=1000, metadata={"description": "Points per whole currency unit spent, before multipliers"}
     )
     minimum_amount = money(required=False)
+    point_value = rate(
+        maximum=1000, metadata={"description": "What one point is worth in the currency (the points liability in money)"}
+    )
     claim_window_days = fields.Integer(strict=True, validate=validate.Range(0, 3650))
     default_timezone = fields.String(validate=timezone_name)
     default_locale = fields.String(validate=LOCALE)
@@ -44,6 +47,14 @@ class ProgramSettingsSchema(Schema):
     referral_min_amount = money(required=False)
     referral_referee_points = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000))
     profile_fields = fields.List(fields.String(validate=validate.OneOf(PROFILE_FIELDS)), validate=validate.Length(max=10))
+    max_total_by_channel = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(CHANNELS)), values=money(positive=True),
+        metadata={"description": "The largest purchase total per channel; a larger receipt is a 422"},
+    )  # fmt: skip
+    max_total_by_store = fields.Dict(
+        keys=fields.String(validate=STORE_CODE), values=money(positive=True), validate=validate.Length(max=1000),
+        metadata={"description": "The largest purchase total per store code, within the channel's"},
+    )  # fmt: skip
 
 
 class EarningRuleSchema(Schema):

@@ -69,11 +69,16 @@ class TemplateSchema(TemplatePartsSchema):
     translations = fields.Dict(
         keys=fields.String(validate=LOCALE),
         values=fields.Nested(TemplatePartsSchema),
-        load_default=dict,
         validate=validate.Length(max=20),
         metadata={"description": "The parts in each other language, by locale; each reads the original's placeholders"},
     )
     updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class NewTemplateSchema(TemplateSchema):
+    """A template created with its key (the API names it in the path)."""
+
+    key = fields.String(required=True, validate=KEY)
 
 
 class KpiFiguresSchema(Schema):

@@ -15,12 +15,13 @@ from loyalty.engagement.operations import save_action
 from loyalty.engagement.score import get_score_settings, save_score_settings
 from loyalty.i18n import language, normalize
 from loyalty.program.cache import new_token
-from loyalty.program.models import EarningRule, ProgramSettings
+from loyalty.program.models import BOUND_SETTINGS, EarningRule, ProgramSettings, amounts_as_strings
 from loyalty.tiers.models import Tier
 from loyalty.tiers.operations import save_ladder
 
 SETTINGS_DEFAULTS: dict[str, Any] = {
     "minimum_amount": "0",
+    "point_value": "0.01",
     "claim_window_days": 30,
     "default_timezone": "UTC",
     "default_locale": "en",
@@ -32,6 +33,8 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
     "referral_min_amount": "0",
     "referral_referee_points": 0,
     "profile_fields": [],
+    "max_total_by_channel": {},
+    "max_total_by_store": {},
 }
 
 
@@ -51,11 +54,17 @@ def load_core_program(session: Session, data: dict[str, Any]) -> bool:
                 currency=program["currency"],
                 points_per_unit=Decimal(str(program["points_per_unit"])),
                 minimum_amount=Decimal(str(program["minimum_amount"])),
+                point_value=Decimal(str(program["point_value"])),
                 referral_min_amount=Decimal(str(program["referral_min_amount"])),
                 config_token=new_token(),
                 # Without a list of languages, the texts are in the default locale's language only.
                 locales=[normalize(tag) for tag in program.get("locales") or [language(program["default_locale"])]],
-                **{key: program[key] for key in SETTINGS_DEFAULTS if key not in ("minimum_amount", "referral_min_amount")},
+                **{key: amounts_as_strings(program[key]) for key in BOUND_SETTINGS},
+                **{
+                    key: program[key]
+                    for key in SETTINGS_DEFAULTS
+                    if key not in ("minimum_amount", "referral_min_amount", "point_value", *BOUND_SETTINGS)
+                },
             )
         )
         for rule in data.get("earning_rules", []):

@@ -56,6 +56,8 @@ class Purchase(Base):
         CheckConstraint("returned_amount >= 0 AND returned_amount <= total", name="returned_within_total"),
         CheckConstraint("points_reversed >= 0 AND points_reversed <= points_awarded", name="reversed_within_awarded"),
         Index("ix_purchases_member_id_occurred_at", "member_id", "occurred_at"),
+        # The dashboard's purchases and revenue over a period (reporting/).
+        Index("ix_purchases_occurred_at", "occurred_at"),
         CheckConstraint("points_pending >= 0", name="pending_not_negative"),
         Index(
             "ix_purchases_pending_release_at",
@@ -80,6 +82,9 @@ class PurchaseLine(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(Money())
     returned_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    #: The points this line earned (its category and promotion multipliers, its share of the rounding):
+    #: what a return of the whole line takes back. 0 until an anonymous purchase is claimed.
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
 
     purchase: Mapped[Purchase] = relationship(back_populates="lines")
 
@@ -98,7 +103,8 @@ class PurchaseLine(Base):
 
 
 class PurchaseReturn(Base):
-    """Goods brought back, identified by ``(purchase_id, return_no)``; reverses points in proportion."""
+    """Goods brought back, identified by ``(purchase_id, return_no)``; reverses what the returned lines
+    earned, or points in proportion to an amount."""
 
     __tablename__ = "purchase_returns"
 

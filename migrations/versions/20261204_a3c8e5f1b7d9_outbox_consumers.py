@@ -1,7 +1,7 @@
 """Outbox consumers: each event's position in commit order, each consumer's cursor, dead letters.
 
 Revision ID: a3c8e5f1b7d9
-Revises: f1b3d5a7c9e2
+Revises: a7c3e9f1b5d2
 Create Date: 2026-12-04 14:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'a3c8e5f1b7d9'
-down_revision = 'f1b3d5a7c9e2'
+down_revision = 'a7c3e9f1b5d2'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Translations: the program's languages, translated texts, and the language of each message.
 
 Revision ID: a7d2e4f6b8c1
-Revises: a3c8e5f1b7d9
+Revises: b8d4f0a2c6e3
 Create Date: 2026-12-04 14:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'a7d2e4f6b8c1'
-down_revision = 'a3c8e5f1b7d9'
+down_revision = 'b8d4f0a2c6e3'
 branch_labels = None
 depends_on = None
 

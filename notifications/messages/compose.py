@@ -73,7 +73,7 @@ def queue(session: Session, runtime: Runtime, request: Request, *, now: datetime
     template = session.scalar(select(MessageTemplate).where(MessageTemplate.key == request.template_key))
     if template is None:
         raise LookupError(f"no message template {request.template_key!r}")
-    worded = _in_members_language(session, template, request.member)
+    worded = in_members_language(session, template, request.member)
     created = []
     for channel in chosen:
         send_key = f"{request.key}.{channel}"
@@ -100,7 +100,7 @@ class Worded:
     languages: Languages
 
 
-def _in_members_language(session: Session, template: MessageTemplate, member: Member) -> Worded:
+def in_members_language(session: Session, template: MessageTemplate, member: Member) -> Worded:
     """The member's locale, else its language, else the program's default, else the original; figures
     in the member's own locale when it speaks the language chosen (``fr-CA`` reading ``fr``)."""
     settings = get_settings(session)

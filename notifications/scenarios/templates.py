@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loyalty import audit
 from loyalty.db import insert_if_absent
-from loyalty.errors import InvalidOperation, NotFound
+from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.i18n import Languages, normalize
 from loyalty.program.operations import get_settings
 from notifications.rendering import PARTS, TemplateParts, placeholders, validate
@@ -51,6 +52,11 @@ def save_template(session: Session, key: str, parts: dict[str, Any], *, now: dat
     )
     row = {"key": key, **values, "translations": translations, "updated_at": now}
     created = insert_if_absent(session, MessageTemplate, row, key=["key"])
+    if created is not None:  # an INSERT statement: the audit log's flush listener does not see it
+        audit.record(
+            session, action="create", entity="message_templates", entity_key=created, before=None,
+            after={"id": created, **row},
+        )  # fmt: skip
     template = get_template(session, key)
     if created is None:
         for name, value in row.items():
@@ -94,11 +100,6 @@ def check_template_set(original: TemplateParts, translations: Mapping[str, Templ
                 )
 
 
-def missing_locales(template: MessageTemplate, declared: Sequence[str]) -> list[str]:
-    """The languages the program declares that ``template`` is not translated in."""
-    return [locale for locale in declared[1:] if locale not in template.translations]
-
-
 def parts_for(template: MessageTemplate, languages: Languages) -> tuple[TemplateParts, str]:
     """The template in the reader's best language, and that language's locale."""
     locale = languages.pick(template.translations)
@@ -106,3 +107,20 @@ def parts_for(template: MessageTemplate, languages: Languages) -> tuple[Template
     if texts is None:
         return TemplateParts(key=template.key, **{name: getattr(template, name) for name in PARTS}), languages.original
     return TemplateParts(key=template.key, **{name: texts[name] for name in PARTS}), locale
+
+
+def create_template(session: Session, key: str, parts: dict[str, Any], *, now: datetime) -> MessageTemplate:
+    """Create the template ``key``; a key another template has is a conflict (nothing replaced)."""
+    if session.scalar(select(MessageTemplate.id).where(MessageTemplate.key == key)) is not None:
+        raise Conflict(f"a message template has the key {key!r} already", field="key")
+    template, created = save_template(session, key, parts, now=now)
+    if not created:  # created at the same instant by another request: this one replaced nothing yet
+        raise Conflict(f"a message template has the key {key!r} already", field="key")
+    return template
+
+
+def change_template(session: Session, key: str, changes: dict[str, Any], *, now: datetime) -> MessageTemplate:
+    """Change some parts of the template ``key``; the others stay as they are."""
+    template = get_template(session, key)
+    current = {name: getattr(template, name) for name in PARTS}
+    return save_template(session, key, {**current, "translations": template.translations, **changes}, now=now)[0]

@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from tests.builders import purchase_body
+from tests.conftest import DEFAULT_PROGRAM, reset_database
+
 RULES = "/api/v1/admin/earning-rules"
 
 
@@ -64,6 +67,29 @@ def test_minimum_amount_leaves_smaller_purchases_without_points(client, admin, e
     assert client.patch("/api/v1/admin/program", json={"minimum_amount": "50.00"}, headers=admin).status_code == 200
     assert earn(total="49.99", lines=[]) == 0
     assert earn(total="50.00", lines=[]) == 50
+
+
+def test_a_purchase_above_its_channels_or_stores_bound_is_refused(client, admin, till, make_purchase):
+    bounds = {"max_total_by_channel": {"store": "1000"}, "max_total_by_store": {"S1": "500.00", "S9": "2000"}}
+    settings = client.patch("/api/v1/admin/program", json=bounds, headers=admin).json
+    assert (settings["max_total_by_channel"], settings["max_total_by_store"]) == (
+        {"store": "1000.00"}, {"S1": "500.00", "S9": "2000.00"},
+    )  # fmt: skip
+    over = client.post("/api/v1/purchases", json=purchase_body(total="500.01", lines=[]), headers=till)
+    assert over.status_code == 422
+    assert [param["name"] for param in over.json["invalid_params"]] == ["total"]
+    assert "500.00" in over.json["detail"]
+    assert make_purchase(total="500.00", lines=[])["total"] == "500.00"
+    at_s9 = purchase_body(store_code="S9", total="1000.01", lines=[])
+    assert client.post("/api/v1/purchases", json=at_s9, headers=admin).status_code == 422  # the channel's bound
+    assert client.post("/api/v1/purchases", json={**at_s9, "channel": "web"}, headers=admin).status_code == 201
+
+
+def test_the_default_program_refuses_a_receipt_of_ten_million(app, clock, client, client_headers):
+    reset_database(app, clock, DEFAULT_PROGRAM)
+    body = purchase_body(total="10000000.00", lines=[])
+    response = client.post("/api/v1/purchases", json=body, headers=client_headers("admin"))
+    assert response.status_code == 422 and response.json["invalid_params"][0]["name"] == "total"
 
 
 def test_currency_cannot_be_changed(client, admin):
