@@ -19,22 +19,19 @@ depends_on = None
 TRANSLATABLE = ('tiers', 'rewards', 'badges', 'challenges', 'quizzes', 'quiz_questions', 'games', 'message_templates')
 
 
+# Plain ALTER TABLE ADD / DROP COLUMN (SQLite has both): no table is copied, so no index is lost.
+
+
 def upgrade() -> None:
     for table in TRANSLATABLE:
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column('translations', sa.JSON(), server_default='{}', nullable=False))
+        op.add_column(table, sa.Column('translations', sa.JSON(), server_default='{}', nullable=False))
     # The texts shipped before translations were written in English.
-    with op.batch_alter_table('program_settings') as batch:
-        batch.add_column(sa.Column('locales', sa.JSON(), server_default='["en"]', nullable=False))
-    with op.batch_alter_table('messages') as batch:
-        batch.add_column(sa.Column('locale', sa.String(length=16), server_default='en', nullable=False))
+    op.add_column('program_settings', sa.Column('locales', sa.JSON(), server_default='["en"]', nullable=False))
+    op.add_column('messages', sa.Column('locale', sa.String(length=16), server_default='en', nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('messages') as batch:
-        batch.drop_column('locale')
-    with op.batch_alter_table('program_settings') as batch:
-        batch.drop_column('locales')
+    op.drop_column('messages', 'locale')
+    op.drop_column('program_settings', 'locales')
     for table in reversed(TRANSLATABLE):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column('translations')
+        op.drop_column(table, 'translations')

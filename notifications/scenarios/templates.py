@@ -72,7 +72,7 @@ def check_template_set(original: TemplateParts, translations: Mapping[str, Templ
     errors = validate(original)
     if errors:
         part, error = errors[0]
-        raise InvalidOperation(f"template {key!r}: the part does not compile: {error}", field=part)
+        raise InvalidOperation(f"the template does not compile: {error}", field=part)
     for locale in declared[1:]:
         if locale not in translations:
             raise InvalidOperation(

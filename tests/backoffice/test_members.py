@@ -52,7 +52,7 @@ def test_the_member_page_shows_every_section(staff_client, make_member, make_pur
     for section in ("Status", "Profile", "Ledger", "Purchases and returns", "Points and when they expire", "Tiers and cards",
                     "Badges, challenges and streaks", "Journeys", "Messages", "Complaints"):
         assert f">{section}</h2>" in page
-    assert "Free shipping" in page and "R0" in page
+    assert "Livraison offerte" in page and "R0" in page  # the reward's name as the program writes it
     # A marketer reads, but has no form to change anything.
     assert "Adjust points" not in page and "Save consents" not in page
 
