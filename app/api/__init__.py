@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from werkzeug.exceptions import NotFound, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter, Map, UnicodeConverter, ValidationError
 
 from app import errors
+from app.api import contract
 from app.config import SWAGGER_UI_ASSETS
 from app.schemas.common import MAX_ID, ProblemSchema
 
@@ -34,12 +36,24 @@ MAX_JSON_DEPTH = 32
 
 
 class LoyaltyApi(Api):
-    """flask-smorest's Api, with problem+json errors instead of its own error payload."""
+    """flask-smorest's Api, with problem+json errors instead of its own error payload, documented as
+    such on every operation (:mod:`app.api.contract`)."""
 
     ERROR_SCHEMA = ProblemSchema
 
+    def _init_spec(self, **kwargs: Any) -> None:
+        super()._init_spec(**kwargs, extra_plugins=[contract.ContractPlugin()])
+        self.ma_plugin.converter.add_attribute_function(contract.decimal_as_string)
+        self.ma_plugin.converter.add_attribute_function(contract.ecma_pattern)
+
     def _register_error_handlers(self) -> None:
         errors.init_app(self._app)
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            if status >= 400:
+                self.spec.components.response(status.name, contract.problem_response(status), lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", contract.problem_response(None), lazy=True)
 
 
 class IdConverter(IntegerConverter):
@@ -192,6 +206,7 @@ def init_app(app: Flask) -> None:
         marketing,
         members,
         messages,
+        outbox,
         purchases,
         quizzes,
         rewards,
@@ -204,7 +219,7 @@ def init_app(app: Flask) -> None:
 
     for module in (
         auth, members, status, purchases, engagement, rewards, tiers, badges, challenges, streaks, quizzes, games,
-        leaderboards, admin, scenarios, marketing, messages,
+        leaderboards, admin, outbox, scenarios, marketing, messages,
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document

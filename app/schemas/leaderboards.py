@@ -87,3 +87,9 @@ class ProfileSchema(Schema):
         metadata={"description": "3 to 32 letters, digits, spaces, _ or -: no email address, no long number"},
     )
     opted_in = fields.Boolean(required=True, metadata={"description": "Appear on the leaderboards"})
+
+
+class ProfileViewSchema(ProfileSchema):
+    """A profile as answered: no name until the member chooses one."""
+
+    display_name = fields.String(allow_none=True)

@@ -20,6 +20,9 @@ class ProgramSettingsSchema(Schema):
         maximum=1000, metadata={"description": "Points per whole currency unit spent, before multipliers"}
     )
     minimum_amount = money(required=False)
+    point_value = rate(
+        maximum=1000, metadata={"description": "What one point is worth in the currency (the points liability in money)"}
+    )
     claim_window_days = fields.Integer(strict=True, validate=validate.Range(0, 3650))
     default_timezone = fields.String(validate=timezone_name)
     default_locale = fields.String(validate=LOCALE)

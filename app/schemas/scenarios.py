@@ -63,6 +63,12 @@ class TemplateSchema(Schema):
     updated_at = fields.AwareDateTime(dump_only=True)
 
 
+class NewTemplateSchema(TemplateSchema):
+    """A template created with its key (the API names it in the path)."""
+
+    key = fields.String(required=True, validate=KEY)
+
+
 class KpiFiguresSchema(Schema):
     entered = fields.Integer(metadata={"description": "Journeys started, the holdout group apart"})
     sent = fields.Integer(metadata={"description": "Messages sent or delivered, in-app copies apart"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, event
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, event, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
@@ -69,6 +69,10 @@ class Member(Base):
         Index("ix_members_points_balance", "points_balance"),
         Index("ix_members_birthday_md", "birthday_md"),
         Index("ix_members_enrolled_md", "enrolled_md"),
+        # Support finds members by phone and by name (loyalty.members.search).
+        Index("ix_members_phone", "phone"),
+        Index("ix_members_lower_last_name", func.lower(last_name)),
+        Index("ix_members_lower_first_name", func.lower(first_name)),
     )
 
     @property

@@ -20,6 +20,7 @@ from loyalty.tiers.operations import save_ladder
 
 SETTINGS_DEFAULTS: dict[str, Any] = {
     "minimum_amount": "0",
+    "point_value": "0.01",
     "claim_window_days": 30,
     "default_timezone": "UTC",
     "default_locale": "en",
@@ -52,13 +53,14 @@ def load_core_program(session: Session, data: dict[str, Any]) -> bool:
                 currency=program["currency"],
                 points_per_unit=Decimal(str(program["points_per_unit"])),
                 minimum_amount=Decimal(str(program["minimum_amount"])),
+                point_value=Decimal(str(program["point_value"])),
                 referral_min_amount=Decimal(str(program["referral_min_amount"])),
                 config_token=new_token(),
                 **{key: amounts_as_strings(program[key]) for key in BOUND_SETTINGS},
                 **{
                     key: program[key]
                     for key in SETTINGS_DEFAULTS
-                    if key not in ("minimum_amount", "referral_min_amount", *BOUND_SETTINGS)
+                    if key not in ("minimum_amount", "referral_min_amount", "point_value", *BOUND_SETTINGS)
                 },
             )
         )

@@ -34,6 +34,8 @@ class ProgramSettings(Base):
     currency: Mapped[str] = mapped_column(String(3))
     #: Points per whole currency unit spent, before multipliers (1 = one point per 1.00).
     points_per_unit: Mapped[Decimal] = mapped_column(Rate())
+    #: What one point is worth in the program's currency: the points liability in money.
+    point_value: Mapped[Decimal] = mapped_column(Rate(), default=Decimal("0.01"), server_default="100")
     #: A purchase whose total is below this earns nothing.
     minimum_amount: Mapped[Decimal] = mapped_column(Money())
     #: How many days after a purchase without a member it may still be claimed by one.

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyalty.errors import Conflict, InvalidOperation, NotFound
-from loyalty.program.cache import cached, settings_row, touch
+from loyalty.program.cache import cached, current_settings, settings_row, touch
 from loyalty.program.models import BOUND_SETTINGS, EarningRule, ProgramSettings, amounts_as_strings
 from loyalty.purchases.earning import EarningPolicy, Promotion
 
@@ -21,8 +21,9 @@ DEFAULT_PROGRAM = "default_program.yaml"
 
 
 def get_settings(session: Session) -> ProgramSettings:
-    """The program's settings row; the program must have been loaded (``loyalty init``)."""
-    settings = settings_row(session)
+    """The program's settings (this process's copy, see :mod:`loyalty.program.cache`: read, never
+    change it); the program must have been loaded (``loyalty init``)."""
+    settings = current_settings(session)
     if settings is None:
         raise NotFound("no program is loaded; run `flask --app wsgi loyalty init`")
     return settings
@@ -71,7 +72,9 @@ def read_program_file(path: str | Path | None = None) -> dict[str, Any]:
 
 def update_settings(session: Session, changes: dict[str, Any]) -> ProgramSettings:
     """Change the program's settings (already validated by the caller's schema)."""
-    settings = get_settings(session)
+    settings = settings_row(session)
+    if settings is None:
+        raise NotFound("no program is loaded; run `flask --app wsgi loyalty init`")
     for name, value in changes.items():
         setattr(settings, name, amounts_as_strings(value) if name in BOUND_SETTINGS else value)
     touch(session)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from loyalty import outbox
+from loyalty import audit, outbox
 from loyalty.dates import add_months, next_month_day
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.events import CardIssuanceQueued, TierDowngraded, TierUpgraded
@@ -255,10 +255,15 @@ def advance_card(session: Session, card_id: int, status: str, *, now: datetime) 
         raise Conflict(f"a {card.status} card cannot become {status}", field="status")
     card.status, card.updated_at = status, now
     if status == "shipped":
+        previous = session.scalar(select(Member.card_number).where(Member.id == card.member_id))
         session.execute(
             update(Member).where(Member.id == card.member_id).values(card_number=card.card_number, updated_at=now),
             execution_options={"synchronize_session": "fetch"},
         )
+        audit.record(
+            session, action="update", entity="members", entity_key=card.member_id,
+            before={"card_number": previous}, after={"card_number": card.card_number},
+        )  # fmt: skip
     session.flush()
     return card
 

@@ -4,7 +4,7 @@ Lines recorded before are given their share of their purchase's points in propor
 (what a return of them took back until now), whole points adding up to the purchase's.
 
 Revision ID: b8d4f0a2c6e3
-Revises: a7c3e9f1b5d2
+Revises: b3e8f1c6d2a7
 Create Date: 2026-12-04 14:50:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'b8d4f0a2c6e3'
-down_revision = 'a7c3e9f1b5d2'
+down_revision = 'b3e8f1c6d2a7'
 branch_labels = None
 depends_on = None
 

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loyalty import audit
 from loyalty.db import insert_if_absent
-from loyalty.errors import InvalidOperation, NotFound
+from loyalty.errors import Conflict, InvalidOperation, NotFound
 from notifications.rendering import PARTS, TemplateParts, validate
 from notifications.scenarios.models import MessageTemplate
 
@@ -43,6 +44,11 @@ def save_template(session: Session, key: str, parts: dict[str, Any], *, now: dat
         part, error = errors[0]
         raise InvalidOperation(f"the template does not compile: {error}", field=part)
     created = insert_if_absent(session, MessageTemplate, {"key": key, **values, "updated_at": now}, key=["key"])
+    if created is not None:  # an INSERT statement: the audit log's flush listener does not see it
+        audit.record(
+            session, action="create", entity="message_templates", entity_key=created, before=None,
+            after={"id": created, "key": key, **values, "updated_at": now},
+        )  # fmt: skip
     template = get_template(session, key)
     if created is None:
         for name, value in values.items():
@@ -50,3 +56,19 @@ def save_template(session: Session, key: str, parts: dict[str, Any], *, now: dat
         template.updated_at = now
         session.flush()
     return template, created is not None
+
+
+def create_template(session: Session, key: str, parts: dict[str, Any], *, now: datetime) -> MessageTemplate:
+    """Create the template ``key``; a key another template has is a conflict (nothing replaced)."""
+    if session.scalar(select(MessageTemplate.id).where(MessageTemplate.key == key)) is not None:
+        raise Conflict(f"a message template has the key {key!r} already", field="key")
+    template, created = save_template(session, key, parts, now=now)
+    if not created:  # created at the same instant by another request: this one replaced nothing yet
+        raise Conflict(f"a message template has the key {key!r} already", field="key")
+    return template
+
+
+def change_template(session: Session, key: str, changes: dict[str, Any], *, now: datetime) -> MessageTemplate:
+    """Change some parts of the template ``key``; the others stay as they are."""
+    template = get_template(session, key)
+    return save_template(session, key, {**{name: getattr(template, name) for name in PARTS}, **changes}, now=now)[0]
