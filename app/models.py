@@ -2,6 +2,7 @@
 
 from app.auth.models import ApiClient, MemberSession
 from app.idempotency import IdempotencyRecord
+from loyalty.customevents.models import CustomEvent, CustomEventType
 from loyalty.db import Base
 from loyalty.engagement.models import Engagement, EngagementAction, EngagementScore, EngagementScoreSettings
 from loyalty.ledger.models import LedgerEntry, PointLot
@@ -40,6 +41,8 @@ __all__ = [
     "ApiClient",
     "Base",
     "CardIssuance",
+    "CustomEvent",
+    "CustomEventType",
     "EarningRule",
     "Engagement",
     "EngagementAction",

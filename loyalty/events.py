@@ -190,6 +190,20 @@ class EngagementRecorded(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CustomEventRecorded(DomainEvent):
+    """The brand's systems posted a custom event for a member (``POST /events``); carries its type,
+    ref, the instant it happened, its properties and the points the actions bound to it awarded."""
+
+    name: ClassVar[str] = "CustomEventRecorded"
+    member_id: int
+    event_type: str
+    ref: str
+    event_occurred_at: datetime
+    properties: dict[str, Any] = field(default_factory=dict)
+    points: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReferralRewarded(DomainEvent):
     """A referee's first qualifying purchase rewarded them and their sponsor (``member_id``)."""
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from loyalty import outbox
 from loyalty.events import (
     ChallengeCompleted,
+    CustomEventRecorded,
     EngagementRecorded,
     PointsEarned,
     PurchaseClaimed,
@@ -39,6 +40,7 @@ def register_handlers() -> None:
     outbox.subscribe(TierUpgraded, on_tier)
     outbox.subscribe(StreakExtended, on_streak)
     outbox.subscribe(ChallengeCompleted, on_challenge)
+    outbox.subscribe(CustomEventRecorded, on_custom_event)
 
 
 def on_purchase(session: Session, event: PurchaseRecorded | PurchaseClaimed) -> None:
@@ -94,3 +96,8 @@ def on_streak(session: Session, event: StreakExtended) -> None:
 def on_challenge(session: Session, event: ChallengeCompleted) -> None:
     keys = [("challenges_completed", ""), ("challenges_completed", event.challenge_code)]
     badges.count(session, event.member_id, keys, now=event.occurred_at)
+
+
+def on_custom_event(session: Session, event: CustomEventRecorded) -> None:
+    """A custom event counts for the badges on its type, whether or not it earned points."""
+    badges.count(session, event.member_id, [("custom_events", event.event_type)], now=event.occurred_at)

@@ -128,6 +128,7 @@ def init_app(app: Flask) -> None:
         auth,
         badges,
         challenges,
+        customevents,
         engagement,
         games,
         leaderboards,
@@ -146,7 +147,7 @@ def init_app(app: Flask) -> None:
 
     for module in (
         auth, members, status, purchases, engagement, rewards, tiers, badges, challenges, streaks, quizzes, games,
-        leaderboards, admin, scenarios, marketing, messages,
+        leaderboards, admin, scenarios, marketing, messages, customevents,
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document

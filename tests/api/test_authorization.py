@@ -298,6 +298,33 @@ TABLE: list[Row] = [
         body=lambda w: {"key": "photo_posted", "name": "Photo posted", "points": 5},
     ),
     Row("PATCH", "/api/v1/admin/engagement-actions/{key}", admin_only(200), body=lambda w: {"points": 7}),
+    # The brand's systems post custom events; members and tills do not.
+    Row(
+        "POST",
+        "/api/v1/events",
+        expect(admin=201, service=201, till=403, member=403),
+        body=lambda w: {
+            "member_id": w.member["id"],
+            "type": w.values["event_type"],
+            "ref": "signup-1",
+            "occurred_at": "2026-11-22T09:30:00+00:00",
+            "properties": {"list": "weekly"},
+        },
+    ),
+    Row("GET", "/api/v1/admin/event-types", admin_only(200)),
+    Row(
+        "POST",
+        "/api/v1/admin/event-types",
+        admin_only(201),
+        body=lambda w: {"key": "store_event_attended", "name": "Store event attended", "schema": {"type": "object"}},
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/admin/event-types/{key}",
+        admin_only(200),
+        body=lambda w: {"name": "Newsletter"},
+        aliases={"key": "event_type"},
+    ),
     Row("GET", "/api/v1/admin/card-issuances", admin_only(200)),
     Row("GET", "/api/v1/admin/card-issuances.csv", admin_only(200)),
     Row("PATCH", "/api/v1/admin/card-issuances/{card_id}", admin_only(200), body=lambda w: {"status": "printed"}),
@@ -611,6 +638,8 @@ def build_world(
     assert client.post("/api/v1/admin/challenges", json=quest("QUEST"), headers=admin).status_code == 201
     daily = {"code": "daily", "name": "Every day", "period": "day", "counts_purchases": False, "actions": ["share"]}
     assert client.post("/api/v1/admin/streaks", json=daily, headers=admin).status_code == 201
+    newsletter = {"key": "newsletter_subscribed", "name": "Newsletter subscribed", "schema": {"type": "object"}}
+    assert client.post("/api/v1/admin/event-types", json=newsletter, headers=admin).status_code == 201
     return World(
         callers={
             "anonymous": {},
@@ -638,6 +667,7 @@ def build_world(
             "badge_code": "four_weeks",
             "challenge_code": "QUEST",
             "streak_code": "daily",
+            "event_type": "newsletter_subscribed",
             "scenario_key": "near_threshold",
             "template_key": "welcome",
             "channel": "email",
