@@ -10,6 +10,7 @@ from loyalty.members.models import Member
 from loyalty.outbox import OutboxEvent
 from loyalty.program.models import EarningRule, ProgramSettings
 from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
+from loyalty.segments.models import Segment
 from loyalty.tiers.models import CardIssuance, Tier, TierChange
 from notifications.journeys.models import Journey, PurchaseBonus
 from notifications.messages.models import Message, PushSubscription
@@ -38,6 +39,7 @@ __all__ = [
     "PushSubscription",
     "Scenario",
     "ScenarioVersion",
+    "Segment",
     "ApiClient",
     "Base",
     "CardIssuance",

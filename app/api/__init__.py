@@ -139,6 +139,7 @@ def init_app(app: Flask) -> None:
         quizzes,
         rewards,
         scenarios,
+        segments,
         status,
         streaks,
         tiers,
@@ -147,7 +148,7 @@ def init_app(app: Flask) -> None:
 
     for module in (
         auth, members, status, purchases, engagement, rewards, tiers, badges, challenges, streaks, quizzes, games,
-        leaderboards, admin, scenarios, marketing, messages, customevents,
+        leaderboards, admin, scenarios, marketing, messages, customevents, segments,
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document

@@ -325,6 +325,18 @@ TABLE: list[Row] = [
         body=lambda w: {"name": "Newsletter"},
         aliases={"key": "event_type"},
     ),
+    Row("GET", "/api/v1/admin/segments", admin_only(200)),
+    Row(
+        "POST",
+        "/api/v1/admin/segments",
+        admin_only(201),
+        body=lambda w: {"key": "lapsed", "name": "Lapsed", "definition": {"last_purchase": {"not_within_days": 90}}},
+    ),
+    Row("GET", "/api/v1/admin/segments/{key}", admin_only(200), aliases={"key": "segment"}),
+    Row("PATCH", "/api/v1/admin/segments/{key}", admin_only(200), body=lambda w: {"name": "VIPs"}, aliases={"key": "segment"}),
+    Row("GET", "/api/v1/admin/segments/{key}/count", admin_only(200), aliases={"key": "segment"}),
+    Row("GET", "/api/v1/admin/segments/{key}/members", admin_only(200), aliases={"key": "segment"}),
+    Row("GET", "/api/v1/admin/segments/{key}/members.csv", admin_only(200), aliases={"key": "segment"}),
     Row("GET", "/api/v1/admin/card-issuances", admin_only(200)),
     Row("GET", "/api/v1/admin/card-issuances.csv", admin_only(200)),
     Row("PATCH", "/api/v1/admin/card-issuances/{card_id}", admin_only(200), body=lambda w: {"status": "printed"}),
@@ -640,6 +652,8 @@ def build_world(
     assert client.post("/api/v1/admin/streaks", json=daily, headers=admin).status_code == 201
     newsletter = {"key": "newsletter_subscribed", "name": "Newsletter subscribed", "schema": {"type": "object"}}
     assert client.post("/api/v1/admin/event-types", json=newsletter, headers=admin).status_code == 201
+    vips = {"key": "vips", "name": "VIP members", "definition": {"tier": ["vip"]}}
+    assert client.post("/api/v1/admin/segments", json=vips, headers=admin).status_code == 201
     return World(
         callers={
             "anonymous": {},
@@ -668,6 +682,7 @@ def build_world(
             "challenge_code": "QUEST",
             "streak_code": "daily",
             "event_type": "newsletter_subscribed",
+            "segment": "vips",
             "scenario_key": "near_threshold",
             "template_key": "welcome",
             "channel": "email",

@@ -1,0 +1,113 @@
+"""Segments: named audiences defined as data; their count, their members a page at a time, a CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from flask import Response
+
+from app import db
+from app.api import Blueprint
+from app.auth.access import require
+from app.clock import now
+from app.schemas.segments import (
+    SegmentCountSchema,
+    SegmentPageQuerySchema,
+    SegmentPageSchema,
+    SegmentSchema,
+    SegmentUpdateSchema,
+)
+from loyalty.segments import operations as segments
+from loyalty.segments.models import Segment
+
+blp = Blueprint("segments", __name__, url_prefix="/api/v1", description="Segments: audiences defined as data")
+
+
+@blp.route("/admin/segments", methods=["GET"])
+@require("admin")
+@blp.response(200, SegmentSchema(many=True))
+def list_segments() -> list[Segment]:
+    """Every segment with its definition."""
+    return segments.list_segments(db.session())
+
+
+@blp.route("/admin/segments", methods=["POST"])
+@require("admin")
+@blp.arguments(SegmentSchema)
+@blp.response(201, SegmentSchema)
+def create_segment(body: dict[str, Any]) -> Segment:
+    """Define a segment; a faulty definition is a 422 naming the failing part."""
+    return segments.save_segment(db.session(), body, now=now())
+
+
+@blp.route("/admin/segments/<key>", methods=["GET"])
+@require("admin")
+@blp.response(200, SegmentSchema)
+def get_segment(key: str) -> Segment:
+    return segments.get_segment(db.session(), key)
+
+
+@blp.route("/admin/segments/<key>", methods=["PATCH"])
+@require("admin")
+@blp.arguments(SegmentUpdateSchema)
+@blp.response(200, SegmentSchema)
+def update_segment(changes: dict[str, Any], key: str) -> Segment:
+    """Rename a segment or change its definition."""
+    return segments.save_segment(db.session(), changes, now=now(), key=key)
+
+
+@blp.route("/admin/segments/<key>/count", methods=["GET"])
+@require("admin")
+@blp.response(200, SegmentCountSchema)
+def count(key: str) -> dict[str, int]:
+    """How many members the segment holds now (one SQL query)."""
+    session = db.session()
+    return {"count": segments.count_members(session, segments.get_segment(session, key).definition, now=now())}
+
+
+@blp.route("/admin/segments/<key>/members", methods=["GET"])
+@require("admin")
+@blp.arguments(SegmentPageQuerySchema, location="query")
+@blp.response(200, SegmentPageSchema)
+def members(query: dict[str, int], key: str) -> dict[str, Any]:
+    """The segment's members by id, a page at a time (``after_id`` of the page before)."""
+    session = db.session()
+    page = segments.member_page(
+        session, segments.get_segment(session, key).definition, now=now(), after_id=query["after_id"], limit=query["limit"]
+    )
+    return {"members": page, "next_after_id": page[-1].id if len(page) == query["limit"] else None}
+
+
+@blp.route("/admin/segments/<key>/members.csv", methods=["GET"])
+@require("admin")
+@blp.response(200, description="text/csv, one member a line, streamed")
+def export_members(key: str) -> Response:
+    """Every member of the segment as CSV, streamed a thousand rows at a time (constant memory)."""
+    segment = segments.get_segment(db.session(), key)
+    return Response(_csv_lines(segment.definition, now()), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename={key}.csv"
+    })  # fmt: skip
+
+
+def _csv_lines(definition: dict[str, Any], at: datetime) -> Iterator[str]:
+    """The CSV, read with a session of its own: the request's is closed while the body streams."""
+    factory = db.sessions()
+    columns = [column.key for column in segments.MEMBER_COLUMNS]
+
+    def generate() -> Iterator[str]:
+        with factory() as session:
+            yield _csv_row(columns)
+            for row in segments.iter_members(session, definition, now=at):
+                yield _csv_row([value.isoformat() if hasattr(value, "isoformat") else value for value in row])
+
+    return generate()
+
+
+def _csv_row(values: list[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(values)
+    return buffer.getvalue()
