@@ -10,7 +10,7 @@ from loyalty.members.models import Member
 from loyalty.outbox import OutboxEvent
 from loyalty.program.models import EarningRule, ProgramSettings
 from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
-from loyalty.segments.models import Segment
+from loyalty.segments.models import AwardCampaign, Segment
 from loyalty.tiers.models import CardIssuance, Tier, TierChange
 from notifications.journeys.models import Journey, PurchaseBonus
 from notifications.messages.models import Message, PushSubscription
@@ -41,6 +41,7 @@ __all__ = [
     "ScenarioVersion",
     "Segment",
     "ApiClient",
+    "AwardCampaign",
     "Base",
     "CardIssuance",
     "CustomEvent",

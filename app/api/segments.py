@@ -12,9 +12,10 @@ from flask import Response
 
 from app import db
 from app.api import Blueprint
-from app.auth.access import require
+from app.auth.access import current_principal, require
 from app.clock import now
 from app.schemas.segments import (
+    AwardCampaignSchema,
     SegmentCountSchema,
     SegmentPageQuerySchema,
     SegmentPageSchema,
@@ -22,6 +23,7 @@ from app.schemas.segments import (
     SegmentUpdateSchema,
 )
 from loyalty.segments import operations as segments
+from loyalty.segments.campaigns import award_segment
 from loyalty.segments.models import Segment
 
 blp = Blueprint("segments", __name__, url_prefix="/api/v1", description="Segments: audiences defined as data")
@@ -80,6 +82,19 @@ def members(query: dict[str, int], key: str) -> dict[str, Any]:
         session, segments.get_segment(session, key).definition, now=now(), after_id=query["after_id"], limit=query["limit"]
     )
     return {"members": page, "next_after_id": page[-1].id if len(page) == query["limit"] else None}
+
+
+@blp.route("/admin/segments/<key>/awards", methods=["POST"])
+@require("admin")
+@blp.arguments(AwardCampaignSchema)
+@blp.response(201, AwardCampaignSchema)
+@blp.alt_response(200, schema=AwardCampaignSchema, description="The same campaign ref again: the original answer")
+def award(body: dict[str, Any], key: str) -> Any:
+    """Credit the same points to every member of the segment, once per campaign ``ref``."""
+    campaign, created = award_segment(
+        db.session(), segment_key=key, now=now(), actor=current_principal().subject, **body
+    )
+    return campaign, 201 if created else 200
 
 
 @blp.route("/admin/segments/<key>/members.csv", methods=["GET"])

@@ -54,3 +54,15 @@ class SegmentMemberSchema(Schema):
 class SegmentPageSchema(Schema):
     members = fields.List(fields.Nested(SegmentMemberSchema))
     next_after_id = fields.Integer(allow_none=True, metadata={"description": "after_id of the next page; null at the end"})
+
+
+class AwardCampaignSchema(Schema):
+    ref = fields.String(
+        required=True, validate=validate.Length(1, 64),
+        metadata={"description": "The campaign's own id: awarding it again changes nothing"},
+    )  # fmt: skip
+    points = fields.Integer(required=True, strict=True, validate=validate.Range(1, 1_000_000))
+    reason = fields.String(required=True, validate=validate.Length(3, 200))
+    segment_key = fields.String(dump_only=True)
+    members_awarded = fields.Integer(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)

@@ -25,14 +25,18 @@ class Promotion:
     ends_at: datetime | None = None
     channel: str | None = None
     category: str | None = None
+    #: Only for the members of this segment.
+    segment: str | None = None
 
-    def applies(self, *, at: datetime, channel: str, category: str | None) -> bool:
-        """True when the purchase falls in the window (start inclusive, end exclusive) and scope."""
+    def applies(self, *, at: datetime, channel: str, category: str | None, segments: frozenset[str] = frozenset()) -> bool:
+        """True when the purchase falls in the window (start inclusive, end exclusive) and scope, and
+        the member is in the promotion's segment (``segments``: those the member is in)."""
         return (
             (self.starts_at is None or self.starts_at <= at)
             and (self.ends_at is None or at < self.ends_at)
             and (self.channel is None or self.channel == channel)
             and (self.category is None or self.category == category)
+            and (self.segment is None or self.segment in segments)
         )
 
 
@@ -42,6 +46,11 @@ class EarningPolicy:
     minimum_amount: Decimal = Decimal("0")
     category_multipliers: dict[str, Decimal] = field(default_factory=dict)
     promotions: Sequence[Promotion] = ()
+
+    @property
+    def segments(self) -> frozenset[str]:
+        """The segments some promotion is for."""
+        return frozenset(p.segment for p in self.promotions if p.segment is not None)
 
 
 @dataclass(frozen=True)
@@ -58,9 +67,10 @@ def purchase_points(
     channel: str,
     occurred_at: datetime,
     tier_multiplier: Decimal = Decimal("1"),
+    segments: frozenset[str] = frozenset(),
 ) -> int:
     """Points earned by a purchase of ``total`` made of ``lines`` (may be empty), by a member whose
-    tier multiplies their points by ``tier_multiplier``."""
+    tier multiplies their points by ``tier_multiplier`` and who is in ``segments``."""
     if total <= 0 or total < policy.minimum_amount:
         return 0
     line_sum = sum((line.amount for line in lines), Decimal("0"))
@@ -71,7 +81,11 @@ def purchase_points(
         paid = Fraction(line.amount) * Fraction(total) / Fraction(line_sum)
         multiplier = policy.category_multipliers.get(line.category or "", Decimal("1"))
         promo = max(
-            (p.multiplier for p in policy.promotions if p.applies(at=occurred_at, channel=channel, category=line.category)),
+            (
+                p.multiplier
+                for p in policy.promotions
+                if p.applies(at=occurred_at, channel=channel, category=line.category, segments=segments)
+            ),
             default=Decimal("1"),
         )
         points += paid * Fraction(policy.points_per_unit) * Fraction(multiplier) * Fraction(promo)

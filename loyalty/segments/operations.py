@@ -39,6 +39,17 @@ def members_condition(session: Session, definition: Any, *, now: datetime) -> Co
     return compile_definition(definition, context(session, now))
 
 
+def member_segments(session: Session, member_id: int, keys: frozenset[str], *, now: datetime) -> frozenset[str]:
+    """Those of the segments ``keys`` the member is in now: no query when ``keys`` is empty (no
+    promotion is for a segment), else one per segment."""
+    found = set()
+    for segment in session.scalars(select(Segment).where(Segment.key.in_(keys))) if keys else ():
+        condition = members_condition(session, segment.definition, now=now)
+        if session.scalar(select(Member.id).where(Member.id == member_id, condition)) is not None:
+            found.add(segment.key)
+    return frozenset(found)
+
+
 def list_segments(session: Session) -> list[Segment]:
     return list(session.scalars(select(Segment).order_by(Segment.key)))
 

@@ -337,6 +337,13 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/admin/segments/{key}/count", admin_only(200), aliases={"key": "segment"}),
     Row("GET", "/api/v1/admin/segments/{key}/members", admin_only(200), aliases={"key": "segment"}),
     Row("GET", "/api/v1/admin/segments/{key}/members.csv", admin_only(200), aliases={"key": "segment"}),
+    Row(
+        "POST",
+        "/api/v1/admin/segments/{key}/awards",
+        admin_only(201),
+        body=lambda w: {"ref": "xmas", "points": 20, "reason": "Christmas gift"},
+        aliases={"key": "segment"},
+    ),
     Row("GET", "/api/v1/admin/card-issuances", admin_only(200)),
     Row("GET", "/api/v1/admin/card-issuances.csv", admin_only(200)),
     Row("PATCH", "/api/v1/admin/card-issuances/{card_id}", admin_only(200), body=lambda w: {"status": "printed"}),

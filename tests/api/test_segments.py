@@ -23,11 +23,15 @@ from loyalty.clock import FrozenClock
 from loyalty.customevents.models import CustomEvent
 from loyalty.engagement.models import EngagementScore
 from loyalty.ledger.models import LedgerEntry
+from loyalty.ledger.operations import members_out_of_balance, members_with_lots_out_of_step
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
 from loyalty.purchases.models import Purchase, PurchaseLine
 from loyalty.tiers.operations import window_start
 from rewards.badges.models import Badge, MemberBadge
+from notifications.journeys.models import Journey
+from notifications.scenarios.models import Scenario
+from tests.api.scenario_engine import NOTE, add_scenario, make_runtime, run_due
 from tests.builders import purchase_body
 from tests.conftest import DEFAULT_PROGRAM, NOW
 
@@ -204,3 +208,58 @@ def test_a_faulty_definition_is_refused_naming_the_failing_part(client, admin, d
     response = client.post("/api/v1/admin/segments", json={"key": "bad", "name": "Bad", "definition": definition}, headers=admin)
     assert response.status_code == 422, response.json
     assert response.json["invalid_params"][0]["name"] == field
+
+
+def test_only_the_members_of_its_segment_enter_a_scenario(app, client, admin, clock, tmp_path, sessions, make_member) -> None:
+    sms = {"key": "sms_readers", "name": "SMS readers", "definition": {"consent": {"sms": True}}}
+    assert client.post("/api/v1/admin/segments", json=sms, headers=admin).status_code == 201
+    steps = [{"id": "hello", "send": "note", "channels": ["in_app"]}]
+    add_scenario(client, admin, "sms_welcome", steps, entry={"segment": "sms_readers"})
+    reader = make_member(consents={"email": True, "sms": True, "push": False})
+    make_member(consents={"email": True, "sms": False, "push": False})
+    run_due(app, make_runtime(app, tmp_path), clock)
+    with sessions() as session:
+        entered = session.scalars(select(Journey.member_id).join(Scenario).where(Scenario.key == "sms_welcome")).all()
+    assert entered == [reader["id"]]
+
+
+def test_a_scenario_naming_an_unknown_segment_is_refused(client, admin) -> None:
+    assert client.put("/api/v1/admin/templates/note", json=NOTE, headers=admin).status_code in (200, 201)
+    definition = {"trigger": {"event": "MemberEnrolled"}, "steps": [{"id": "hello", "send": "note"}], "entry": {"segment": "nobody"}}
+    response = client.post("/api/v1/admin/scenarios", json={"key": "s", "name": "S", "definition": definition}, headers=admin)
+    assert response.status_code == 422 and response.json["invalid_params"][0]["name"] == "definition.entry.segment"
+
+
+def test_a_promotion_for_a_segment_multiplies_the_points_of_its_members_only(client, admin, make_member, make_purchase) -> None:
+    big = {"key": "big_balances", "name": "Big balances", "definition": {"balance": {"gte": 100}}}
+    assert client.post("/api/v1/admin/segments", json=big, headers=admin).status_code == 201
+    rule = {"kind": "promotion", "name": "Double for big balances", "multiplier": "2", "segment_key": "big_balances"}
+    assert client.post("/api/v1/admin/earning-rules", json=rule, headers=admin).status_code == 201
+    rich, poor = make_member(), make_member()
+    grant = {"points": 200, "reason": "welcome gift"}
+    assert client.post(f"/api/v1/members/{rich['id']}/adjustments", json=grant, headers=admin).status_code == 201
+    earned = [make_purchase(member_id=m["id"], total="40.00", lines=[])["points_awarded"] for m in (rich, poor)]
+    assert earned[0] == 2 * earned[1] > 0
+
+
+def test_a_promotion_for_an_unknown_segment_is_refused(client, admin) -> None:
+    rule = {"kind": "promotion", "name": "Double", "multiplier": "2", "segment_key": "nobody"}
+    response = client.post("/api/v1/admin/earning-rules", json=rule, headers=admin)
+    assert response.status_code == 422 and response.json["invalid_params"][0]["name"] == "segment_key"
+
+
+def test_a_campaign_awards_each_member_of_its_segment_once(client, admin, make_member, sessions) -> None:
+    london = {"key": "london", "name": "London", "definition": {"timezone": ["Europe/London"]}}
+    assert client.post("/api/v1/admin/segments", json=london, headers=admin).status_code == 201
+    members = [make_member(timezone=zone) for zone in ("Europe/London", "Europe/Paris", "Europe/London")]
+    before = [client.get(f"/api/v1/members/{m['id']}", headers=admin).json["points_balance"] for m in members]
+    campaign = {"ref": "london-2026", "points": 25, "reason": "London store opening"}
+    first = client.post("/api/v1/admin/segments/london/awards", json=campaign, headers=admin)
+    again = client.post("/api/v1/admin/segments/london/awards", json=campaign, headers=admin)
+    changed = client.post("/api/v1/admin/segments/london/awards", json={**campaign, "points": 30}, headers=admin)
+    assert (first.status_code, again.status_code, changed.status_code) == (201, 200, 409)
+    assert first.json["members_awarded"] == again.json["members_awarded"] == 2
+    after = [client.get(f"/api/v1/members/{m['id']}", headers=admin).json["points_balance"] for m in members]
+    assert [a - b for a, b in zip(after, before)] == [25, 0, 25]
+    with sessions() as session:
+        assert members_out_of_balance(session) == members_with_lots_out_of_step(session) == []
