@@ -5,6 +5,7 @@ from app.idempotency import IdempotencyRecord
 from loyalty.customevents.models import CustomEvent, CustomEventType
 from loyalty.db import Base
 from loyalty.engagement.models import Engagement, EngagementAction, EngagementScore, EngagementScoreSettings
+from loyalty.imports.models import ImportedRef, ImportJob
 from loyalty.ledger.models import LedgerEntry, PointLot
 from loyalty.members.models import Member
 from loyalty.outbox import OutboxEvent
@@ -66,6 +67,8 @@ __all__ = [
     "GamePlayCredit",
     "GamePrize",
     "IdempotencyRecord",
+    "ImportedRef",
+    "ImportJob",
     "LedgerEntry",
     "Leaderboard",
     "LeaderboardProfile",

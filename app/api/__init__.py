@@ -131,6 +131,7 @@ def init_app(app: Flask) -> None:
         customevents,
         engagement,
         games,
+        imports,
         leaderboards,
         marketing,
         members,
@@ -148,7 +149,7 @@ def init_app(app: Flask) -> None:
 
     for module in (
         auth, members, status, purchases, engagement, rewards, tiers, badges, challenges, streaks, quizzes, games,
-        leaderboards, admin, scenarios, marketing, messages, customevents, segments,
+        leaderboards, admin, scenarios, marketing, messages, customevents, segments, imports,
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.db import dialect_insert, session_scope
+from loyalty.imports.runner import run_next_job
 from notifications.journeys.scans import run_scan
 from notifications.journeys.steps import advance_due_journeys
 from notifications.journeys.triggers import publish_outbox
@@ -52,6 +53,7 @@ class PassReport:
     entered: int = 0
     journeys: int = 0
     messages: int = 0
+    imports: int = 0
     maintenance: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
@@ -59,6 +61,7 @@ class PassReport:
         return (
             f"{self.published} events published, {self.entered} members entered scenarios, "
             f"{self.journeys} journey steps run, {self.messages} messages handled"
+            + (f", {self.imports} imports run" if self.imports else "")
             + (f"; maintenance: {done}" if done else "")
         )
 
@@ -68,6 +71,8 @@ def run_pass(
 ) -> PassReport:
     """Do everything due now; the scans and the maintenance only when ``is_leader``."""
     report = PassReport()
+    while run_next_job(sessions, clock=clock):  # files posted to the admin API, one job at a time
+        report.imports += 1
     if is_leader:
         report.maintenance = _maintenance(sessions, clock, schedule)
         report.published = _drain(sessions, lambda s: publish_outbox(s, now=clock()))  # scans see fresh state

@@ -326,6 +326,8 @@ TABLE: list[Row] = [
         aliases={"key": "event_type"},
     ),
     Row("GET", "/api/v1/admin/segments", admin_only(200)),
+    Row("POST", "/api/v1/admin/imports?kind=members", admin_only(202), body=lambda w: "email\nnew@example.com\n"),
+    Row("GET", "/api/v1/admin/imports/{import_id}", admin_only(200)),
     Row(
         "POST",
         "/api/v1/admin/segments",
@@ -659,6 +661,8 @@ def build_world(
     assert client.post("/api/v1/admin/streaks", json=daily, headers=admin).status_code == 201
     newsletter = {"key": "newsletter_subscribed", "name": "Newsletter subscribed", "schema": {"type": "object"}}
     assert client.post("/api/v1/admin/event-types", json=newsletter, headers=admin).status_code == 201
+    queued = client.post("/api/v1/admin/imports?kind=adjustments", data="ref,points\n", headers=admin)
+    assert queued.status_code == 202, queued.json
     vips = {"key": "vips", "name": "VIP members", "definition": {"tier": ["vip"]}}
     assert client.post("/api/v1/admin/segments", json=vips, headers=admin).status_code == 201
     return World(
@@ -690,6 +694,7 @@ def build_world(
             "streak_code": "daily",
             "event_type": "newsletter_subscribed",
             "segment": "vips",
+            "import_id": queued.json["id"],
             "scenario_key": "near_threshold",
             "template_key": "welcome",
             "channel": "email",
