@@ -16,6 +16,7 @@ from loyalty.tiers.models import CardIssuance, Tier, TierChange
 from notifications.journeys.models import Journey, PurchaseBonus
 from notifications.messages.models import Message, PushSubscription
 from notifications.pressure.models import BlackoutPeriod, Complaint, PressureSettings
+from notifications.privacy.models import Erasure
 from notifications.scenarios.models import MessageTemplate, Scenario, ScenarioVersion
 from notifications.scheduler.models import JobRun
 from rewards.badges.models import Badge, BadgeLevel, MemberBadge, MemberMetric
@@ -52,6 +53,7 @@ __all__ = [
     "EngagementAction",
     "EngagementScore",
     "EngagementScoreSettings",
+    "Erasure",
     "Badge",
     "BadgeLevel",
     "MemberBadge",

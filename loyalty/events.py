@@ -56,6 +56,14 @@ class MemberUpdated(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MemberErased(DomainEvent):
+    """A member's personal data was erased at their request (GDPR): systems that copied it erase theirs."""
+
+    name: ClassVar[str] = "MemberErased"
+    member_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class PurchaseRecorded(DomainEvent):
     """A till, the web shop or the app recorded a purchase; ``member_id`` is None until claimed."""
 

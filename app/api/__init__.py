@@ -136,6 +136,7 @@ def init_app(app: Flask) -> None:
         marketing,
         members,
         messages,
+        privacy,
         purchases,
         quizzes,
         rewards,
@@ -149,7 +150,7 @@ def init_app(app: Flask) -> None:
 
     for module in (
         auth, members, status, purchases, engagement, rewards, tiers, badges, challenges, streaks, quizzes, games,
-        leaderboards, admin, scenarios, marketing, messages, customevents, segments, imports,
+        leaderboards, admin, scenarios, marketing, messages, customevents, segments, imports, privacy,
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document

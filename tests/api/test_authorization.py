@@ -325,6 +325,8 @@ TABLE: list[Row] = [
         body=lambda w: {"name": "Newsletter"},
         aliases={"key": "event_type"},
     ),
+    Row("GET", "/api/v1/members/{member_id}/export", expect(admin=200, service=403, till=403, member=200, other_member=403)),
+    Row("POST", "/api/v1/members/{member_id}/erase", admin_only(201)),
     Row("GET", "/api/v1/admin/segments", admin_only(200)),
     Row("POST", "/api/v1/admin/imports?kind=members", admin_only(202), body=lambda w: "email\nnew@example.com\n"),
     Row("GET", "/api/v1/admin/imports/{import_id}", admin_only(200)),
