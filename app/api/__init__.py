@@ -130,6 +130,7 @@ def init_app(app: Flask) -> None:
         challenges,
         customevents,
         engagement,
+        exports,
         games,
         imports,
         leaderboards,
@@ -150,7 +151,7 @@ def init_app(app: Flask) -> None:
 
     for module in (
         auth, members, status, purchases, engagement, rewards, tiers, badges, challenges, streaks, quizzes, games,
-        leaderboards, admin, scenarios, marketing, messages, customevents, segments, imports, privacy,
+        leaderboards, admin, scenarios, marketing, messages, customevents, segments, imports, privacy, exports,
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document

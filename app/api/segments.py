@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from flask import Response
+from sqlalchemy.orm import Session
 
 from app import db
 from app.api import Blueprint
 from app.auth.access import current_principal, require
 from app.clock import now
+from app.streaming import streamed
 from app.schemas.segments import (
     AwardCampaignSchema,
     SegmentCountSchema,
@@ -23,6 +22,7 @@ from app.schemas.segments import (
     SegmentUpdateSchema,
 )
 from loyalty.segments import operations as segments
+from loyalty.serialize import csv_line
 from loyalty.segments.campaigns import award_segment
 from loyalty.segments.models import Segment
 
@@ -102,27 +102,13 @@ def award(body: dict[str, Any], key: str) -> Any:
 @blp.response(200, description="text/csv, one member a line, streamed")
 def export_members(key: str) -> Response:
     """Every member of the segment as CSV, streamed a thousand rows at a time (constant memory)."""
-    segment = segments.get_segment(db.session(), key)
-    return Response(_csv_lines(segment.definition, now()), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename={key}.csv"
-    })  # fmt: skip
-
-
-def _csv_lines(definition: dict[str, Any], at: datetime) -> Iterator[str]:
-    """The CSV, read with a session of its own: the request's is closed while the body streams."""
-    factory = db.sessions()
+    definition = segments.get_segment(db.session(), key).definition
+    at = now()
     columns = [column.key for column in segments.MEMBER_COLUMNS]
 
-    def generate() -> Iterator[str]:
-        with factory() as session:
-            yield _csv_row(columns)
-            for row in segments.iter_members(session, definition, now=at):
-                yield _csv_row([value.isoformat() if hasattr(value, "isoformat") else value for value in row])
+    def lines(session: Session) -> Iterator[str]:
+        yield csv_line(columns)
+        for row in segments.iter_members(session, definition, now=at):
+            yield csv_line(list(row))
 
-    return generate()
-
-
-def _csv_row(values: list[Any]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(values)
-    return buffer.getvalue()
+    return streamed(lines, mimetype="text/csv", filename=f"{key}.csv")

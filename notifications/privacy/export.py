@@ -7,8 +7,6 @@ fingerprints) are left out: they are not data about the member, and a hash of a 
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import MetaData, Table, select
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.members.operations import get_member
 from loyalty.purchases.models import Purchase, PurchaseLine
+from loyalty.serialize import plain
 
 #: Columns never exported.
 SECRET_COLUMNS = frozenset({"password_hash", "request_hash", "content"})
@@ -42,16 +41,6 @@ def _rows(session: Session, table: Table, condition: Any) -> list[dict[str, Any]
     columns = [column for column in table.c if column.name not in SECRET_COLUMNS]
     order = table.c.id if "id" in table.c else columns[0]
     return [
-        {column.name: _jsonable(value) for column, value in zip(columns, row)}
+        {column.name: plain(value) for column, value in zip(columns, row)}
         for row in session.execute(select(*columns).where(condition).order_by(order))
     ]
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return None
-    return value
