@@ -26,13 +26,14 @@ from loyalty.imports.outcome import Outcome, RowError
 from loyalty.imports.readers import RawRow
 from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
+from loyalty.program.models import CHANNELS
 from loyalty.program.operations import get_settings
 from loyalty.purchases.operations import LineInput, PurchaseInput, record_purchase
 
 MEMBER_KEYS = ("external_id", "email", "card_number")
 PURCHASE_COLUMNS = (*MEMBER_KEYS, "store_code", "receipt_no", "occurred_at", "total", "currency", "channel", "category")
 ADJUSTMENT_COLUMNS = (*MEMBER_KEYS, "ref", "points", "reason")
-CHANNELS = ("store", "web", "app")
+
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyalty.dates import add_months_monotonic
+from loyalty.db import insert_many, table_of
 from loyalty.imports import values
 from loyalty.imports.outcome import Outcome, RowError
 from loyalty.imports.readers import RawRow
@@ -119,16 +120,18 @@ def import_batch(session: Session, rows: list[MemberRow], *, now: datetime) -> O
         }
         for row in fresh
     ]
-    ids = list(session.scalars(insert(Member).returning(Member.id, sort_by_parameter_order=True), member_rows))
-    session.execute(
-        insert(TierChange),
+    inserted = insert_many(session, table_of(Member), member_rows, returning=("id", "email"))
+    ids: dict[str, int] = {row.email: row.id for row in inserted}
+    insert_many(
+        session,
+        table_of(TierChange),
         [
             {"member_id": member_id, "from_code": None, "to_code": entry.code, "reason": "enrolment",
              "qualifying_points": 0, "changed_at": now}
-            for member_id in ids
+            for member_id in ids.values()
         ],
     )  # fmt: skip
-    _open_balances(session, [(member_id, row) for member_id, row in zip(ids, fresh) if row.points], now=now,
+    _open_balances(session, [(ids[row.email], row) for row in fresh if row.points and row.email], now=now,
                    expiry_months=settings.points_expiry_months)  # fmt: skip
     outcome.imported = len(fresh)
     return outcome
@@ -195,14 +198,17 @@ def _open_balances(
          "actor": None, "created_at": now}
         for member_id, row in members
     ]  # fmt: skip
-    entry_ids = list(session.scalars(insert(LedgerEntry).returning(LedgerEntry.id, sort_by_parameter_order=True), entries))
+    entry_ids: dict[int, int] = {
+        row.member_id: row.id for row in insert_many(session, table_of(LedgerEntry), entries, returning=("member_id", "id"))
+    }
     default_expiry = add_months_monotonic(now, expiry_months) if expiry_months else None
-    session.execute(
-        insert(PointLot),
+    insert_many(
+        session,
+        table_of(PointLot),
         [
-            {"member_id": member_id, "entry_id": entry_id, "earned_at": now,
+            {"member_id": member_id, "entry_id": entry_ids[member_id], "earned_at": now,
              "expires_at": row.points_expire_at or default_expiry, "points": row.points, "remaining": row.points,
              "expiry_notified_at": None}
-            for (member_id, row), entry_id in zip(members, entry_ids)
+            for member_id, row in members
         ],
     )  # fmt: skip
