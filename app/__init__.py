@@ -36,7 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         parallelism=app.config["LOYALTY_ARGON2_PARALLELISM"],
     )
 
-    from app import api, cli, cli_imports, db, health, scenarios  # noqa: F401 (cli_imports adds `loyalty import`)
+    from app import api, cli, cli_integrations, db, health, scenarios  # noqa: F401 (adds `loyalty import`, `loyalty export`)
     from app.auth import access
 
     loyalty.reactions.register_handlers()

@@ -137,6 +137,7 @@ def init_app(app: Flask) -> None:
         marketing,
         members,
         messages,
+        postal,
         privacy,
         purchases,
         quizzes,
@@ -151,7 +152,7 @@ def init_app(app: Flask) -> None:
 
     for module in (
         auth, members, status, purchases, engagement, rewards, tiers, badges, challenges, streaks, quizzes, games,
-        leaderboards, admin, scenarios, marketing, messages, customevents, segments, imports, privacy, exports,
+        leaderboards, admin, scenarios, marketing, messages, customevents, segments, imports, privacy, exports, postal,
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document

@@ -25,7 +25,10 @@ from loyalty.tiers.models import CardIssuance, TierChange
 
 blp = Blueprint("tiers", __name__, url_prefix="/api/v1", description="Tiers, tier history and card issuances")
 
-CARD_CSV_COLUMNS = ("id", "member_id", "first_name", "last_name", "tier_code", "card_number", "status", "created_at")
+CARD_CSV_COLUMNS = (
+    "id", "member_id", "first_name", "last_name", "tier_code", "card_number", "status", "created_at",
+    "address_line1", "address_line2", "postcode", "city", "country",
+)  # fmt: skip
 
 
 @blp.route("/members/<id:member_id>/tier-history", methods=["GET"])
@@ -77,7 +80,9 @@ def export_cards(query: dict[str, str]) -> Response:
     for card in tiers.list_cards(db.session(), status=query.get("status")):
         writer.writerow(
             [card.id, card.member_id, card.member.first_name, card.member.last_name, card.tier_code,
-             card.card_number, card.status, card.created_at.isoformat()]
+             card.card_number, card.status, card.created_at.isoformat(), card.member.address_line1 or "",
+             card.member.address_line2 or "", card.member.address_postcode or "", card.member.address_city or "",
+             card.member.address_country or ""]
         )
     return Response(buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=cards.csv"})
 

@@ -106,6 +106,7 @@ def import_batch(session: Session, rows: list[MemberRow], *, now: datetime) -> O
             "consent_email": row.consent_email,
             "consent_sms": row.consent_sms,
             "consent_push": False,
+            "consent_postal": False,
             "preferred_channel": "email",
             "referral_code": codes.new_referral_code(),
             "points_balance": row.points,

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, event
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, event, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
+
+
+#: The parts of a postal address, each an ``address_<part>`` column.
+ADDRESS_FIELDS = ("line1", "line2", "postcode", "city", "country")
 
 
 class Member(Base):
@@ -33,6 +37,14 @@ class Member(Base):
     consent_email: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_sms: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_push: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_postal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: The postal address (optional; all of line 1, postcode, city and country, or none).
+    address_line1: Mapped[str | None] = mapped_column(String(100))
+    address_line2: Mapped[str | None] = mapped_column(String(100))
+    address_postcode: Mapped[str | None] = mapped_column(String(16))
+    address_city: Mapped[str | None] = mapped_column(String(100))
+    #: ISO 3166-1 alpha-2.
+    address_country: Mapped[str | None] = mapped_column(String(2))
     #: The channel scenarios try first (``email``, ``sms``, ``push`` or ``in_app``) when it is consented.
     preferred_channel: Mapped[str] = mapped_column(String(8), default="email")
     #: argon2 hash; NULL for members who never set a password (they cannot log in).
@@ -63,6 +75,11 @@ class Member(Base):
     __table_args__ = (
         CheckConstraint("purchase_count >= 0", name="purchase_count_not_negative"),
         CheckConstraint("pending_points >= 0", name="pending_not_negative"),
+        CheckConstraint(
+            "(address_line1 IS NULL) = (address_postcode IS NULL) AND (address_line1 IS NULL) = (address_city IS NULL)"
+            " AND (address_line1 IS NULL) = (address_country IS NULL)",
+            name="address_complete",
+        ),
         Index("ix_members_tier_review_at", "tier_review_at", "id"),
         Index("ix_members_last_purchase_at", "last_purchase_at"),
         Index("ix_members_enrolled_at", "enrolled_at"),
@@ -73,7 +90,22 @@ class Member(Base):
 
     @property
     def consents(self) -> dict[str, bool]:
-        return {"email": self.consent_email, "sms": self.consent_sms, "push": self.consent_push}
+        return {
+            "email": self.consent_email, "sms": self.consent_sms, "push": self.consent_push,
+            "postal": self.consent_postal,
+        }  # fmt: skip
+
+    @property
+    def postal_address(self) -> dict[str, str | None] | None:
+        """``{"line1", "line2", "postcode", "city", "country"}``, or None without an address."""
+        if self.address_line1 is None:
+            return None
+        return {name: getattr(self, f"address_{name}") for name in ADDRESS_FIELDS}
+
+    @postal_address.setter
+    def postal_address(self, value: dict[str, str | None] | None) -> None:
+        for name in ADDRESS_FIELDS:
+            setattr(self, f"address_{name}", (value or {}).get(name))
 
 
 def month_day(value: date) -> int:

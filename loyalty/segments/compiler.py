@@ -40,7 +40,9 @@ RANGE_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "lt": operator.lt,
     "eq": operator.eq,
 }
-CONSENT_COLUMNS = {"email": Member.consent_email, "sms": Member.consent_sms, "push": Member.consent_push}
+CONSENT_COLUMNS = {
+    "email": Member.consent_email, "sms": Member.consent_sms, "push": Member.consent_push, "postal": Member.consent_postal,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,7 @@ def _engagement_level(value: Any, path: str, context: Context) -> ColumnElement[
 # -- The member's own row --------------------------------------------------------------------------
 
 
-def _in_list(column: InstrumentedAttribute[str]) -> Builder:
+def _in_list(column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None]) -> Builder:
     return lambda value, path, context: column.in_(_strings(value, path))
 
 
@@ -290,6 +292,7 @@ def _consent(value: Any, path: str, context: Context) -> ColumnElement[bool]:
 CONDITIONS: dict[str, Builder] = {
     "tier": _in_list(Member.tier_code),
     "timezone": _in_list(Member.timezone),
+    "country": _in_list(Member.address_country),
     "balance": _number(Member.points_balance),
     "lifetime_points": _number(Member.lifetime_points),
     "qualifying_points": _qualifying_points,

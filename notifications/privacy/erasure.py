@@ -3,7 +3,7 @@ the ledger, purchases, messages' statuses and therefore every balance and KPI ke
 
 Replaced: email (by ``erased-<id>@erased.invalid``: the address is free to enrol again), card number
 (``ERASED<id>``, never a valid card: the number is free and nobody is found by it), names, phone, birth
-date, external id, password, consents (all withdrawn). Removed: push subscriptions, message bodies,
+date, postal address, external id, password, consents (all withdrawn). Removed: push subscriptions, message bodies,
 subjects and recipients, journey contexts, complaint texts, custom event properties, the leaderboard
 display name, the cards printed for them. Ended: the member's active journeys; cancelled: their
 messages not sent yet. Kept, because the program's figures and obligations depend on them and they
@@ -50,7 +50,8 @@ def erase_member(session: Session, member_id: int, *, actor: str, now: datetime)
         .values(
             email=f"erased-{member_id}@erased.invalid", card_number=f"ERASED{member_id}", first_name="", last_name="",
             phone=None, birth_date=None, birthday_md=None, external_id=None, password_hash=None,
-            consent_email=False, consent_sms=False, consent_push=False, updated_at=now,
+            consent_email=False, consent_sms=False, consent_push=False, consent_postal=False, address_line1=None,
+            address_line2=None, address_postcode=None, address_city=None, address_country=None, updated_at=now,
         ),
         execution_options={"synchronize_session": False},
     )  # fmt: skip

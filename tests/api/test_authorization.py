@@ -328,6 +328,7 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/members/{member_id}/export", expect(admin=200, service=403, till=403, member=200, other_member=403)),
     Row("POST", "/api/v1/members/{member_id}/erase", admin_only(201)),
     Row("GET", "/api/v1/admin/exports/{dataset}", admin_only(200), aliases={"dataset": "dataset"}),
+    Row("POST", "/api/v1/admin/postal-batches", admin_only(200)),
     Row("GET", "/api/v1/admin/segments", admin_only(200)),
     Row("POST", "/api/v1/admin/imports?kind=members", admin_only(202), body=lambda w: "email\nnew@example.com\n"),
     Row("GET", "/api/v1/admin/imports/{import_id}", admin_only(200)),

@@ -29,6 +29,7 @@ PERSONAL = {
     "external_id": "CRM-PRIVATE-77",
 }
 DEVICE_TOKEN = "device-token-of-zephyrine"
+ADDRESS = {"line1": "7 Quillfeather Lane", "line2": None, "postcode": "OX1 4AR", "city": "Wychwood", "country": "GB"}
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def subject(app: Flask, client, admin, clock: FrozenClock, tmp_path: Path, make_
         {"id": "again", "send": "note", "channels": ["in_app"]},
     ]
     add_scenario(client, admin, "hello", steps)
-    member = make_member(**PERSONAL)
+    member = make_member(**PERSONAL, postal_address=ADDRESS)
     make_purchase(member_id=member["id"])
     headers = login(member)
     response = client.post("/api/v1/me/push-subscriptions", json={"kind": "device", "token": DEVICE_TOKEN}, headers=headers)
@@ -50,7 +51,7 @@ def subject(app: Flask, client, admin, clock: FrozenClock, tmp_path: Path, make_
 
 
 def personal_strings(member: dict[str, Any]) -> list[str]:
-    return [*PERSONAL.values(), "Quillfeather", member["card_number"], DEVICE_TOKEN]
+    return [*PERSONAL.values(), "Quillfeather", member["card_number"], DEVICE_TOKEN, "OX1 4AR", "Wychwood"]
 
 
 def database_text(sessions: sessionmaker[Session]) -> str:

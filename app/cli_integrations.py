@@ -1,5 +1,6 @@
 """``flask --app wsgi loyalty import members|purchases|adjustments FILE``: a file streamed in batches,
-with a progress bar, the bad rows by line, column and reason, and the figures at the end."""
+with a progress bar, the bad rows by line, column and reason, and the figures at the end.
+``flask --app wsgi loyalty export postal``: the letters waiting for the mailing house."""
 
 from __future__ import annotations
 
@@ -8,14 +9,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from app import db
 from app.cli import loyalty_cli
 from app.clock import now
+from loyalty.db import session_scope
 from loyalty.imports.models import KINDS
 from loyalty.imports.outcome import Outcome
 from loyalty.imports.runner import run_import
+from notifications.postal.export import export_letters
+
+export_cli = AppGroup("export", help="Files for the brand's partners.")
+loyalty_cli.add_command(export_cli)
+
+
+@export_cli.command("postal")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="Default: ./postal-<instant>.")
+def export_postal_command(out: Path | None) -> None:
+    """Write the letters waiting for the mailing house (letters.csv and one PDF each) and mark them sent."""
+    at = now()
+    directory = out or Path(f"postal-{at:%Y%m%dT%H%M%S}")
+    with session_scope(db.sessions()) as session:
+        batch = export_letters(session, now=at)
+        batch.write(directory)
+    click.echo(f"{len(batch.rows)} letters written to {directory}")
 
 
 @loyalty_cli.command("import")
