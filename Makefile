@@ -1,5 +1,6 @@
 # `make run`: set up and serve the API on the embedded SQLite database (nothing else needed).
-# `make test`: mypy, then the whole suite on SQLite, then on PostgreSQL when one answers (required when CI=true).
+# `make test`: mypy, then the whole suite on SQLite, then on PostgreSQL when one answers (required when CI=true);
+#   the back office's browser tests run in both, in Debian's headless Chromium (installed when missing).
 # `make simulate`: a synthetic population played through the built-in scenarios, their KPIs printed.
 # `make bench`: the till load benchmark against gunicorn + PostgreSQL (bench/README.md).
 # `make bench-scenarios`: the scenario scans over a million members and the SMTP send path.
@@ -13,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 SIMULATE_ARGS ?= --members 1000 --days 60 --seed 1
 
-.PHONY: install run simulate test typecheck test-sqlite test-postgres bench bench-scenarios clean
+.PHONY: install browser run simulate test typecheck test-sqlite test-postgres bench bench-scenarios clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,21 +24,29 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# Debug mode: the development JWT key is used unless LOYALTY_JWT_SECRET_KEY is set.
+# Debug mode; the development signing key of instance/ is generated once unless LOYALTY_JWT_SECRET_KEY
+# is set (README, "Configuration"): the commands below and those of the README in another shell share it.
 run: export FLASK_DEBUG = 1
 run: install
 	$(BIN)/flask --app wsgi loyalty init
 	@echo "Demo admin client (a new secret each run):"
 	@$(BIN)/flask --app wsgi loyalty create-client demo-admin --role admin --replace
+	@echo "Back office: http://$(HOST):$(PORT)/admin/ - demo admin login (a new password each run):"
+	@$(BIN)/flask --app wsgi loyalty create-staff admin@example.com --role admin --name "Demo admin" --reset
 	@# The scheduler (scenarios, messages, expiry) runs inside the development server.
 	LOYALTY_RUN_SCHEDULER=1 $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-# On a temporary SQLite database; debug mode, as for `make run` (no signing key is needed to simulate).
+# On a temporary SQLite database; debug mode, as for `make run`.
 simulate: export FLASK_DEBUG = 1
 simulate: install
 	$(BIN)/flask --app wsgi loyalty simulate $(SIMULATE_ARGS)
 
-test: install
+# The browser tests drive Debian's headless Chromium through Playwright (tests/browser).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) \
+		|| { echo "chromium is needed for the browser tests: apt-get install chromium" >&2; exit 1; }
+
+test: install browser
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory test-sqlite
 	@url="$(LOYALTY_TEST_DATABASE_URL)"; \
@@ -57,11 +66,11 @@ typecheck: install
 	@echo "== type check"
 	$(BIN)/mypy
 
-test-sqlite: install
+test-sqlite: install browser
 	@echo "== test suite on SQLite"
 	LOYALTY_TEST_DATABASE_URL= $(BIN)/python -m pytest -q -p no:cacheprovider
 
-test-postgres: install
+test-postgres: install browser
 	@echo "== test suite on PostgreSQL"
 	LOYALTY_TEST_DATABASE_URL="$(LOYALTY_TEST_DATABASE_URL)" $(BIN)/python -m pytest -q -p no:cacheprovider
 

@@ -19,8 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import db, scenarios
 from app.auth.clients import create_client, disable_client
+from app.backoffice.roles import ROLES
+from app.backoffice.staff import create_staff
 from app.clock import now
 from app.migrate import upgrade
+from app.signing_key import MissingSigningKey
+from loyalty import audit
 from loyalty.clock import FrozenClock
 from loyalty.db import make_engine, session_scope
 from loyalty.errors import DomainError
@@ -68,6 +72,30 @@ def create_client_command(name: str, role: str, store_code: str | None, replace:
     except DomainError as error:
         raise click.UsageError(error.detail) from error
     click.echo(json.dumps({"client_id": credentials.client_id, "client_secret": credentials.client_secret}))
+
+
+@loyalty_cli.command("create-staff")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", default="", help="The name shown in the back office (the email's local part by default).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of generating one.")
+@click.option("--reset", is_flag=True, help="Give an existing account a new password (and this role).")
+def create_staff_command(email: str, role: str, name: str, password_stdin: bool, reset: bool) -> None:
+    """Create a back-office staff account; a generated password is printed once (never stored in clear)."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    try:
+        with session_scope(db.sessions()) as session:
+            audit.act_as(session, "cli", now=now())
+            account, password = create_staff(
+                session, email=email, role=role, name=name, password=password, now=now(), reset=reset
+            )
+            email = account.email
+    except DomainError as error:
+        raise click.UsageError(error.detail) from error
+    if password_stdin:
+        click.echo(f"staff account {email} ({role}) saved", err=True)
+    else:
+        click.echo(f"email: {email}  password: {password}  role: {role}")
 
 
 @loyalty_cli.command("disable-client")
@@ -162,6 +190,8 @@ def run_due_command(at: str | None) -> None:
 
 def scheduler_process() -> SchedulerProcess:
     app = current_app
+    if not app.config["LOYALTY_JWT_SECRET_KEY"]:
+        raise click.ClickException(f"{MissingSigningKey('the scheduler')} (it signs the links of messages)")
     return SchedulerProcess(
         db.sessions(),
         app.extensions["loyalty.engine"],
@@ -169,6 +199,7 @@ def scheduler_process() -> SchedulerProcess:
         clock=app.extensions["loyalty.clock"].now,
         schedule=scenarios.schedule(app),
         poll_seconds=app.config["LOYALTY_SCHEDULER_POLL_SECONDS"],
+        consumer_poll_seconds=app.config["LOYALTY_CONSUMER_POLL_SECONDS"],
     )
 
 

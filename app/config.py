@@ -7,24 +7,34 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-DEVELOPMENT_JWT_SECRET = "development-only-secret-do-not-use-in-production"
-
-
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
 
 
+def embedded_database_url(instance_path: str | Path) -> str:
+    """The embedded default: a SQLite file in the instance folder."""
+    return f"sqlite:///{Path(instance_path) / 'loyalty.db'}"
+
+
+def _quotas(value: str) -> dict[str, str]:
+    """``"till=600/minute;cl_abc=100/minute"`` as ``{"till": "600/minute", "cl_abc": "100/minute"}``."""
+    pairs = (item.split("=", 1) for item in value.split(";") if item.strip())
+    return {name.strip(): limit.strip() for name, limit in pairs}
+
+
 def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Every setting the application reads, from the environment, then ``overrides``."""
-    database_file = Path(instance_path) / "loyalty.db"
     config: dict[str, Any] = {
-        "LOYALTY_DATABASE_URL": os.environ.get("LOYALTY_DATABASE_URL") or f"sqlite:///{database_file}",
+        "LOYALTY_DATABASE_URL": os.environ.get("LOYALTY_DATABASE_URL") or embedded_database_url(instance_path),
         "LOYALTY_DB_POOL_SIZE": _int("LOYALTY_DB_POOL_SIZE", 10),
         "LOYALTY_DB_MAX_OVERFLOW": _int("LOYALTY_DB_MAX_OVERFLOW", 20),
         "LOYALTY_JWT_SECRET_KEY": os.environ.get("LOYALTY_JWT_SECRET_KEY"),
         # Tills and services ask for a new token with their credentials when this one expires.
         "LOYALTY_CLIENT_TOKEN_MINUTES": _int("LOYALTY_CLIENT_TOKEN_MINUTES", 60),
+        # Each worker re-reads the program's settings and an API client's state (disabled, new secret)
+        # at most this often: a change made through another worker applies within this many seconds.
+        "LOYALTY_CONFIG_CHECK_SECONDS": _int("LOYALTY_CONFIG_CHECK_SECONDS", 5),
         "LOYALTY_MEMBER_ACCESS_MINUTES": _int("LOYALTY_MEMBER_ACCESS_MINUTES", 15),
         "LOYALTY_MEMBER_REFRESH_DAYS": _int("LOYALTY_MEMBER_REFRESH_DAYS", 30),
         # argon2id cost for member passwords (argon2-cffi's RFC 9106 low-memory profile by default).
@@ -54,6 +64,8 @@ def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None =
         # The scheduler (docs/scenarios.md): in the web process only for `make run`.
         "LOYALTY_RUN_SCHEDULER": os.environ.get("LOYALTY_RUN_SCHEDULER", "") == "1",
         "LOYALTY_SCHEDULER_POLL_SECONDS": _int("LOYALTY_SCHEDULER_POLL_SECONDS", 10),
+        # The outbox consumers (badges, challenges, leaderboards, scores, journeys…) run this often.
+        "LOYALTY_CONSUMER_POLL_SECONDS": float(os.environ.get("LOYALTY_CONSUMER_POLL_SECONDS", "0.5")),
         "LOYALTY_SCAN_INTERVAL_MINUTES": _int("LOYALTY_SCAN_INTERVAL_MINUTES", 5),
         "LOYALTY_DAILY_SCAN_HOUR": _int("LOYALTY_DAILY_SCAN_HOUR", 6),
         # Published outbox events and idempotency keys are deleted after this many days.
@@ -63,6 +75,29 @@ def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None =
         "LOYALTY_IMPORT_MAX_BYTES": _int("LOYALTY_IMPORT_MAX_BYTES", 64 * 1024 * 1024),
         # A scheduler that dies while sending leaves its messages to the others after this long.
         "LOYALTY_SEND_LEASE_SECONDS": _int("LOYALTY_SEND_LEASE_SECONDS", 300),
+        # Rate limits (app/ratelimits.py): counters in the process unless a shared store is named
+        # (redis://host:6379/0); failed logins and token requests per account and per address, then
+        # the lock-out; quotas per API client id or role, "till=600/minute;cl_…=100/minute".
+        "LOYALTY_RATELIMIT_ENABLED": os.environ.get("LOYALTY_RATELIMIT_ENABLED", "1") == "1",
+        "LOYALTY_RATELIMIT_STORAGE_URL": os.environ.get("LOYALTY_RATELIMIT_STORAGE_URL") or None,
+        "LOYALTY_RATELIMIT_LOGIN": os.environ.get("LOYALTY_RATELIMIT_LOGIN") or "5/minute",
+        "LOYALTY_RATELIMIT_LOCKOUT": os.environ.get("LOYALTY_RATELIMIT_LOCKOUT") or "3/hour;6/day",
+        "LOYALTY_RATELIMIT_QUOTAS": _quotas(os.environ.get("LOYALTY_RATELIMIT_QUOTAS", "")),
+        # Web front-ends allowed to call the API from a browser: "https://shop.example.com,https://app.example.com"
+        # (or "*"); none by default.
+        "LOYALTY_CORS_ORIGINS": [origin.strip() for origin in os.environ.get("LOYALTY_CORS_ORIGINS", "").split(",") if origin.strip()],
+        # "json" writes each log record as one JSON line (the default outside debug mode), "text" as Python does.
+        "LOYALTY_LOG_FORMAT": os.environ.get("LOYALTY_LOG_FORMAT") or None,
+        # The bearer token /metrics asks for; unset, it answers only the loopback address.
+        "LOYALTY_METRICS_TOKEN": os.environ.get("LOYALTY_METRICS_TOKEN") or None,
+        # Behind this many reverse proxies, the client's address is read from X-Forwarded-For.
+        "LOYALTY_TRUSTED_PROXIES": _int("LOYALTY_TRUSTED_PROXIES", 0),
+        # The back office (docs/back-office.md): a staff session ends after this long without a request,
+        # or this long in all; an account locks for a while after failed logins in a row.
+        "LOYALTY_STAFF_IDLE_MINUTES": _int("LOYALTY_STAFF_IDLE_MINUTES", 30),
+        "LOYALTY_STAFF_SESSION_HOURS": _int("LOYALTY_STAFF_SESSION_HOURS", 12),
+        "LOYALTY_STAFF_LOCK_AFTER": _int("LOYALTY_STAFF_LOCK_AFTER", 5),
+        "LOYALTY_STAFF_LOCK_MINUTES": _int("LOYALTY_STAFF_LOCK_MINUTES", 15),
         # `loyalty run-due --now …` may set the time only when this is on (tests, simulations).
         "LOYALTY_CLOCK_OVERRIDE": os.environ.get("LOYALTY_CLOCK_OVERRIDE", "") == "1",
     }

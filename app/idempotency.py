@@ -24,6 +24,7 @@ from app.auth.access import current_principal
 from app.clock import now
 from app.errors import field_problem
 from loyalty.db import Base, BigIntPK, UTCDateTime, insert_if_absent, rowcount
+from loyalty.identifiers import IDEMPOTENCY_KEY
 
 F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
@@ -54,9 +55,9 @@ def idempotent(view: F) -> F:
         key = request.headers.get(HEADER)
         if key is None:
             return view(*args, **kwargs)
-        if not 1 <= len(key) <= 200:
+        if not IDEMPOTENCY_KEY.matches(key):
             return field_problem(
-                400, "Bad Request", "must be 1 to 200 characters", field=HEADER, kind="validation", location="header"
+                400, "Bad Request", IDEMPOTENCY_KEY.message, field=HEADER, kind="validation", location="header"
             )
         session = db.session()
         principal = current_principal().subject

@@ -1,7 +1,10 @@
 """Every mapped table, imported so that ``Base.metadata`` is complete (Alembic, ``loyalty init``, tests)."""
 
 from app.auth.models import ApiClient, MemberSession
+from app.backoffice.models import StaffAccount, StaffLoginFailure
 from app.idempotency import IdempotencyRecord
+from loyalty.audit import AuditEntry
+from loyalty.consumers import OutboxCursor, OutboxDeadLetter
 from loyalty.customevents.models import CustomEvent, CustomEventType
 from loyalty.db import Base
 from loyalty.engagement.models import Engagement, EngagementAction, EngagementScore, EngagementScoreSettings
@@ -30,6 +33,9 @@ from rewards.thresholds.models import PointThreshold
 from rewards.vouchers.models import Voucher
 
 __all__ = [
+    "AuditEntry",
+    "StaffAccount",
+    "StaffLoginFailure",
     "BlackoutPeriod",
     "Complaint",
     "Journey",
@@ -77,6 +83,8 @@ __all__ = [
     "LeaderboardScore",
     "Member",
     "MemberSession",
+    "OutboxCursor",
+    "OutboxDeadLetter",
     "OutboxEvent",
     "PointLot",
     "PointThreshold",

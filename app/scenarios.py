@@ -13,9 +13,10 @@ from flask import Flask, current_app
 from app.idempotency import purge_keys
 from loyalty.engagement.tasks import fire_engagement_drops
 from loyalty.ledger.expiry import expire_points, notify_expiring_points
-from loyalty.outbox import purge_published
+from loyalty.consumers import purge_consumed
 from loyalty.purchases.operations import release_pending_points
 from loyalty.tiers.operations import review_due_tiers
+from notifications.bootstrap import CONSUMERS
 from notifications.channels.registry import ChannelSettings, build_channels
 from notifications.messages.links import Links
 from notifications.runtime import Runtime
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
             clock=app.extensions["loyalty.clock"].now,
             schedule=schedule(app),
             poll_seconds=app.config["LOYALTY_SCHEDULER_POLL_SECONDS"],
+            consumer_poll_seconds=app.config["LOYALTY_CONSUMER_POLL_SECONDS"],
         )
         process.start_in_background()
         app.extensions["loyalty.scheduler"] = process
@@ -66,11 +68,11 @@ def schedule(app: Flask) -> Schedule:
 
 
 def purges(app: Flask) -> tuple[tuple[str, Task], ...]:
-    """Forgetting what is no longer needed: published outbox events, old idempotency keys."""
+    """Forgetting what is no longer needed: outbox events every consumer has read, old idempotency keys."""
     outbox_days = timedelta(days=app.config["LOYALTY_OUTBOX_RETENTION_DAYS"])
     key_days = timedelta(days=app.config["LOYALTY_IDEMPOTENCY_RETENTION_DAYS"])
     return (
-        ("purge-outbox", lambda session, now: purge_published(session, before=now - outbox_days)),
+        ("purge-outbox", lambda session, now: purge_consumed(session, CONSUMERS, before=now - outbox_days)),
         ("purge-idempotency-keys", lambda session, now: purge_keys(session, before=now - key_days)),
     )
 

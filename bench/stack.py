@@ -210,6 +210,31 @@ def gunicorn(
         _stop(process)
 
 
+@contextmanager
+def worker(environment: Mapping[str, str], log_path: Path) -> Iterator[int]:
+    """The scheduler process (``loyalty scheduler``: the outbox consumers, journeys, messages) until the
+    block ends; yields its pid."""
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "loyalty", "scheduler"]
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO, env={**os.environ, **environment}, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process.pid
+    finally:
+        _stop(process)
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its direct children."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *map(int, children)]
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -1,5 +1,5 @@
 """Till load benchmark: purchases at full speed, then balance reads and status documents, against
-gunicorn + PostgreSQL.
+gunicorn + PostgreSQL, with the scheduler process running the outbox consumers beside it.
 
 ``make bench`` or ``python -m bench.till_load [--duration 30]``. Prints requests/s and p50/p95/p99 per
 phase, the CPU each side used, the machine's ceiling (a bare Flask app under the same gunicorn), and
@@ -26,6 +26,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import sessionmaker
 
 from bench import stack
+from bench.consumer_lag import LagSampler
 from bench.statements import statements_per_request
 from loyalty.db import make_engine, session_scope
 from loyalty.ledger.operations import members_out_of_balance
@@ -58,20 +59,22 @@ class Phase:
     def requests_per_s(self) -> float:
         return (self.answers_2xx + self.failures) / self.window_s
 
-    def row(self) -> str:
+    def row(self, ceiling: Phase | None = None, statements: int | None = None) -> str:
         requests = max(1, self.answers_2xx + self.failures)
-        per_request = [self.cpu_s[side] * 1000 / requests for side in ("app", "postgres", "wrk")]
+        per_request = [self.cpu_s[side] * 1000 / requests for side in ("app", "postgres", "worker", "wrk")]
         other = self.cpu_s["other"] / (CORES * (self.window_s + DRAIN_S))
         return (
-            f"{self.name:<26} {self.requests_per_s:8.1f} {self.p50_ms:7.1f} {self.p95_ms:7.1f} {self.p99_ms:7.1f}"
+            f"{self.name:<30} {self.requests_per_s:8.1f} {self.p50_ms:7.1f} {self.p95_ms:7.1f} {self.p99_ms:7.1f}"
             f" {self.failures:7d} {''.join(f' {ms:8.2f}' for ms in per_request)} {other:8.0%}"
-            f" {CORES * 1000 / sum(per_request):9.0f}"
+            f" {CORES * 1000 / max(sum(per_request), 1e-9):9.0f}"
+            f" {'-' if ceiling is None else f'{self.requests_per_s / ceiling.requests_per_s:.3f}':>8}"
+            f" {'' if statements is None else statements:>5}"
         )
 
 
 HEADER = (
-    f"{'phase':<26} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'non-2xx':>7}"
-    f" {'app cpu':>8} {'pg cpu':>8} {'wrk cpu':>8} {'other':>8} {'cpu-bound':>9}"
+    f"{'phase':<30} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'non-2xx':>7}"
+    f" {'app cpu':>8} {'pg cpu':>8} {'wrkr cpu':>8} {'wrk cpu':>8} {'other':>8} {'cpu-bound':>9} {'/ceiling':>8} {'stmts':>5}"
 )
 
 
@@ -79,45 +82,73 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv, prog="python -m bench.till_load", description=__doc__, duration=30)
     settings, database, environment = prepare(options, DATABASE)
     members = [str(database.first_member_id), str(database.member_count)]
-    with stack.gunicorn("wsgi:app", settings, environment, RESULTS / "gunicorn-app.log") as server:
+    phases: list[Phase] = []
+    url = database.url
+    with (
+        stack.worker(environment, RESULTS / "worker.log") as worker_pid,
+        stack.gunicorn("wsgi:app", settings, environment, RESULTS / "gunicorn-app.log") as server,
+    ):
         till, service = server.token(database.till), server.token(database.service)
         purchases_url, members_url = server.url + "/api/v1/purchases", server.url
-        duration, connections, url = options.duration, options.connections, database.url
-        warm_up = run_phase(
-            server, "warm-up", "members.lua", members_url, [service, *members],
-            duration_s=WARM_UP_S, connections=connections, database_url=url,
-        )
-        write = run_phase(
-            server, "POST /api/v1/purchases", "purchases.lua", purchases_url, [till, *members, STORE, "R"],
-            duration_s=duration, connections=connections, database_url=url,
-        )
-        read = run_phase(
-            server, "GET /api/v1/members/{id}", "members.lua", members_url, [service, *members],
-            duration_s=duration, connections=connections, database_url=url,
-        )
-        status = run_phase(
-            server, "GET /members/{id}/status", "members.lua", members_url, [service, *members, "/status"],
-            duration_s=duration, connections=connections, database_url=url,
-        )
+
+        def phase(name: str, script: str, target: str, arguments: list[str], connections: int, duration: int) -> Phase:
+            return run_phase(
+                server, f"{name} @{connections}", script, target, arguments,
+                duration_s=duration, connections=connections, database_url=url, worker_pid=worker_pid,
+            )  # fmt: skip
+
+        warm_up = phase("warm-up", "members.lua", members_url, [service, *members], options.connections, WARM_UP_S)
+        lag = LagSampler(url)
+        with lag:
+            write = phase("POST /purchases", "purchases.lua", purchases_url, [till, *members, STORE, "R"], options.connections, options.duration)
+        drained_s = lag.drain()
+        events_per_worker_cpu_s = lag.phase_events / max(write.cpu_s["worker"], 1e-6)
+        lag.close()
+        for connections, duration in ((options.connections, options.duration), (2, max(5, options.duration // 2))):
+            if connections == 2:
+                phases.append(phase("POST /purchases", "purchases.lua", purchases_url, [till, *members, STORE, "Q"], 2, duration))
+            phases.append(phase("GET /members/{id}", "members.lua", members_url, [service, *members], connections, duration))
+            phases.append(phase("GET /members/{id}/status", "members.lua", members_url, [service, *members, "/status"], connections, duration))
+    phases.insert(0, write)
     with stack.gunicorn("bench.ceiling_app:app", settings, {}, RESULTS / "gunicorn-ceiling.log") as server:
         # The same bodies; no token (the bare app reads none), no database.
-        ceiling = run_phase(
-            server, "ceiling: POST /echo", "purchases.lua", server.url + "/echo", ["-", *members, STORE, "C"],
-            duration_s=duration, connections=connections, database_url=None,
-        )
+        ceilings = {
+            connections: run_phase(
+                server, f"ceiling: POST /echo @{connections}", "purchases.lua", server.url + "/echo",
+                ["-", *members, STORE, "C"], duration_s=duration, connections=connections, database_url=None,
+            )
+            for connections, duration in ((options.connections, options.duration), (2, max(5, options.duration // 2)))
+        }  # fmt: skip
 
+    checks_pass = _verify(database.url, [done for done in phases if done.name.startswith("POST /purchases")])
+    statements = statements_per_request(database, STORE)
+    counts = {
+        phase_name: len([sql for sql in statements[request] if sql != "COMMIT"])
+        for phase_name, request in (
+            ("POST /purchases", "POST /api/v1/purchases"),
+            ("GET /members/{id}", "GET /api/v1/members/{id}"),
+            ("GET /members/{id}/status", "GET /api/v1/members/{id}/status"),
+        )
+    }
     print()
-    print("cpu: milliseconds of CPU per request (gunicorn, PostgreSQL backends, wrk); other: the machine's CPU"
-          " taken by other processes (far from 0% = a disturbed run); cpu-bound: the requests/s all cores would"
-          " serve at that CPU cost")
+    print("cpu: milliseconds of CPU per request (gunicorn, PostgreSQL backends, the consumers' worker, wrk); other:"
+          " the machine's CPU taken by other processes (far from 0% = a disturbed run); cpu-bound: the requests/s"
+          " all cores would serve at that CPU cost; /ceiling: requests/s over the bare app's at the same"
+          " connections; stmts: SQL statements before COMMIT")
     print(HEADER)
-    for phase in (write, read, status, ceiling):
-        print(phase.row())
+    for done in (*phases, *ceilings.values()):
+        connections = int(done.name.rsplit("@", 1)[1])
+        print(done.row(ceilings[connections], counts.get(done.name.rsplit(" @", 1)[0])))
+    print(lag.summary(drained_s))
+    print(f"outbox consumers' capacity: {events_per_worker_cpu_s:.0f} events per second of the worker's CPU"
+          f" ({events_per_worker_cpu_s / max(lag.phase_events / lag.phase_s, 1e-6):.1f}× the rate the till produced)")
+    ceiling = ceilings[options.connections]
+    by_name = {done.name: done for done in phases}
+    read, status = by_name[f"GET /members/{{id}} @{options.connections}"], by_name[f"GET /members/{{id}}/status @{options.connections}"]
     print(f"till path / ceiling: {write.requests_per_s / ceiling.requests_per_s:.1%}"
           f" (reads / ceiling: {read.requests_per_s / ceiling.requests_per_s:.1%};"
           f" status document / ceiling: {status.requests_per_s / ceiling.requests_per_s:.1%})")
-    checks_pass = _verify(database.url, write)
-    return finish([warm_up, write, read, status, ceiling], checks_pass, statements_per_request(database, STORE))
+    return finish([warm_up, *phases, *ceilings.values()], checks_pass, statements)
 
 
 def parse_options(argv: list[str] | None, *, prog: str, description: str | None, duration: int) -> argparse.Namespace:
@@ -185,11 +216,13 @@ def run_phase(
     duration_s: int,
     connections: int,
     database_url: str | None,
+    worker_pid: int | None = None,
 ) -> Phase:
     """Load ``url`` with ``script`` for ``duration_s`` seconds; the CPU each side used meanwhile."""
     app_pids = server.worker_pids()
+    worker_pids = stack.process_tree(worker_pid) if worker_pid else []
     backends = stack.backend_pids(database_url) if database_url else []
-    before = stack.cpu_seconds(app_pids + backends)
+    before = stack.cpu_seconds(app_pids + backends + worker_pids)
     wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy_before = stack.machine_busy_seconds()
     command = [
@@ -202,7 +235,7 @@ def run_phase(
     busy = stack.machine_busy_seconds() - busy_before
     if database_url:
         backends = sorted(set(backends) | set(stack.backend_pids(database_url)))
-    after = stack.cpu_seconds(app_pids + backends)
+    after = stack.cpu_seconds(app_pids + backends + worker_pids)
     result_lines = [line for line in completed.stdout.splitlines() if line.startswith("BENCH_RESULT ")]
     if completed.returncode != 0 or not result_lines:
         raise RuntimeError(f"wrk failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
@@ -214,7 +247,7 @@ def run_phase(
     def used(pids: list[int]) -> float:
         return sum(after[pid] - before.get(pid, 0.0) for pid in pids if pid in after)
 
-    cpu_s = {"app": used(app_pids), "postgres": used(backends)}
+    cpu_s = {"app": used(app_pids), "postgres": used(backends), "worker": used(worker_pids)}
     cpu_s["wrk"] = (wrk_after.ru_utime + wrk_after.ru_stime) - (wrk_before.ru_utime + wrk_before.ru_stime)
     cpu_s["other"] = max(0.0, busy - sum(cpu_s.values()))
     return Phase(
@@ -229,8 +262,9 @@ def run_phase(
     )
 
 
-def _verify(database_url: str, write: Phase) -> bool:
-    """The ledger invariant, and one purchase recorded per 2xx answer of the write phase."""
+def _verify(database_url: str, writes: list[Phase]) -> bool:
+    """The ledger invariant, and one purchase recorded per 2xx answer of the write phases."""
+    answers_2xx = sum(write.answers_2xx for write in writes)
     engine = make_engine(database_url, pool_size=1)
     try:
         with session_scope(sessionmaker(engine)) as session:
@@ -241,9 +275,9 @@ def _verify(database_url: str, write: Phase) -> bool:
     finally:
         engine.dispose()
     print(f"ledger invariant: {len(drifted)} members out of balance (members_out_of_balance returned {drifted[:5]})")
-    print(f"purchases recorded: {purchases}; 2xx answers to POST /purchases: {write.answers_2xx}")
+    print(f"purchases recorded: {purchases}; 2xx answers to POST /purchases: {answers_2xx}")
     print(f"on the way, purchases moved {upgrades} members up a tier and issued {vouchers} vouchers automatically")
-    return not drifted and purchases == write.answers_2xx
+    return not drifted and purchases == answers_2xx
 
 
 def _exit_on_sigterm(_signal: int, _frame: FrameType | None) -> None:

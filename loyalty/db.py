@@ -28,6 +28,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -73,6 +74,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _SQLiteUTCDateTime(sqlite.DATETIME):
+    """SQLite's ``DATETIME``, turning an aware datetime into UTC before it drops the offset.
+
+    A datetime bound without a column to give it :class:`UTCDateTime` (a value in ``case()``, a
+    ``coalesce()``) is typed as a plain ``DateTime``, which SQLite would store as local wall time:
+    ``10:00+01:00`` read back as ``10:00Z``. PostgreSQL converts it; on SQLite this type does.
+    """
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        process = super().bind_processor(dialect)
+
+        def to_utc(value: Any) -> Any:
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            return process(value) if process else value
+
+        return to_utc
 
 
 class FixedPoint(TypeDecorator[Decimal]):
@@ -218,6 +238,7 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: 
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine.dialect.colspecs = {**engine.dialect.colspecs, DateTime: _SQLiteUTCDateTime}
         event.listen(engine, "connect", _configure_sqlite)
         return engine
     return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)

@@ -1,16 +1,17 @@
 """Domain events: past-tense facts recorded in the same transaction as the change (design rule 4).
 
-Each event is written to the outbox by :func:`loyalty.outbox.record` and handed, in the same
-transaction, to the in-process handlers subscribed to it. Messages and webhooks are produced from the
-outbox after commit, so nothing is sent for a change that rolled back.
+Each event is written to the outbox by :func:`loyalty.outbox.record`, handed in the same transaction
+to the few handlers the answer depends on, and read after commit by the outbox consumers
+(``notifications/bootstrap.py``), so nothing derived or sent comes of a change that rolled back.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from functools import cache
+from typing import Any, ClassVar, get_type_hints
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,6 +25,53 @@ class DomainEvent:
     def payload(self) -> dict[str, Any]:
         """The event as JSON-ready data (datetimes as ISO-8601, amounts as strings)."""
         return {key: _jsonable(value) for key, value in asdict(self).items()}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> DomainEvent:
+        """The event :meth:`payload` wrote (datetimes and amounts parsed back; unknown keys ignored)."""
+        kinds = _field_kinds(cls)
+        return cls(**{name: _parsed(kinds[name], value) for name, value in payload.items() if name in kinds})
+
+
+def event_type(name: str) -> type[DomainEvent]:
+    """The event class stored under ``name`` in the outbox."""
+    return _event_types()[name]
+
+
+def all_event_types() -> tuple[type[DomainEvent], ...]:
+    """Every event class, by name."""
+    return tuple(cls for _, cls in sorted(_event_types().items()))
+
+
+@cache
+def _event_types() -> dict[str, type[DomainEvent]]:
+    found: dict[str, type[DomainEvent]] = {}
+    pending = list(DomainEvent.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found[cls.name] = cls
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+_FIELD_KINDS: dict[str, dict[str, Any]] = {}
+
+
+def _field_kinds(cls: type[DomainEvent]) -> dict[str, Any]:
+    if cls.name not in _FIELD_KINDS:
+        hints = get_type_hints(cls)
+        _FIELD_KINDS[cls.name] = {f.name: hints[f.name] for f in fields(cls) if f.init}
+    return _FIELD_KINDS[cls.name]
+
+
+def _parsed(kind: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if datetime in (kind, *getattr(kind, "__args__", ())):
+        return datetime.fromisoformat(value)
+    if Decimal in (kind, *getattr(kind, "__args__", ())):
+        return Decimal(value)
+    return value
 
 
 def _jsonable(value: Any) -> Any:
@@ -74,6 +122,8 @@ class PurchaseRecorded(DomainEvent):
     total: Decimal
     currency: str
     is_first_purchase: bool = False
+    #: Imported as history (older than the import's cut-off): no scenario reacts to it.
+    is_history: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

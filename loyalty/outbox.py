@@ -1,10 +1,10 @@
-"""The outbox table and the in-process dispatcher.
+"""The outbox table and the in-transaction handlers.
 
 :func:`record` is the only way an operation publishes an event: it adds an outbox row to the current
 session (committed or rolled back with everything else) and calls the handlers subscribed to that
-event type, synchronously, in the same transaction. Handlers are for reactions that must be
-consistent with the change (badge progress, tiers); anything that talks to the outside world reads
-the outbox after commit.
+event type, synchronously, in the same transaction. Those are only the reactions the answer depends
+on (the tier upgrade, the threshold reward); everything derived reads the outbox after commit
+(:mod:`loyalty.consumers`). ``notifications/bootstrap.py`` says which handler reacts to what.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, BigInteger, Index, String, delete, select, text
+from sqlalchemy import JSON, BigInteger, Index, String, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from loyalty.db import Base, BigIntPK, UTCDateTime, rowcount
+from loyalty.db import Base, BigIntPK, UTCDateTime
 from loyalty.events import DomainEvent
 
 logger = logging.getLogger(__name__)
@@ -39,10 +39,13 @@ class OutboxEvent(Base):
     member_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    #: Set by the worker that handed the event on; NULL while it waits.
+    #: Set by the worker that sequenced the event (gave it its position); NULL while it waits.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The event's place in commit order, read by the consumers' cursors (:mod:`loyalty.consumers`).
+    position: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
+        Index("ux_outbox_events_position", "position", unique=True),
         Index(
             "ix_outbox_events_unpublished",
             "id",
@@ -85,13 +88,3 @@ def record_all(session: Session, events: Iterable[DomainEvent]) -> None:
     """Record several events, in order."""
     for event in events:
         record(session, event)
-
-
-
-def purge_published(session: Session, *, before: datetime, limit: int = 5000) -> int:
-    """Delete up to ``limit`` events published before ``before``; returns how many. Oldest first, along
-    the primary key: the old events are the first rows it meets."""
-    ids = select(OutboxEvent.id).where(OutboxEvent.published_at < before).order_by(OutboxEvent.id).limit(limit)
-    return rowcount(session.execute(
-        delete(OutboxEvent).where(OutboxEvent.id.in_(ids.scalar_subquery())), execution_options={"synchronize_session": False}
-    ))

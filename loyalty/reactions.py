@@ -1,27 +1,16 @@
-"""The core's in-process reactions to its own events, run in the transaction of the change.
-
-Entry points (the app factory, the scheduler) call :func:`register_handlers` once at start.
-"""
+"""The core's reactions to its own events: the tier upgrade and the enrolment rewards run in the
+transaction of the change, the engagement score after commit (``notifications/bootstrap.py``)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from loyalty import outbox
 from loyalty.engagement.operations import record_if_defined
-from loyalty.engagement.score import SCORED_EVENTS, add_interaction, interaction_of
+from loyalty.engagement.score import add_interaction, interaction_of
 from loyalty.events import DomainEvent, MemberEnrolled, MemberUpdated, PointsEarned
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
 from loyalty.tiers.operations import check_upgrade
-
-
-def register_handlers() -> None:
-    outbox.subscribe(PointsEarned, upgrade_tier)
-    outbox.subscribe(MemberEnrolled, reward_enrolment)
-    outbox.subscribe(MemberUpdated, reward_profile_completion)
-    for event_type in SCORED_EVENTS:
-        outbox.subscribe(event_type, score_interaction)
 
 
 def upgrade_tier(session: Session, event: PointsEarned) -> None:

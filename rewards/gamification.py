@@ -1,5 +1,5 @@
-"""Gamification's in-process reactions: each event moves badge metrics, challenge steps and streaks
-in the transaction that recorded it.
+"""Gamification's reactions, run by the ``gamification`` outbox consumer after commit
+(``notifications/bootstrap.py``): each event moves badge metrics, challenge steps and streaks.
 
 A purchase (recorded for a member or claimed) and an engagement action recorded within its limits are
 activities: they move the member's counts, the steps they match and the streaks they qualify for.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from loyalty import outbox
 from loyalty.events import (
     ChallengeCompleted,
     CustomEventRecorded,
@@ -29,18 +28,6 @@ from rewards.badges import operations as badges
 from rewards.badges.metrics import ENGAGEMENT_METRICS
 from rewards.challenges import operations as challenges
 from rewards.streaks import operations as streaks
-
-
-def register_handlers() -> None:
-    outbox.subscribe(PurchaseRecorded, on_purchase)
-    outbox.subscribe(PurchaseClaimed, on_purchase)
-    outbox.subscribe(EngagementRecorded, on_engagement)
-    outbox.subscribe(ReferralRewarded, on_referral)
-    outbox.subscribe(PointsEarned, on_points)
-    outbox.subscribe(TierUpgraded, on_tier)
-    outbox.subscribe(StreakExtended, on_streak)
-    outbox.subscribe(ChallengeCompleted, on_challenge)
-    outbox.subscribe(CustomEventRecorded, on_custom_event)
 
 
 def on_purchase(session: Session, event: PurchaseRecorded | PurchaseClaimed) -> None:

@@ -23,9 +23,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import create_app
 from app.auth.clients import create_client
 from app.migrate import upgrade
+from app.ratelimits import limiter
 from loyalty.clock import FrozenClock
+from loyalty.consumers import run_consumers
 from loyalty.db import make_engine, session_scope
 from loyalty.program.operations import read_program_file
+from notifications.bootstrap import CONSUMERS
 from notifications.program import load_program
 from tests.builders import member_body, purchase_body
 from tests.servers import ProviderServer, SmtpServer
@@ -81,6 +84,9 @@ def _app(database_url: str, clock: FrozenClock) -> Iterator[Flask]:
             "LOYALTY_CLOCK": clock,
             "LOYALTY_DB_POOL_SIZE": 20,
             "LOYALTY_DB_MAX_OVERFLOW": 60,
+            # Tests change the configuration and clients behind the app's back (snapshots restored):
+            # every request reads them (tests of the statement budgets set a longer time).
+            "LOYALTY_CONFIG_CHECK_SECONDS": 0,
             # Cheap hashing: the tests check behaviour, not the cost of argon2.
             "LOYALTY_ARGON2_TIME_COST": 1,
             "LOYALTY_ARGON2_MEMORY_KIB": 8,
@@ -116,14 +122,42 @@ def program() -> Path:
 
 @pytest.fixture
 def app(_app: Flask, clock: FrozenClock, program: Path) -> Flask:
-    """The application, over empty tables holding only ``program``, at :data:`NOW`."""
+    """The application, over empty tables holding only ``program``, at :data:`NOW`, with no attempt
+    counted by the rate limits."""
     reset_database(_app, clock, program)
+    limiter.reset()
     return _app
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def caught_up(app: Flask, clock: FrozenClock) -> Callable[[], int]:
+    """``caught_up()``: run the outbox consumers until none has anything left (the worker's part of
+    every change: badges, challenges, streaks, leaderboards, scores, game plays, journeys)."""
+    return lambda: run_consumers(app.extensions["loyalty.sessions"], CONSUMERS, clock=clock.now)
+
+
+class CaughtUpClient(FlaskClient):
+    """A test client whose every request comes after the consumers have caught up: for tests of the
+    derived figures, as a member reads them a moment after the change."""
+
+    caught_up: Callable[[], int]
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        self.caught_up()
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def caught_up_client(app: Flask, caught_up: Callable[[], int]) -> FlaskClient:
+    """A :class:`CaughtUpClient`; a module of tests of derived figures makes it its ``client``."""
+    client = CaughtUpClient(app, app.response_class, use_cookies=True)
+    client.caught_up = caught_up
+    return client
 
 
 @pytest.fixture

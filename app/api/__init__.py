@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import http
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import flask_smorest
 import marshmallow
-from flask import Flask, Request
+from flask import Flask, Request, current_app
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from marshmallow import Schema
-from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import NotFound
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
+from werkzeug.exceptions import NotFound, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter, Map, UnicodeConverter, ValidationError
 
 from app import errors
+from app.api import contract
 from app.schemas.common import MAX_ID, ProblemSchema
 
 API_DESCRIPTION = """\
@@ -24,15 +28,29 @@ Errors are `application/problem+json`; validation errors list the failing fields
 Writes a client may retry are idempotent: purchases on `(store_code, receipt_no)`, returns on
 `return_no`, and other POSTs on an optional `Idempotency-Key` header.
 """
+#: No request of the API nests deeper; a deeper body is refused before anything walks it.
+MAX_JSON_DEPTH = 32
 
 
 class LoyaltyApi(Api):
-    """flask-smorest's Api, with problem+json errors instead of its own error payload."""
+    """flask-smorest's Api, with problem+json errors instead of its own error payload, documented as
+    such on every operation (:mod:`app.api.contract`)."""
 
     ERROR_SCHEMA = ProblemSchema
 
+    def _init_spec(self, **kwargs: Any) -> None:
+        super()._init_spec(**kwargs, extra_plugins=[contract.ContractPlugin()])
+        self.ma_plugin.converter.add_attribute_function(contract.decimal_as_string)
+        self.ma_plugin.converter.add_attribute_function(contract.ecma_pattern)
+
     def _register_error_handlers(self) -> None:
         errors.init_app(self._app)
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            if status >= 400:
+                self.spec.components.response(status.name, contract.problem_response(status), lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", contract.problem_response(None), lazy=True)
 
 
 class IdConverter(IntegerConverter):
@@ -63,8 +81,55 @@ class TextConverter(UnicodeConverter):
         return value
 
 
+class NestingError(ValueError):
+    """A JSON document nested deeper than :data:`MAX_JSON_DEPTH`."""
+
+
+class JsonProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing a document nested deeper than :data:`MAX_JSON_DEPTH`.
+
+    The refusal is a ``ValueError``, which the request turns into a 400 like any other body that is not
+    JSON; Python's parser would otherwise overflow the stack (a ``RecursionError``) on deep nesting.
+    """
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise NestingError(f"Nested more than {MAX_JSON_DEPTH} levels deep.") from None
+        if _depth(value) > MAX_JSON_DEPTH:
+            raise NestingError(f"Nested more than {MAX_JSON_DEPTH} levels deep.")
+        return value
+
+
+def _depth(value: Any) -> int:
+    """How many arrays and objects deep ``value`` nests, walked without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            pending.extend((child, level + 1) for child in children)
+    return deepest
+
+
 class RequestParser(FlaskParser):
-    """webargs' parser, refusing the NUL character: PostgreSQL cannot store it in text."""
+    """webargs' parser, reading JSON bodies through the application's :class:`JsonProvider`, refusing a
+    body of another media type (a 415, rather than ignoring it and calling every field missing) and
+    the NUL character: PostgreSQL cannot store it in text."""
+
+    def _raw_load_json(self, req: Request) -> Any:
+        data = req.get_data(cache=True)
+        if not data:
+            return core.missing
+        if not is_json_request(req):
+            raise UnsupportedMediaType("The body must be JSON, sent as application/json.")
+        try:
+            return current_app.json.loads(data)
+        except ValueError as error:
+            reason = str(error) if isinstance(error, NestingError) else "Invalid JSON body."
+            abort(400, exc=error, messages={"json": [reason]})
 
     def load_json(self, req: Request, schema: Schema) -> Any:
         data = super().load_json(req, schema)
@@ -120,6 +185,7 @@ def init_app(app: Flask) -> None:
             "security": [{"bearerAuth": []}],
         },
     )
+    app.json = JsonProvider(app)
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
     api.init_app(app)
@@ -137,6 +203,7 @@ def init_app(app: Flask) -> None:
         marketing,
         members,
         messages,
+        outbox,
         postal,
         privacy,
         purchases,
@@ -152,7 +219,8 @@ def init_app(app: Flask) -> None:
 
     for module in (
         auth, members, status, purchases, engagement, rewards, tiers, badges, challenges, streaks, quizzes, games,
-        leaderboards, admin, scenarios, marketing, messages, customevents, segments, imports, privacy, exports, postal,
+        leaderboards, admin, outbox, scenarios, marketing, messages, customevents, segments, imports, privacy, exports,
+        postal,
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document

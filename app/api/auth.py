@@ -10,9 +10,10 @@ from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from werkzeug.exceptions import abort
 
 from app import db
-from app.api import Blueprint
+from app.api import Blueprint, examples
 from app.auth import access, clients, sessions
 from app.clock import now
+from app.ratelimits import limit_attempts
 from app.schemas.auth import (
     ClientTokenRequestSchema,
     LoginRequestSchema,
@@ -26,8 +27,9 @@ PUBLIC: dict[str, Any] = {"security": []}
 
 
 @blp.route("/token", methods=["POST"])
+@limit_attempts
 @blp.doc(**PUBLIC)
-@blp.arguments(ClientTokenRequestSchema)
+@blp.arguments(ClientTokenRequestSchema, example=examples.CLIENT_TOKEN)
 @blp.response(200, TokenSchema)
 def client_token(body: dict[str, str]) -> dict[str, Any]:
     """Exchange an API client's id and secret for an access token."""
@@ -39,8 +41,9 @@ def client_token(body: dict[str, str]) -> dict[str, Any]:
 
 
 @blp.route("/login", methods=["POST"])
+@limit_attempts
 @blp.doc(**PUBLIC)
-@blp.arguments(LoginRequestSchema)
+@blp.arguments(LoginRequestSchema, example=examples.LOGIN)
 @blp.response(200, MemberTokensSchema)
 def login(body: dict[str, str]) -> dict[str, Any]:
     """Log a member in with email and password: an access token and a refresh token."""

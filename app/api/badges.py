@@ -19,7 +19,7 @@ blp = Blueprint("badges", __name__, url_prefix="/api/v1", description="Badges an
 @blp.route("/badges", methods=["GET"])
 @require("admin", "service", "till", "member")
 @blp.response(200, BadgeCatalogSchema(many=True))
-def catalog() -> list[BadgeView]:
+def badge_catalog() -> list[BadgeView]:
     """The active badges and their levels; a hidden badge appears only to a member who earned it."""
     return badges.badge_catalog(db.session(), member_id=current_principal().member_id)
 

@@ -40,7 +40,7 @@ def member_challenges(member_id: int) -> list[ChallengeStanding]:
 @require("admin", "service", "member")
 @blp.response(201, MemberChallengeSchema)
 @blp.alt_response(200, schema=MemberChallengeSchema, description="The member had joined already")
-def join(member_id: int, code: str) -> Any:
+def join_challenge(member_id: int, code: str) -> Any:
     """Join a challenge (an opt-in one counts nothing before): 201, or 200 when joined already. A
     challenge that is over: 422."""
     ensure_member_access(member_id)

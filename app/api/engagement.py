@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app import db
-from app.api import Blueprint
+from app.api import Blueprint, examples
 from app.auth.access import ensure_member_access, require
 from app.clock import now
 from app.schemas.engagement import (
@@ -30,10 +30,10 @@ blp = Blueprint(
 
 @blp.route("/engagements", methods=["POST"])
 @require("admin", "service", "member")
-@blp.arguments(EngagementRequestSchema)
+@blp.arguments(EngagementRequestSchema, example=examples.ENGAGEMENT)
 @blp.response(201, EngagementSchema)
 @blp.alt_response(200, schema=EngagementSchema, description="The same (member, action, ref) again: the original answer")
-def report(body: dict[str, Any]) -> Any:
+def report_engagement(body: dict[str, Any]) -> Any:
     """Report an engagement (a review, a share, a store visit…), idempotent on ``(member, action, ref)``.
 
     Over one of the action's limits the answer is still a success, with 0 points and the reason. A

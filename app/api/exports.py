@@ -24,7 +24,7 @@ MIMETYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
 @require("admin")
 @blp.arguments(ExportQuerySchema, location="query")
 @blp.response(200, description="The dataset as CSV or JSON lines, streamed")
-def export(query: dict[str, Any], dataset: str) -> Response:
+def export_dataset(query: dict[str, Any], dataset: str) -> Response:
     """``members``, ``ledger``, ``purchases``, ``messages`` or ``kpis``, by id: ``after_id`` (the last id
     already loaded) and, for members, ``updated_since`` make it incremental."""
     if dataset not in warehouse.NAMES:

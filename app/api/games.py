@@ -40,7 +40,7 @@ def member_games(member_id: int) -> list[MemberGame]:
 @require("admin", "service", "member")
 @idempotent
 @blp.response(201, PlayResultSchema)
-def play(member_id: int, code: str) -> PlayResult:
+def play_game(member_id: int, code: str) -> PlayResult:
     """Spend a play: drawn on the server, the prize given at once. No play left: 409. An app that may
     retry sends an ``Idempotency-Key``: the retry gets the same play, not another."""
     ensure_member_access(member_id)
@@ -50,7 +50,7 @@ def play(member_id: int, code: str) -> PlayResult:
 @blp.route("/admin/games", methods=["GET"])
 @require("admin")
 @blp.response(200, GameSchema(many=True))
-def admin_list() -> list[Game]:
+def admin_list_games() -> list[Game]:
     """Every game, with its prizes' weights and stock."""
     return games.list_games(db.session())
 
@@ -59,7 +59,7 @@ def admin_list() -> list[Game]:
 @require("admin")
 @blp.arguments(GameSchema)
 @blp.response(201, GameSchema)
-def admin_create(body: dict[str, Any]) -> Game:
+def admin_create_game(body: dict[str, Any]) -> Game:
     """Add a game: what earns a play, the prizes with their weights and stock, the weight of no prize."""
     return games.save_game(db.session(), body)
 
@@ -68,7 +68,7 @@ def admin_create(body: dict[str, Any]) -> Game:
 @require("admin")
 @blp.arguments(GameUpdateSchema)
 @blp.response(200, GameSchema)
-def admin_update(changes: dict[str, Any], code: str) -> Game:
+def admin_update_game(changes: dict[str, Any], code: str) -> Game:
     """Change a game (a prize's stock or weight, the window); deactivate it with ``is_active``."""
     return games.save_game(db.session(), changes, code=code)
 
@@ -77,6 +77,6 @@ def admin_update(changes: dict[str, Any], code: str) -> Game:
 @require("admin")
 @blp.arguments(PlayPageQuerySchema, location="query")
 @blp.response(200, PlayPageSchema)
-def admin_plays(query: dict[str, int], code: str) -> PlayPage:
+def admin_list_plays(query: dict[str, int], code: str) -> PlayPage:
     """A game's plays, newest first: who, when, the random value drawn, the outcome and the stock left."""
     return games.game_plays(db.session(), code, limit=query["limit"], before=query.get("before"))

@@ -14,6 +14,7 @@ from app.schemas.leaderboards import (
     LeaderboardSchema,
     LeaderboardUpdateSchema,
     ProfileSchema,
+    ProfileViewSchema,
 )
 from loyalty.members.operations import get_member
 from rewards.leaderboards import operations as leaderboards
@@ -56,7 +57,7 @@ def read_board(query: dict[str, Any], key: str) -> BoardView:
 
 @blp.route("/members/<id:member_id>/leaderboard-profile", methods=["GET"])
 @require("admin", "service", "member")
-@blp.response(200, ProfileSchema)
+@blp.response(200, ProfileViewSchema)
 def get_profile(member_id: int) -> dict[str, Any]:
     """How the member appears on leaderboards; not opted in (and no name) until they choose."""
     ensure_member_access(member_id)
@@ -69,7 +70,7 @@ def get_profile(member_id: int) -> dict[str, Any]:
 @blp.route("/members/<id:member_id>/leaderboard-profile", methods=["PUT"])
 @require("admin", "service", "member")
 @blp.arguments(ProfileSchema)
-@blp.response(200, ProfileSchema)
+@blp.response(200, ProfileViewSchema)
 def put_profile(body: dict[str, Any], member_id: int) -> dict[str, Any]:
     """Opt in (or out) of the leaderboards, under a display name; the member's scores follow at once."""
     ensure_member_access(member_id)
@@ -82,7 +83,7 @@ def put_profile(body: dict[str, Any], member_id: int) -> dict[str, Any]:
 @blp.route("/admin/leaderboards", methods=["GET"])
 @require("admin")
 @blp.response(200, LeaderboardSchema(many=True))
-def admin_list() -> list[Leaderboard]:
+def admin_list_leaderboards() -> list[Leaderboard]:
     """Every leaderboard, active or not."""
     return leaderboards.list_boards(db.session())
 
@@ -91,7 +92,7 @@ def admin_list() -> list[Leaderboard]:
 @require("admin")
 @blp.arguments(LeaderboardSchema)
 @blp.response(201, LeaderboardSchema)
-def admin_create(body: dict[str, Any]) -> Leaderboard:
+def admin_create_leaderboard(body: dict[str, Any]) -> Leaderboard:
     """Add a leaderboard; its scores are already kept (every credit counts for every board)."""
     return leaderboards.save_board(db.session(), body)
 
@@ -100,7 +101,7 @@ def admin_create(body: dict[str, Any]) -> Leaderboard:
 @require("admin")
 @blp.arguments(LeaderboardUpdateSchema)
 @blp.response(200, LeaderboardSchema)
-def admin_update(changes: dict[str, Any], key: str) -> Leaderboard:
+def admin_update_leaderboard(changes: dict[str, Any], key: str) -> Leaderboard:
     """Change a leaderboard's name, periods or scope, or deactivate it."""
     return leaderboards.save_board(db.session(), changes, key=key)
 
@@ -108,6 +109,6 @@ def admin_update(changes: dict[str, Any], key: str) -> Leaderboard:
 @blp.route("/admin/leaderboards/<key>", methods=["DELETE"])
 @require("admin")
 @blp.response(204)
-def admin_delete(key: str) -> None:
+def admin_delete_leaderboard(key: str) -> None:
     """Remove a leaderboard definition (the scores stay: other boards share them)."""
     leaderboards.delete_board(db.session(), key)

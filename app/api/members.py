@@ -7,7 +7,7 @@ from typing import Any
 from werkzeug.exceptions import abort
 
 from app import db
-from app.api import Blueprint
+from app.api import Blueprint, examples
 from app.auth.access import (
     current_principal,
     ensure_member_access,
@@ -44,9 +44,9 @@ blp = Blueprint("members", __name__, url_prefix="/api/v1", description="Members,
 @blp.route("/members", methods=["POST"])
 @require("admin", "service", "till")
 @idempotent
-@blp.arguments(MemberCreateSchema)
+@blp.arguments(MemberCreateSchema, example=examples.ENROLMENT)
 @blp.response(201, MemberSchema)
-def enroll(body: dict[str, Any]) -> Member:
+def enrol_member(body: dict[str, Any]) -> Member:
     """Enrol a member (roles: admin, service, till). A duplicate email or card number is a 409."""
     source = current_principal().role
     return members.enroll_member(db.session(), members.NewMember(**body), now=now(), source=source)
@@ -54,10 +54,11 @@ def enroll(body: dict[str, Any]) -> Member:
 
 @blp.route("/members/<id:member_id>", methods=["GET"])
 @require("admin", "service", "till", "member")
+@blp.etag
 @blp.response(200, MemberViewSchema)
 def get_member(member_id: int) -> Member | dict[str, Any]:
     """A member's profile and balance (a member: only their own); for admin and service clients, with
-    the engagement score and level."""
+    the engagement score and level. ``If-None-Match`` with the ``ETag`` of an unchanged member: 304."""
     principal = ensure_member_access(member_id)
     session = db.session()
     member = members.get_member(session, member_id)
@@ -85,7 +86,7 @@ def update_member(changes: dict[str, Any], member_id: int) -> Member:
 @require("admin", "service", "till")
 @blp.arguments(CardLookupQuerySchema, location="query")
 @blp.response(200, MemberLookupSchema)
-def lookup(query: dict[str, str]) -> dict[str, Any]:
+def lookup_member(query: dict[str, str]) -> dict[str, Any]:
     """Find a member by card number, as a till does when a card is scanned: the member and the same
     status document the app shows."""
     session = db.session()
@@ -97,7 +98,7 @@ def lookup(query: dict[str, str]) -> dict[str, Any]:
 @blp.route("/me", methods=["GET"])
 @require("member")
 @blp.response(200, MemberSchema)
-def me() -> Member:
+def get_me() -> Member:
     """The calling member's own profile and balance."""
     member_id = current_principal().member_id
     assert member_id is not None
@@ -122,7 +123,7 @@ def member_ledger(query: dict[str, int], member_id: int) -> dict[str, Any]:
 @idempotent
 @blp.arguments(AdjustmentSchema)
 @blp.response(201, AdjustmentResultSchema)
-def adjust(body: dict[str, Any], member_id: int) -> dict[str, Any]:
+def adjust_points(body: dict[str, Any], member_id: int) -> dict[str, Any]:
     """Credit or debit points by hand, with a mandatory reason (admin). The balance may go negative."""
     session = db.session()
     members.get_member(session, member_id)
@@ -142,7 +143,7 @@ def adjust(body: dict[str, Any], member_id: int) -> dict[str, Any]:
 @blp.arguments(ClaimSchema)
 @blp.response(201, PurchaseSchema)
 @blp.alt_response(200, schema=PurchaseSchema, description="The purchase was already claimed by this member")
-def claim(body: dict[str, str], member_id: int) -> Any:
+def claim_purchase(body: dict[str, str], member_id: int) -> Any:
     """Attach an anonymous purchase to a member, within the program's claim window, and award its points."""
     ensure_member_access(member_id)
     ensure_store(body["store_code"])

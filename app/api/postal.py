@@ -16,7 +16,7 @@ blp = Blueprint("postal", __name__, url_prefix="/api/v1", description="Postal ma
 @blp.route("/admin/postal-batches", methods=["POST"])
 @require("admin")
 @blp.response(200, description="application/zip: letters.csv (addresses and merge fields) and one PDF per letter")
-def create_batch() -> Response:
+def create_postal_batch() -> Response:
     """The letters waiting to be posted, as a ZIP; they are marked sent (a second batch never repeats one)."""
     at = now()
     batch = export_letters(db.session(), now=at)

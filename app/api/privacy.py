@@ -19,7 +19,7 @@ blp = Blueprint("privacy", __name__, url_prefix="/api/v1", description="Data-sub
 @blp.route("/members/<id:member_id>/export", methods=["GET"])
 @require("admin", "member")
 @blp.response(200, MemberExportSchema)
-def export(member_id: int) -> dict[str, Any]:
+def export_member_data(member_id: int) -> dict[str, Any]:
     """Everything the program holds about the member, as one JSON document (an admin, or the member)."""
     ensure_member_access(member_id)
     return export_member(db.session(), member_id, models.Base.metadata)
@@ -29,7 +29,7 @@ def export(member_id: int) -> dict[str, Any]:
 @require("admin")
 @blp.response(201, ErasureSchema)
 @blp.alt_response(200, schema=ErasureSchema, description="Erased before: nothing changes")
-def erase(member_id: int) -> Any:
+def erase_member_data(member_id: int) -> Any:
     """Erase the member's personal data (docs/integrations.md says what is kept and why); the member is
     logged out everywhere."""
     session = db.session()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import abort
 
 from app import db
-from app.api import Blueprint
+from app.api import Blueprint, examples
 from app.auth.access import current_principal, ensure_store, require
 from app.clock import now
 from app.schemas.purchases import (
@@ -27,10 +27,10 @@ blp = Blueprint("purchases", __name__, url_prefix="/api/v1", description="Purcha
 
 @blp.route("/purchases", methods=["POST"])
 @require("admin", "service", "till")
-@blp.arguments(PurchaseCreateSchema)
+@blp.arguments(PurchaseCreateSchema, example=examples.PURCHASE)
 @blp.response(201, PurchaseSchema)
 @blp.alt_response(200, schema=PurchaseSchema, description="The same receipt again: the original answer")
-def record(body: dict[str, Any]) -> Any:
+def record_purchase(body: dict[str, Any]) -> Any:
     """Record a purchase and award its points, once per ``(store_code, receipt_no)``.
 
     A till may post only for its own store. The same receipt posted again with the same content is
@@ -62,7 +62,7 @@ def get_purchase(purchase_id: int) -> dict[str, Any]:
 
 @blp.route("/purchases/<id:purchase_id>/returns", methods=["POST"])
 @require("admin", "service", "till")
-@blp.arguments(ReturnCreateSchema)
+@blp.arguments(ReturnCreateSchema, example=examples.RETURN)
 @blp.response(201, ReturnSchema)
 @blp.alt_response(200, schema=ReturnSchema, description="The same return again: the original answer")
 def record_return(body: dict[str, Any], purchase_id: int) -> Any:

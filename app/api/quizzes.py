@@ -27,7 +27,7 @@ blp = Blueprint("quizzes", __name__, url_prefix="/api/v1", description="Quizzes"
 @blp.route("/quizzes", methods=["GET"])
 @require("admin", "service", "member")
 @blp.response(200, PublicQuizSchema(many=True))
-def list_open() -> list[QuizView]:
+def list_open_quizzes() -> list[QuizView]:
     """The quizzes open now, without their answers; a member's token also says which they answered."""
     return quizzes.open_quizzes(db.session(), now=now(), member_id=current_principal().member_id)
 
@@ -45,7 +45,7 @@ def get_quiz(code: str) -> QuizView:
 @idempotent
 @blp.arguments(AnswerSheetSchema)
 @blp.response(201, QuizResultSchema)
-def answer(body: dict[str, Any], member_id: int, code: str) -> QuizAttempt:
+def answer_quiz(body: dict[str, Any], member_id: int, code: str) -> QuizAttempt:
     """Answer a quiz, once: 201 with the marked answers and the points earned. Answered already: 409
     (a retry with the same ``Idempotency-Key`` gets the first answer again)."""
     ensure_member_access(member_id)
@@ -56,7 +56,7 @@ def answer(body: dict[str, Any], member_id: int, code: str) -> QuizAttempt:
 @blp.route("/members/<id:member_id>/quizzes/<code>/answers", methods=["GET"])
 @require("admin", "service", "member")
 @blp.response(200, QuizResultSchema)
-def result(member_id: int, code: str) -> QuizAttempt:
+def quiz_result(member_id: int, code: str) -> QuizAttempt:
     """A member's marked answers, with the right choices; 404 until they have answered."""
     ensure_member_access(member_id)
     session = db.session()
@@ -67,7 +67,7 @@ def result(member_id: int, code: str) -> QuizAttempt:
 @blp.route("/admin/quizzes", methods=["GET"])
 @require("admin")
 @blp.response(200, QuizSchema(many=True))
-def admin_list() -> list[Quiz]:
+def admin_list_quizzes() -> list[Quiz]:
     """Every quiz, with its right choices, newest first."""
     return quizzes.list_quizzes(db.session())
 
@@ -76,7 +76,7 @@ def admin_list() -> list[Quiz]:
 @require("admin")
 @blp.arguments(QuizSchema)
 @blp.response(201, QuizSchema)
-def admin_create(body: dict[str, Any]) -> Quiz:
+def admin_create_quiz(body: dict[str, Any]) -> Quiz:
     """Add a quiz; a question without a right choice, or with two choices of one id, is a 422."""
     return quizzes.save_quiz(db.session(), body)
 
@@ -85,6 +85,6 @@ def admin_create(body: dict[str, Any]) -> Quiz:
 @require("admin")
 @blp.arguments(QuizUpdateSchema)
 @blp.response(200, QuizSchema)
-def admin_update(changes: dict[str, Any], code: str) -> Quiz:
+def admin_update_quiz(changes: dict[str, Any], code: str) -> Quiz:
     """Change a quiz; its questions only until a member answers it (409). Deactivate it with ``is_active``."""
     return quizzes.save_quiz(db.session(), changes, code=code)

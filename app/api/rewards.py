@@ -7,7 +7,7 @@ from typing import Any
 from werkzeug.exceptions import abort
 
 from app import db
-from app.api import Blueprint
+from app.api import Blueprint, examples
 from app.auth.access import (
     current_principal,
     ensure_member_access,
@@ -60,9 +60,9 @@ def list_catalog(query: dict[str, int]) -> list[CatalogItem]:
 @blp.route("/members/<id:member_id>/redemptions", methods=["POST"])
 @require("admin", "service", "member")
 @idempotent
-@blp.arguments(RedemptionSchema)
+@blp.arguments(RedemptionSchema, example=examples.REDEMPTION)
 @blp.response(201, VoucherSchema)
-def redeem(body: dict[str, str], member_id: int) -> dict[str, Any]:
+def redeem_reward(body: dict[str, str], member_id: int) -> dict[str, Any]:
     """Spend points on a reward: 201 with the voucher. Not enough points: 422; out of stock: 409."""
     ensure_member_access(member_id)
     session = db.session()
@@ -91,7 +91,7 @@ def validate_voucher(code: str) -> dict[str, Any]:
 
 @blp.route("/vouchers/<code>/redeem", methods=["POST"])
 @require("admin", "service", "till")
-@blp.arguments(VoucherUseSchema)
+@blp.arguments(VoucherUseSchema, example=examples.VOUCHER_USE)
 @blp.response(201, VoucherSchema)
 @blp.alt_response(200, schema=VoucherSchema, description="The same till and receipt again: the original answer")
 def use_voucher(body: dict[str, str], code: str) -> Any:

@@ -65,7 +65,7 @@ def update_segment(changes: dict[str, Any], key: str) -> Segment:
 @blp.route("/admin/segments/<key>/count", methods=["GET"])
 @require("admin")
 @blp.response(200, SegmentCountSchema)
-def count(key: str) -> dict[str, int]:
+def count_segment_members(key: str) -> dict[str, int]:
     """How many members the segment holds now (one SQL query)."""
     session = db.session()
     return {"count": segments.count_members(session, segments.get_segment(session, key).definition, now=now())}
@@ -75,7 +75,7 @@ def count(key: str) -> dict[str, int]:
 @require("admin")
 @blp.arguments(SegmentPageQuerySchema, location="query")
 @blp.response(200, SegmentPageSchema)
-def members(query: dict[str, int], key: str) -> dict[str, Any]:
+def segment_members(query: dict[str, int], key: str) -> dict[str, Any]:
     """The segment's members by id, a page at a time (``after_id`` of the page before)."""
     session = db.session()
     page = segments.member_page(
@@ -89,7 +89,7 @@ def members(query: dict[str, int], key: str) -> dict[str, Any]:
 @blp.arguments(AwardCampaignSchema)
 @blp.response(201, AwardCampaignSchema)
 @blp.alt_response(200, schema=AwardCampaignSchema, description="The same campaign ref again: the original answer")
-def award(body: dict[str, Any], key: str) -> Any:
+def award_segment_campaign(body: dict[str, Any], key: str) -> Any:
     """Credit the same points to every member of the segment, once per campaign ``ref``."""
     campaign, created = award_segment(
         db.session(), segment_key=key, now=now(), actor=current_principal().subject, **body
@@ -100,7 +100,7 @@ def award(body: dict[str, Any], key: str) -> Any:
 @blp.route("/admin/segments/<key>/members.csv", methods=["GET"])
 @require("admin")
 @blp.response(200, description="text/csv, one member a line, streamed")
-def export_members(key: str) -> Response:
+def export_segment_members(key: str) -> Response:
     """Every member of the segment as CSV, streamed a thousand rows at a time (constant memory)."""
     definition = segments.get_segment(db.session(), key).definition
     at = now()

@@ -15,10 +15,12 @@ blp = Blueprint("status", __name__, url_prefix="/api/v1", description="Where a m
 
 @blp.route("/members/<id:member_id>/status", methods=["GET"])
 @require("admin", "service", "till", "member")
+@blp.etag
 @blp.response(200, StatusSchema)
-def status(member_id: int) -> MemberStatus:
+def get_member_status(member_id: int) -> MemberStatus:
     """Balance, pending, lifetime and qualifying points; tier and next tier; next threshold; points
-    expiring soon; rewards available now."""
+    expiring soon; rewards available now. With ``If-None-Match`` naming the document's ``ETag``, an
+    unchanged document is a 304 without a body."""
     ensure_member_access(member_id)
     session = db.session()
     return member_status(session, get_member(session, member_id), now=now())
@@ -26,6 +28,7 @@ def status(member_id: int) -> MemberStatus:
 
 @blp.route("/me/status", methods=["GET"])
 @require("member")
+@blp.etag
 @blp.response(200, StatusSchema)
 def my_status() -> MemberStatus:
     """The calling member's status document."""

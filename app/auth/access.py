@@ -15,11 +15,12 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask_jwt_extended import (
     JWTManager,
     create_access_token,
     create_refresh_token,
+    decode_token,
     get_jwt,
     verify_jwt_in_request,
 )
@@ -28,7 +29,9 @@ from werkzeug.exceptions import abort
 from app import db
 from app.auth import clients
 from app.auth.models import ApiClient, MemberSession
+from app.clock import now
 from app.errors import problem
+from loyalty import audit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,6 +77,9 @@ def require(*roles: str) -> Callable[[F], F]:
             role = get_jwt().get("role")
             if role not in roles:
                 abort(403, description=f"This operation is not open to the {role} role.")
+            if role == "admin":
+                # What an admin client changes goes to the audit log, in the request's transaction.
+                audit.act_as(db.session(), str(get_jwt()["sub"]), now=now())
             return view(*args, **kwargs)
 
         return cast(F, wrapper)
@@ -96,6 +102,23 @@ def require_webhook_secret(view: F) -> F:
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
+
+
+def bearer_claims() -> dict[str, Any]:
+    """The claims of the request's bearer token, checked (signature, expiry) but not looked up, for
+    rate limits and logs; ``{}`` without a valid token. Routes use :func:`require` instead."""
+    if "bearer_claims" not in g:
+        try:
+            g.bearer_claims = get_jwt()  # the route checked it already
+            return cast(dict[str, Any], g.bearer_claims)
+        except RuntimeError:
+            pass
+        header = request.headers.get("Authorization", "")
+        try:
+            g.bearer_claims = decode_token(header.removeprefix("Bearer ").strip()) if header.startswith("Bearer ") else {}
+        except Exception:  # a bad token is the route's to refuse (401)
+            g.bearer_claims = {}
+    return cast(dict[str, Any], g.bearer_claims)
 
 
 def current_principal() -> Principal:
@@ -153,7 +176,8 @@ def _is_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
     session_id = payload.get("sid")
     if session_id is None:
         client_id = str(payload["sub"]).removeprefix("client:")
-        return not clients.token_is_current(db.session(), client_id, int(payload.get("gen", -1)))
+        max_age = current_app.config["LOYALTY_CONFIG_CHECK_SECONDS"]
+        return not clients.token_is_current(db.session(), client_id, int(payload.get("gen", -1)), max_age=max_age)
     member_session = db.session().get(MemberSession, session_id)
     return member_session is None or member_session.revoked_at is not None
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.schemas.common import Identifier
+from loyalty import identifiers
+
 
 class ClientTokenRequestSchema(Schema):
-    client_id = fields.String(required=True, validate=validate.Length(1, 64))
+    client_id = fields.String(required=True, validate=Identifier(identifiers.CLIENT_ID))
     client_secret = fields.String(required=True, validate=validate.Length(1, 200), load_only=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.schemas.purchases import CODE
 from app.schemas.rewards import REWARD_CODE
 from rewards.badges.models import METRIC_NAMES
 
@@ -31,7 +32,7 @@ class BadgeSchema(Schema):
     is_hidden = fields.Boolean(metadata={"description": "Shown to a member only once earned"})
     metric = fields.String(required=True, validate=validate.OneOf(METRIC_NAMES))
     qualifier = fields.String(
-        allow_none=True, validate=validate.Length(1, 64),
+        allow_none=True, validate=CODE,
         metadata={"description": "The category, tier, streak or challenge code the metric is about"},
     )  # fmt: skip
     target = fields.Integer(load_only=True, strict=True, validate=validate.Range(1, MAX_TARGET))

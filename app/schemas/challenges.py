@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from app.schemas.common import plausible_instant
 from app.schemas.engagement import ACTION_KEY
+from app.schemas.purchases import CODE
 from app.schemas.rewards import REWARD_CODE
 from rewards.challenges.models import STEP_KINDS
 
@@ -17,7 +18,7 @@ class ChallengeStepSchema(Schema):
         allow_none=True, validate=ACTION_KEY, metadata={"description": "The engagement action of an engagement step"}
     )
     category = fields.String(
-        allow_none=True, validate=validate.Length(1, 64),
+        allow_none=True, validate=CODE,
         metadata={"description": "A purchase step counts only purchases with a line in this category"},
     )  # fmt: skip
     count = fields.Integer(strict=True, load_default=1, validate=validate.Range(1, 1000))

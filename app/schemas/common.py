@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,35 +11,69 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from loyalty.identifiers import IdentifierRule
+
 MAX_AMOUNT = 10_000_000
 #: The largest BIGINT: no row has a larger id, and the databases refuse to compare with one.
 MAX_ID = 2**63 - 1
+
+
+class Identifier(validate.Regexp):
+    """The validator of an identifier field: the whole string must follow ``rule``
+    (:mod:`loyalty.identifiers`); its anchored pattern is also what the OpenAPI document shows."""
+
+    def __init__(self, rule: IdentifierRule) -> None:
+        super().__init__(rule.regex, error=rule.message)
+        self.rule = rule
+
+    def __call__(self, value: Any) -> Any:
+        if not isinstance(value, str) or not self.rule.matches(value):
+            raise ValidationError(self.error)
+        return value
+
+
+class PlainDecimal(fields.Decimal):
+    """A decimal as people write amounts: a string of digits with an optional minus sign and decimal
+    point ("12.50"), or a JSON number. An exponent ("1e3"), a leading "+" or spaces are refused; minus
+    zero is zero (never answered as "-0.00")."""
+
+    PLAIN = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Decimal:
+        if isinstance(value, str) and not self.PLAIN.fullmatch(value):
+            raise self.make_error("invalid")
+        number: Decimal = super()._deserialize(value, attr, data, **kwargs)
+        return abs(number) if number.is_zero() else number
 
 
 def money(*, required: bool = True, positive: bool = False, allow_none: bool | None = None) -> fields.Decimal:
     """An amount with at most two decimals, sent and returned as a string ("12.50") or a number."""
     validators: list[Callable[[Any], Any]] = [
         validate.Range(min=0, max=MAX_AMOUNT, min_inclusive=not positive),
-        _at_most_decimals(2),
+        AtMostDecimals(2),
     ]
-    return fields.Decimal(
+    return PlainDecimal(
         required=required, as_string=True, validate=validators, metadata={"example": "42.50"}, allow_none=allow_none
     )
 
 
 def rate(*, maximum: int, required: bool = False, metadata: Mapping[str, Any] | None = None) -> fields.Decimal:
     """A rate or multiplier with at most four decimals: the precision the database keeps."""
-    validators: list[Callable[[Any], Any]] = [validate.Range(min=0, max=maximum), _at_most_decimals(4)]
-    return fields.Decimal(required=required, as_string=True, validate=validators, metadata=metadata)
+    validators: list[Callable[[Any], Any]] = [validate.Range(min=0, max=maximum), AtMostDecimals(4)]
+    return PlainDecimal(required=required, as_string=True, validate=validators, metadata=metadata)
 
 
-def _at_most_decimals(places: int) -> Callable[[Decimal], None]:
-    def check(value: Decimal) -> None:
+class AtMostDecimals(validate.Validator):
+    """No more than ``places`` digits after the decimal point (the OpenAPI pattern says so too)."""
+
+    def __init__(self, places: int) -> None:
+        self.places = places
+
+    def __call__(self, value: Decimal) -> Decimal:
         exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -places:
-            raise ValidationError(f"At most {places} decimals.")
-
-    return check
+        if isinstance(exponent, int) and exponent < -self.places:
+            raise ValidationError(f"At most {self.places} decimals.")
+        return value
 
 
 def timezone_name(value: str) -> None:

@@ -6,18 +6,19 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.schemas.common import MAX_ID, plausible_instant
+from app.schemas.common import MAX_ID, Identifier, plausible_instant
+from loyalty import identifiers
 from loyalty.customevents.conditions import OPERATORS
 from loyalty.engagement.models import PERIODS, SCORE_INTERACTIONS
 
-ACTION_KEY = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error="Lower-case letters, digits and _ only.")
+ACTION_KEY = Identifier(identifiers.KEY)
 
 
 class EngagementRequestSchema(Schema):
     member_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID))
     action = fields.String(required=True, validate=ACTION_KEY)
     ref = fields.String(
-        required=True, validate=validate.Length(1, 128),
+        required=True, validate=Identifier(identifiers.REF),
         metadata={"description": "The source's own id (the review id, the share id): the idempotency key"},
     )
     occurred_at = fields.AwareDateTime(required=True, validate=plausible_instant)

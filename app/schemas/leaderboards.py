@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import MAX_ID
-from app.schemas.purchases import CODE
+from app.schemas.common import MAX_ID, Identifier
+from app.schemas.purchases import STORE_CODE
+from loyalty import identifiers
 from rewards.leaderboards.models import METRICS, PERIODS, SCOPES
 
-BOARD_KEY = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", error="Lower-case letters, digits, _ and - only.")
+BOARD_KEY = Identifier(identifiers.BOARD_KEY)
 
 
 class LeaderboardSchema(Schema):
@@ -43,7 +44,7 @@ class BoardQuerySchema(Schema):
     period = fields.String(
         validate=validate.OneOf(PERIODS), metadata={"description": "week, month or all; the board's first by default"}
     )
-    store = fields.String(validate=[validate.Length(1, 32), CODE], metadata={"description": "Store boards only"})
+    store = fields.String(validate=STORE_CODE, metadata={"description": "Store boards only"})
     limit = fields.Integer(load_default=10, validate=validate.Range(1, 100))
     member_id = fields.Integer(
         validate=validate.Range(1, MAX_ID),
@@ -86,3 +87,9 @@ class ProfileSchema(Schema):
         metadata={"description": "3 to 32 letters, digits, spaces, _ or -: no email address, no long number"},
     )
     opted_in = fields.Boolean(required=True, metadata={"description": "Appear on the leaderboards"})
+
+
+class ProfileViewSchema(ProfileSchema):
+    """A profile as answered: no name until the member chooses one."""
+
+    display_name = fields.String(allow_none=True)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import past_date, timezone_name
+from app.schemas.common import Identifier, past_date, timezone_name
 from app.schemas.engagement import EngagementStandingSchema
+from app.schemas.purchases import CARD, CODE
 from app.schemas.status import StatusSchema
+from loyalty import identifiers
 
-PHONE = validate.Regexp(r"^\+?[0-9][0-9 ().-]{3,30}$", error="Not a valid phone number.")
-LOCALE = validate.Regexp(r"^[a-z]{2,3}(-[A-Z]{2})?$", error="Not a locale like fr or fr-FR.")
+PHONE = Identifier(identifiers.PHONE)
+LOCALE = Identifier(identifiers.LOCALE)
 PREFERRED_CHANNELS = ("email", "sms", "push", "in_app")
-CARD = validate.Regexp(r"^[0-9A-Za-z-]{4,32}$", error="4 to 32 letters, digits or dashes.")
 
 
 class ConsentsSchema(Schema):
@@ -45,7 +46,7 @@ class MemberFieldsSchema(Schema):
     phone = fields.String(allow_none=True, validate=PHONE)
     birth_date = fields.Date(allow_none=True, validate=past_date)
     card_number = fields.String(validate=CARD)
-    external_id = fields.String(allow_none=True, validate=validate.Length(1, 64))
+    external_id = fields.String(allow_none=True, validate=CODE)
     locale = fields.String(validate=LOCALE)
     timezone = fields.String(validate=timezone_name)
     consents = fields.Nested(ConsentsSchema)
@@ -62,7 +63,8 @@ class MemberCreateSchema(MemberFieldsSchema):
     last_name = fields.String(required=True, validate=validate.Length(1, 100))
     email = fields.Email(required=True, validate=validate.Length(max=254))
     referral_code = fields.String(
-        validate=validate.Length(4, 16), metadata={"description": "The sponsor's referral code"}
+        validate=Identifier(identifiers.REFERRAL_CODE),
+        metadata={"description": "The sponsor's referral code (case-insensitive)"},
     )
 
 

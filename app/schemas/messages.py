@@ -6,10 +6,11 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.schemas.common import plausible_instant
+from app.schemas.common import Identifier, plausible_instant
 from app.schemas.ledger import LedgerQuerySchema
 from notifications.messages.operations import STATUSES
 from notifications.messages.tracking import PROVIDER_STATUSES
+from loyalty import identifiers
 
 
 class MessageQuerySchema(LedgerQuerySchema):
@@ -106,8 +107,8 @@ class PushSubscriptionSchema(Schema):
 class DeliveryReportSchema(Schema):
     """A provider's report on one message, named by its reference or by our send key."""
 
-    provider_ref = fields.String(validate=validate.Length(1, 200))
-    send_key = fields.String(validate=validate.Length(1, 96))
+    provider_ref = fields.String(validate=Identifier(identifiers.PROVIDER_REF))
+    send_key = fields.String(validate=Identifier(identifiers.SEND_KEY))
     status = fields.String(required=True, validate=validate.OneOf(PROVIDER_STATUSES))
     at = fields.AwareDateTime(validate=plausible_instant, metadata={"description": "When it happened; default: now"})
     reason = fields.String(validate=validate.Length(max=200), metadata={"description": "Why it failed or bounced"})

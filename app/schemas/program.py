@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from app.schemas.common import money, month_day, plausible_instant, rate, timezone_name
 from app.schemas.members import LOCALE
+from app.schemas.purchases import CODE, STORE_CODE
 from loyalty.members.operations import PROFILE_FIELDS
 from loyalty.program.models import CHANNELS, EARNING_RULE_KINDS
 
@@ -19,6 +20,9 @@ class ProgramSettingsSchema(Schema):
         maximum=1000, metadata={"description": "Points per whole currency unit spent, before multipliers"}
     )
     minimum_amount = money(required=False)
+    point_value = rate(
+        maximum=1000, metadata={"description": "What one point is worth in the currency (the points liability in money)"}
+    )
     claim_window_days = fields.Integer(strict=True, validate=validate.Range(0, 3650))
     default_timezone = fields.String(validate=timezone_name)
     default_locale = fields.String(validate=LOCALE)
@@ -39,13 +43,21 @@ class ProgramSettingsSchema(Schema):
     referral_min_amount = money(required=False)
     referral_referee_points = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000))
     profile_fields = fields.List(fields.String(validate=validate.OneOf(PROFILE_FIELDS)), validate=validate.Length(max=10))
+    max_total_by_channel = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(CHANNELS)), values=money(positive=True),
+        metadata={"description": "The largest purchase total per channel; a larger receipt is a 422"},
+    )  # fmt: skip
+    max_total_by_store = fields.Dict(
+        keys=fields.String(validate=STORE_CODE), values=money(positive=True), validate=validate.Length(max=1000),
+        metadata={"description": "The largest purchase total per store code, within the channel's"},
+    )  # fmt: skip
 
 
 class EarningRuleSchema(Schema):
     id = fields.Integer(dump_only=True)
     kind = fields.String(required=True, validate=validate.OneOf(EARNING_RULE_KINDS))
     name = fields.String(required=True, validate=validate.Length(1, 120))
-    category = fields.String(allow_none=True, validate=validate.Length(1, 64))
+    category = fields.String(allow_none=True, validate=CODE)
     channel = fields.String(allow_none=True, validate=validate.OneOf(CHANNELS))
     multiplier = rate(maximum=MAX_MULTIPLIER, required=True)
     starts_at = fields.AwareDateTime(allow_none=True, validate=plausible_instant)

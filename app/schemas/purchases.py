@@ -6,26 +6,30 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.schemas.common import MAX_ID, money
+from app.schemas.common import MAX_ID, Identifier, money
+from loyalty import identifiers
 from loyalty.program.models import CHANNELS
 
-CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$", error="Letters, digits and . _ / - only.")
+CODE = Identifier(identifiers.CODE)
+STORE_CODE = Identifier(identifiers.STORE_CODE)
+CARD = Identifier(identifiers.CARD_NUMBER)
+CURRENCY = Identifier(identifiers.CURRENCY)
 
 
 class PurchaseLineSchema(Schema):
-    sku = fields.String(required=True, validate=validate.Length(1, 64))
-    category = fields.String(allow_none=True, validate=validate.Length(1, 64))
+    sku = fields.String(required=True, validate=CODE)
+    category = fields.String(allow_none=True, validate=CODE)
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 100_000))
     unit_price = money()
 
 
 class PurchaseCreateSchema(Schema):
-    store_code = fields.String(required=True, validate=[validate.Length(1, 32), CODE])
-    receipt_no = fields.String(required=True, validate=[validate.Length(1, 64), CODE])
+    store_code = fields.String(required=True, validate=STORE_CODE)
+    receipt_no = fields.String(required=True, validate=CODE)
     member_id = fields.Integer(strict=True, validate=validate.Range(1, MAX_ID))
-    card_number = fields.String(validate=validate.Length(4, 32))
+    card_number = fields.String(validate=CARD)
     occurred_at = fields.AwareDateTime(required=True, metadata={"example": "2026-11-22T10:15:00+01:00"})
-    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code: EUR."))
+    currency = fields.String(required=True, validate=CURRENCY)
     total = money()
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     lines = fields.List(fields.Nested(PurchaseLineSchema), load_default=list, validate=validate.Length(max=1000))
@@ -63,17 +67,17 @@ class PurchaseDetailSchema(PurchaseSchema):
 
 
 class ClaimSchema(Schema):
-    store_code = fields.String(required=True, validate=[validate.Length(1, 32), CODE])
-    receipt_no = fields.String(required=True, validate=[validate.Length(1, 64), CODE])
+    store_code = fields.String(required=True, validate=STORE_CODE)
+    receipt_no = fields.String(required=True, validate=CODE)
 
 
 class ReturnLineSchema(Schema):
-    sku = fields.String(required=True, validate=validate.Length(1, 64))
+    sku = fields.String(required=True, validate=CODE)
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 100_000))
 
 
 class ReturnCreateSchema(Schema):
-    return_no = fields.String(required=True, validate=[validate.Length(1, 64), CODE])
+    return_no = fields.String(required=True, validate=CODE)
     amount = money(required=False, positive=True)
     lines = fields.List(fields.Nested(ReturnLineSchema), validate=validate.Length(1, 1000))
 

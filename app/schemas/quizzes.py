@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import plausible_instant
+from app.schemas.common import Identifier, plausible_instant
 from app.schemas.rewards import REWARD_CODE
+from loyalty import identifiers
 
-CHOICE_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,16}$", error="1 to 16 letters, digits, _ or -.")
+CHOICE_ID = Identifier(identifiers.CHOICE_ID)
 
 
 class ChoiceSchema(Schema):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import MAX_ID, money, plausible_instant
-from app.schemas.purchases import CODE
+from app.schemas.common import MAX_ID, Identifier, money, plausible_instant
+from app.schemas.purchases import CODE, STORE_CODE
+from app.schemas.tiers import TIER_CODE
+from loyalty import identifiers
 from rewards.catalog.models import REWARD_KINDS
 
-REWARD_CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", error="Letters, digits, _ and - only.")
+REWARD_CODE = Identifier(identifiers.REWARD_CODE)
 
 
 class RewardSchema(Schema):
@@ -19,7 +21,7 @@ class RewardSchema(Schema):
     amount = money(required=False, positive=True, allow_none=True)
     percent = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, 100))
     cost_points = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10_000_000))
-    min_tier_code = fields.String(allow_none=True, validate=validate.Length(1, 32))
+    min_tier_code = fields.String(allow_none=True, validate=TIER_CODE)
     stock = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 10_000_000))
     validity_days = fields.Integer(required=True, strict=True, validate=validate.Range(1, 3650))
     active_from = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
@@ -80,8 +82,8 @@ class VoucherSchema(Schema):
 
 
 class VoucherUseSchema(Schema):
-    store_code = fields.String(required=True, validate=[validate.Length(1, 32), CODE])
-    receipt_no = fields.String(required=True, validate=[validate.Length(1, 64), CODE])
+    store_code = fields.String(required=True, validate=STORE_CODE)
+    receipt_no = fields.String(required=True, validate=CODE)
 
 
 class ThresholdSchema(Schema):

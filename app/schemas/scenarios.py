@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import plausible_instant
+from app.schemas.common import Identifier, plausible_instant
+from loyalty import identifiers
 from notifications.scenarios.operations import STATUSES
 
 #: A scenario's or a template's key, as a step's ``send`` names a template.
-KEY = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}\Z", error="Lower-case letters, digits and _, starting with a letter.")
+KEY = Identifier(identifiers.KEY)
 #: ``/admin/scenarios/kpis`` is the summary of every scenario: no scenario may have that key.
 SCENARIO_KEY = [KEY, validate.NoneOf(["kpis"], error="This key is reserved.")]
 

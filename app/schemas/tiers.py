@@ -6,9 +6,11 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
+from app.schemas.common import AtMostDecimals, Identifier
+from loyalty import identifiers
 from loyalty.tiers.models import CARD_STATUSES
 
-TIER_CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}$", error="Lower-case letters, digits, _ and - only.")
+TIER_CODE = Identifier(identifiers.TIER_CODE)
 
 
 class TierSchema(Schema):
@@ -20,7 +22,7 @@ class TierSchema(Schema):
         metadata={"description": "Qualifying points over the program's window to reach this tier"},
     )
     multiplier = fields.Decimal(
-        as_string=True, load_default=Decimal(1), validate=validate.Range(Decimal(0), Decimal(100))
+        as_string=True, load_default=Decimal(1), validate=[validate.Range(Decimal(0), Decimal(100)), AtMostDecimals(4)]
     )
     benefits = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list)
     has_card = fields.Boolean(load_default=False)

@@ -113,7 +113,9 @@ def _record(
     action_key = action.key
     if occurred_at > now + MAX_CLOCK_SKEW:
         raise InvalidOperation("an engagement cannot be in the future", field="occurred_at")
-    member = session.scalar(select(Member).where(Member.id == member_id).with_for_update())
+    # FOR NO KEY UPDATE, as the balance update takes: a purchase holding the member's key-share lock
+    # (its rows' foreign key) and waiting to update the balance would deadlock with a FOR UPDATE here.
+    member = session.scalar(select(Member).where(Member.id == member_id).with_for_update(key_share=True))
     if member is None:
         raise InvalidOperation(f"no member has the id {member_id}", field="member_id")
     engagement_id = insert_if_absent(

@@ -3,7 +3,8 @@
 Both name the member by exactly one of ``external_id``, ``email`` or ``card_number``. A purchase goes
 through the same use case as a till's (the earning rules, the tier, the counters), idempotent on
 ``(store_code, receipt_no)``; one that happened before the import's history cut-off fires no
-scenario: the events it records are written as already published. An adjustment is idempotent on its
+scenario: its ``PurchaseRecorded`` is flagged ``is_history``, which the journeys consumer passes over
+(the points, badges and other derived figures it moves are the member's, and apply). An adjustment is idempotent on its
 ``ref``.
 """
 
@@ -14,12 +15,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
 from loyalty.db import insert_if_absent
 from loyalty.errors import DomainError
+from loyalty.events import PurchaseRecorded
 from loyalty.imports import values
 from loyalty.imports.models import ImportedRef
 from loyalty.imports.outcome import Outcome, RowError
@@ -150,18 +152,19 @@ def import_purchases(session: Session, rows: list[PurchaseRow], *, now: datetime
             continue
         outcome.imported += 1
         if history_before is not None and row.occurred_at < history_before:
-            _publish_quietly(session, after_id=first_event or 0, now=now)
+            _mark_history(session, after_id=first_event or 0)
     return outcome
 
 
-def _publish_quietly(session: Session, *, after_id: int, now: datetime) -> None:
-    """Mark the events recorded since ``after_id`` as published: history starts no scenario."""
-    session.execute(
-        update(outbox.OutboxEvent)
-        .where(outbox.OutboxEvent.id > after_id, outbox.OutboxEvent.published_at.is_(None))
-        .values(published_at=now),
-        execution_options={"synchronize_session": False},
+def _mark_history(session: Session, *, after_id: int) -> None:
+    """Flag the purchase events recorded since ``after_id`` as history: no scenario reacts to them."""
+    recorded = session.scalars(
+        select(outbox.OutboxEvent).where(
+            outbox.OutboxEvent.id > after_id, outbox.OutboxEvent.event_type == PurchaseRecorded.name
+        )
     )
+    for row in recorded:
+        row.payload = {**row.payload, "is_history": True}
 
 
 def import_adjustments(session: Session, rows: list[AdjustmentRow], *, now: datetime, actor: str) -> Outcome:

@@ -43,6 +43,8 @@ class LedgerEntry(Base):
         Index("ix_ledger_entries_member_id_id", "member_id", "id"),
         Index("ix_ledger_entries_source", "source_type", "source_id"),
         Index("ix_ledger_entries_member_id_created_at", "member_id", "created_at"),
+        # The dashboard's points issued, redeemed and expired over a period (reporting/).
+        Index("ix_ledger_entries_created_at", "created_at"),
     )
 
 

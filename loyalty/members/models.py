@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, event, false
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, event, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
@@ -38,7 +38,8 @@ class Member(Base):
     consent_sms: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_push: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_postal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    #: The postal address (optional; all of line 1, postcode, city and country, or none).
+    #: The postal address (optional; all of line 1, postcode, city and country, or none: set through
+    #: ``postal_address``, validated by the API's schema).
     address_line1: Mapped[str | None] = mapped_column(String(100))
     address_line2: Mapped[str | None] = mapped_column(String(100))
     address_postcode: Mapped[str | None] = mapped_column(String(16))
@@ -75,17 +76,16 @@ class Member(Base):
     __table_args__ = (
         CheckConstraint("purchase_count >= 0", name="purchase_count_not_negative"),
         CheckConstraint("pending_points >= 0", name="pending_not_negative"),
-        CheckConstraint(
-            "(address_line1 IS NULL) = (address_postcode IS NULL) AND (address_line1 IS NULL) = (address_city IS NULL)"
-            " AND (address_line1 IS NULL) = (address_country IS NULL)",
-            name="address_complete",
-        ),
         Index("ix_members_tier_review_at", "tier_review_at", "id"),
         Index("ix_members_last_purchase_at", "last_purchase_at"),
         Index("ix_members_enrolled_at", "enrolled_at"),
         Index("ix_members_points_balance", "points_balance"),
         Index("ix_members_birthday_md", "birthday_md"),
         Index("ix_members_enrolled_md", "enrolled_md"),
+        # Support finds members by phone and by name (loyalty.members.search).
+        Index("ix_members_phone", "phone"),
+        Index("ix_members_lower_last_name", func.lower(last_name)),
+        Index("ix_members_lower_first_name", func.lower(first_name)),
     )
 
     @property

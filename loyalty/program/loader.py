@@ -14,12 +14,13 @@ from loyalty.engagement.models import EngagementAction
 from loyalty.engagement.operations import save_action
 from loyalty.engagement.score import get_score_settings, save_score_settings
 from loyalty.program.cache import new_token
-from loyalty.program.models import EarningRule, ProgramSettings
+from loyalty.program.models import BOUND_SETTINGS, EarningRule, ProgramSettings, amounts_as_strings
 from loyalty.tiers.models import Tier
 from loyalty.tiers.operations import save_ladder
 
 SETTINGS_DEFAULTS: dict[str, Any] = {
     "minimum_amount": "0",
+    "point_value": "0.01",
     "claim_window_days": 30,
     "default_timezone": "UTC",
     "default_locale": "en",
@@ -31,6 +32,8 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
     "referral_min_amount": "0",
     "referral_referee_points": 0,
     "profile_fields": [],
+    "max_total_by_channel": {},
+    "max_total_by_store": {},
 }
 
 
@@ -50,9 +53,15 @@ def load_core_program(session: Session, data: dict[str, Any]) -> bool:
                 currency=program["currency"],
                 points_per_unit=Decimal(str(program["points_per_unit"])),
                 minimum_amount=Decimal(str(program["minimum_amount"])),
+                point_value=Decimal(str(program["point_value"])),
                 referral_min_amount=Decimal(str(program["referral_min_amount"])),
                 config_token=new_token(),
-                **{key: program[key] for key in SETTINGS_DEFAULTS if key not in ("minimum_amount", "referral_min_amount")},
+                **{key: amounts_as_strings(program[key]) for key in BOUND_SETTINGS},
+                **{
+                    key: program[key]
+                    for key in SETTINGS_DEFAULTS
+                    if key not in ("minimum_amount", "referral_min_amount", "point_value", *BOUND_SETTINGS)
+                },
             )
         )
         for rule in data.get("earning_rules", []):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -12,6 +13,15 @@ from loyalty.db import Base, BigIntPK, Money, Rate, UTCDateTime
 
 EARNING_RULE_KINDS = ("category", "promotion")
 CHANNELS = ("store", "web", "app")
+
+
+#: Settings holding amounts per key (a JSON object of strings: JSON has no exact decimals).
+BOUND_SETTINGS = ("max_total_by_channel", "max_total_by_store")
+
+
+def amounts_as_strings(amounts: dict[str, Any]) -> dict[str, str]:
+    """``{"store": Decimal("5000")}`` as stored: ``{"store": "5000.00"}``."""
+    return {key: str(Decimal(str(amount)).quantize(Decimal("0.01"))) for key, amount in amounts.items()}
 
 
 class ProgramSettings(Base):
@@ -24,6 +34,8 @@ class ProgramSettings(Base):
     currency: Mapped[str] = mapped_column(String(3))
     #: Points per whole currency unit spent, before multipliers (1 = one point per 1.00).
     points_per_unit: Mapped[Decimal] = mapped_column(Rate())
+    #: What one point is worth in the program's currency: the points liability in money.
+    point_value: Mapped[Decimal] = mapped_column(Rate(), default=Decimal("0.01"), server_default="100")
     #: A purchase whose total is below this earns nothing.
     minimum_amount: Mapped[Decimal] = mapped_column(Money())
     #: How many days after a purchase without a member it may still be claimed by one.
@@ -47,8 +59,21 @@ class ProgramSettings(Base):
     referral_referee_points: Mapped[int] = mapped_column(Integer, default=0)
     #: Profile fields that, once all filled, earn the ``profile_completed`` action.
     profile_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The largest purchase total accepted per channel and per store, as amounts in strings
+    #: (``{"store": "5000.00"}``); a channel or store not named has no bound. A larger receipt is refused.
+    max_total_by_channel: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    max_total_by_store: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     #: Replaced by every configuration change; workers compare it to renew their cached copies.
     config_token: Mapped[str] = mapped_column(String(32))
+
+    def max_total(self, channel: str, store_code: str) -> Decimal | None:
+        """The largest total a purchase of this channel and store may have; None: no bound."""
+        bounds = [
+            Decimal(bound)
+            for bound in (self.max_total_by_channel.get(channel), self.max_total_by_store.get(store_code))
+            if bound is not None
+        ]
+        return min(bounds, default=None)
 
     __table_args__ = (
         CheckConstraint("id = 1", name="single_row"),

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyalty.errors import Conflict, InvalidOperation, NotFound
-from loyalty.program.cache import cached, settings_row, touch
-from loyalty.program.models import EarningRule, ProgramSettings
+from loyalty.program.cache import cached, current_settings, settings_row, touch
+from loyalty.program.models import BOUND_SETTINGS, EarningRule, ProgramSettings, amounts_as_strings
 from loyalty.purchases.earning import EarningPolicy, Promotion
 from loyalty.segments.models import Segment
 
@@ -22,8 +22,9 @@ DEFAULT_PROGRAM = "default_program.yaml"
 
 
 def get_settings(session: Session) -> ProgramSettings:
-    """The program's settings row; the program must have been loaded (``loyalty init``)."""
-    settings = settings_row(session)
+    """The program's settings (this process's copy, see :mod:`loyalty.program.cache`: read, never
+    change it); the program must have been loaded (``loyalty init``)."""
+    settings = current_settings(session)
     if settings is None:
         raise NotFound("no program is loaded; run `flask --app wsgi loyalty init`")
     return settings
@@ -73,9 +74,11 @@ def read_program_file(path: str | Path | None = None) -> dict[str, Any]:
 
 def update_settings(session: Session, changes: dict[str, Any]) -> ProgramSettings:
     """Change the program's settings (already validated by the caller's schema)."""
-    settings = get_settings(session)
+    settings = settings_row(session)
+    if settings is None:
+        raise NotFound("no program is loaded; run `flask --app wsgi loyalty init`")
     for name, value in changes.items():
-        setattr(settings, name, value)
+        setattr(settings, name, amounts_as_strings(value) if name in BOUND_SETTINGS else value)
     touch(session)
     session.refresh(settings)  # answer the stored values (2 → 2.0000), as a later read would
     return settings
@@ -87,7 +90,7 @@ def list_rules(session: Session) -> list[EarningRule]:
 
 def create_rule(session: Session, fields: dict[str, Any]) -> EarningRule:
     """Add an earning rule: a category multiplier or a time-boxed promotion."""
-    rule = EarningRule(is_active=True, **fields)
+    rule = EarningRule(**{"is_active": True, **fields})
     _check_rule(session, rule)
     session.add(rule)
     touch(session)

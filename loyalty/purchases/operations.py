@@ -135,6 +135,11 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
     settings = get_settings(session)
     if data.currency != settings.currency:
         raise InvalidOperation(f"the program's currency is {settings.currency}", field="currency")
+    max_total = settings.max_total(data.channel, data.store_code)
+    if max_total is not None and data.total > max_total:
+        raise InvalidOperation(
+            f"above the largest total the program accepts for this channel and store ({max_total})", field="total"
+        )
     member_id, tier_multiplier = _resolve_member(session, data.member_id, data.card_number)
     request_hash = data.fingerprint()
     policy = load_policy(session, data.occurred_at)

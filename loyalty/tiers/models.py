@@ -54,7 +54,11 @@ class TierChange(Base):
 
     member: Mapped[Member] = relationship()
 
-    __table_args__ = (Index("ix_tier_changes_member_id_id", "member_id", "id"),)
+    __table_args__ = (
+        Index("ix_tier_changes_member_id_id", "member_id", "id"),
+        # The dashboard's tier upgrades over a period (reporting/).
+        Index("ix_tier_changes_changed_at", "changed_at"),
+    )
 
 
 class CardIssuance(Base):

@@ -15,25 +15,19 @@ down_revision = 'd4f6b8a0c2e5'
 branch_labels = None
 depends_on = None
 
-COMPLETE = (
-    "(address_line1 IS NULL) = (address_postcode IS NULL) AND (address_line1 IS NULL) = (address_city IS NULL)"
-    " AND (address_line1 IS NULL) = (address_country IS NULL)"
-)
+#: Columns added one by one, without rebuilding the table (``members`` has expression indexes that a batch
+#: rebuild on SQLite would not carry over).
+ADDRESS = (('address_line1', 100), ('address_line2', 100), ('address_postcode', 16), ('address_city', 100),
+           ('address_country', 2))
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('members') as batch:
-        batch.add_column(sa.Column('consent_postal', sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column('address_line1', sa.String(length=100), nullable=True))
-        batch.add_column(sa.Column('address_line2', sa.String(length=100), nullable=True))
-        batch.add_column(sa.Column('address_postcode', sa.String(length=16), nullable=True))
-        batch.add_column(sa.Column('address_city', sa.String(length=100), nullable=True))
-        batch.add_column(sa.Column('address_country', sa.String(length=2), nullable=True))
-        batch.create_check_constraint('address_complete', COMPLETE)
+    op.add_column('members', sa.Column('consent_postal', sa.Boolean(), nullable=False, server_default=sa.false()))
+    for name, length in ADDRESS:
+        op.add_column('members', sa.Column(name, sa.String(length=length), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('members') as batch:
-        batch.drop_constraint(op.f('ck_members_address_complete'), type_='check')
-        for column in ('address_country', 'address_city', 'address_postcode', 'address_line2', 'address_line1', 'consent_postal'):
-            batch.drop_column(column)
+    for name, _ in reversed(ADDRESS):
+        op.drop_column('members', name)
+    op.drop_column('members', 'consent_postal')

@@ -65,6 +65,13 @@ class Journey(Base):
         UniqueConstraint("scenario_id", "member_id", "entry_key"),
         Index("ix_journeys_member_id_status", "member_id", "status"),
         Index("ix_journeys_scenario_id_member_id_entered_at", "scenario_id", "member_id", "entered_at"),
+        # The dashboard's scenarios ranked by revenue over a period (reporting/).
+        Index(
+            "ix_journeys_converted_at",
+            "converted_at",
+            postgresql_where=text("converted_at IS NOT NULL"),
+            sqlite_where=text("converted_at IS NOT NULL"),
+        ),
         Index(
             "ix_journeys_due",
             "due_at",

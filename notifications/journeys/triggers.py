@@ -1,13 +1,13 @@
-"""Publishing the outbox: each committed domain event, read once, enters members into the scenarios
-it triggers, converts the journeys a purchase completes and wakes the journeys waiting for it.
+"""The ``journeys`` outbox consumer: each committed domain event, read once, enters members into the
+scenarios it triggers, converts the journeys a purchase completes and wakes the journeys waiting for it.
 
-Events are claimed in order with ``SKIP LOCKED`` and marked published in the same transaction as
-the journeys they start: a worker killed mid-batch leaves its events unpublished for the next one,
-and an event published twice cannot start a journey twice (its id is the entry key).
+The consumer's cursor moves in the same transaction as the journeys it starts (:mod:`loyalty.consumers`),
+and an event read twice could not start a journey twice anyway (its id is the entry key).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from loyalty.outbox import OutboxEvent
+from loyalty.consumers import Delivered
+from loyalty.events import PurchaseRecorded
 from notifications.journeys.context import event_context
 from notifications.journeys.entry import Candidate, enter
 from notifications.journeys.models import Journey
@@ -25,39 +26,30 @@ from notifications.scenarios.operations import definition_of, parse
 PURCHASES = ("PurchaseRecorded", "PurchaseClaimed")
 
 
-def publish_outbox(session: Session, *, now: datetime, limit: int = 500) -> int:
-    """Hand on up to ``limit`` unpublished events; returns how many."""
-    events = list(
-        session.scalars(
-            select(OutboxEvent)
-            .where(OutboxEvent.published_at.is_(None))
-            .order_by(OutboxEvent.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    if not events:
-        return 0
+def enter_triggered(session: Session, batch: Sequence[Delivered], now: datetime) -> None:
+    """The ``journeys`` consumer: each member's event enters the member into the scenarios it
+    triggers (the event's id is the entry key) and, for a purchase, converts and wakes journeys."""
     triggered = _event_scenarios(session)
-    for event in events:
-        if event.member_id is not None:
-            for scenario in triggered.get(event.event_type, ()):
-                definition = parse(scenario.definition)
-                if _matches(definition.trigger.where, event.payload):
-                    context = event_context(session, event.event_type, event.payload)
-                    enter(
-                        session,
-                        scenario,
-                        definition,
-                        [Candidate(event.member_id, context)],
-                        entry_key=f"event:{event.id}",
-                        now=now,
-                    )
-            if event.event_type in PURCHASES:
-                record_purchase(session, event.member_id, event.payload, at=event.occurred_at, now=now)
-        event.published_at = now
+    for delivered in batch:
+        event = delivered.event
+        if event.member_id is None or (isinstance(event, PurchaseRecorded) and event.is_history):
+            continue
+        payload = event.payload()
+        for scenario in triggered.get(event.name, ()):
+            definition = parse(scenario.definition)
+            if _matches(definition.trigger.where, payload):
+                context = event_context(session, event.name, payload)
+                enter(
+                    session,
+                    scenario,
+                    definition,
+                    [Candidate(event.member_id, context)],
+                    entry_key=f"event:{delivered.id}",
+                    now=now,
+                )
+        if event.name in PURCHASES:
+            record_purchase(session, event.member_id, payload, at=event.occurred_at, now=now)
     session.flush()
-    return len(events)
 
 
 def _event_scenarios(session: Session) -> dict[str, list[Scenario]]:

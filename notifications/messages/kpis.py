@@ -104,7 +104,7 @@ def _journey_counts(session: Session, *by: Any, where: Iterable[Any]) -> list[An
     )
 
 
-def _message_counts(session: Session, *by: Any, where: Iterable[Any]) -> list[Any]:
+def message_counts(session: Session, *by: Any, where: Iterable[Any]) -> list[Any]:
     """Messages sent (copies apart) grouped by ``by`` and the channel: sent, delivered, opened, clicked."""
     return list(
         session.execute(
@@ -135,7 +135,7 @@ def scenario_kpis(session: Session, key: str) -> dict[str, Any]:
         else:
             treatment.add_journeys(entered, converted, revenue)
             variants.setdefault(variant, Group()).add_journeys(entered, converted, revenue)
-    for variant, channel, *counts in _message_counts(session, Message.variant, where=[Message.scenario_key == key]):
+    for variant, channel, *counts in message_counts(session, Message.variant, where=[Message.scenario_key == key]):
         treatment.add_messages(channel, *counts)
         variants.setdefault(variant, Group()).add_messages(channel, *counts)
     return {
@@ -158,7 +158,7 @@ def kpi_summary(session: Session) -> list[dict[str, Any]]:
     for scenario_id, is_holdout, *counts in _journey_counts(session, Journey.scenario_id, where=[]):
         (holdouts if is_holdout else treatments)[scenario_id].add_journeys(*counts)
     ids = {scenario.key: scenario.id for scenario in scenarios}
-    for key, channel, *counts in _message_counts(
+    for key, channel, *counts in message_counts(
         session, Message.scenario_key, where=[Message.scenario_key.is_not(None)]
     ):
         if key in ids:

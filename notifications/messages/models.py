@@ -72,6 +72,8 @@ class Message(Base):
         Index("ix_messages_journey_id", "journey_id"),
         Index("ix_messages_provider_ref", "provider_ref"),
         Index("ix_messages_scenario_key_channel", "scenario_key", "channel"),
+        # The dashboard's messages over a period (reporting/).
+        Index("ix_messages_sent_at", "sent_at", postgresql_where=text("sent_at IS NOT NULL"), sqlite_where=text("sent_at IS NOT NULL")),
         Index(
             "ix_messages_due",
             "due_at",

@@ -5,7 +5,8 @@ Replaced: email (by ``erased-<id>@erased.invalid``: the address is free to enrol
 (``ERASED<id>``, never a valid card: the number is free and nobody is found by it), names, phone, birth
 date, postal address, external id, password, consents (all withdrawn). Removed: push subscriptions, message bodies,
 subjects and recipients, journey contexts, complaint texts, custom event properties, the leaderboard
-display name, the cards printed for them. Ended: the member's active journeys; cancelled: their
+display name, the cards printed for them, and the values the audit log recorded of their rows (it keeps
+who changed them and when; the erasure itself is logged). Ended: the member's active journeys; cancelled: their
 messages not sent yet. Kept, because the program's figures and obligations depend on them and they
 identify nobody once the member row is pseudonymised: ledger entries, purchases and returns (amounts,
 stores, receipts), vouchers, badges, tier history, message statuses and their timestamps (KPIs).
@@ -18,7 +19,8 @@ from datetime import datetime
 from sqlalchemy import String, cast, delete, literal, select, update
 from sqlalchemy.orm import Session
 
-from loyalty import outbox
+from loyalty import audit, outbox
+from loyalty.audit import AuditEntry
 from loyalty.customevents.models import CustomEvent
 from loyalty.db import insert_if_absent
 from loyalty.events import MemberErased
@@ -57,6 +59,8 @@ def erase_member(session: Session, member_id: int, *, actor: str, now: datetime)
     )  # fmt: skip
     _end_communication(session, member_id, now=now)
     _scrub_records(session, member_id)
+    _scrub_audit(session, member_id)
+    audit.record(session, action="erase", entity="members", entity_key=member_id, before=None, after=None)
     outbox.record(session, MemberErased(occurred_at=now, member_id=member_id))
     session.flush()
     session.expire_all()
@@ -79,6 +83,24 @@ def _end_communication(session: Session, member_id: int, *, now: datetime) -> No
         execution_options=options,
     )
     session.execute(delete(PushSubscription).where(PushSubscription.member_id == member_id), execution_options=options)
+
+
+def _scrub_audit(session: Session, member_id: int) -> None:
+    """The audit log keeps who changed the member's rows and when, not the values it recorded."""
+    rows = [
+        ("members", select(literal(member_id))),
+        ("complaints", select(Complaint.id).where(Complaint.member_id == member_id)),
+        ("card_issuances", select(CardIssuance.id).where(CardIssuance.member_id == member_id)),
+    ]
+    for entity, ids in rows:
+        keys = [str(key) for key in session.scalars(ids)]
+        if keys:
+            session.execute(
+                update(AuditEntry)
+                .where(AuditEntry.entity == entity, AuditEntry.entity_key.in_(keys))
+                .values(before=None, after=None),
+                execution_options={"synchronize_session": False},
+            )
 
 
 def _scrub_records(session: Session, member_id: int) -> None:

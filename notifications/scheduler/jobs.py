@@ -1,7 +1,8 @@
 """One pass of everything that is due, in its own short transactions.
 
 Work anyone may do (any number of processes at once, each claiming rows with ``SKIP LOCKED``):
-publishing the outbox, running due journey steps, delivering due messages. Work only the leader does
+the outbox consumers (``notifications/bootstrap.py``), running due journey steps, delivering due
+messages. Work only the leader does
 (it runs once per period, whoever runs it): the scans and the maintenance (expiring points, releasing
 pending points, reviewing tiers, the other periodic tasks the process registers). Their last runs are
 rows (``job_runs``), so a restarted scheduler catches up instead of forgetting.
@@ -17,11 +18,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from loyalty.consumers import Consumer, run_consumers
 from loyalty.db import dialect_insert, session_scope
 from loyalty.imports.runner import run_next_job
+from notifications.bootstrap import CONSUMERS
 from notifications.journeys.scans import run_scan
 from notifications.journeys.steps import advance_due_journeys
-from notifications.journeys.triggers import publish_outbox
 from notifications.messages.delivery import deliver_due
 from notifications.runtime import Runtime
 from notifications.scenarios.models import Scenario
@@ -49,7 +51,8 @@ class Schedule:
 
 @dataclass
 class PassReport:
-    published: int = 0
+    #: Events applied by the outbox consumers.
+    consumed: int = 0
     entered: int = 0
     journeys: int = 0
     messages: int = 0
@@ -59,7 +62,7 @@ class PassReport:
     def __str__(self) -> str:
         done = ", ".join(f"{name} {count}" for name, count in self.maintenance.items())
         return (
-            f"{self.published} events published, {self.entered} members entered scenarios, "
+            f"{self.consumed} events consumed, {self.entered} members entered scenarios, "
             f"{self.journeys} journey steps run, {self.messages} messages handled"
             + (f", {self.imports} imports run" if self.imports else "")
             + (f"; maintenance: {done}" if done else "")
@@ -67,7 +70,13 @@ class PassReport:
 
 
 def run_pass(
-    sessions: sessionmaker[Session], runtime: Runtime, *, clock: Clock, schedule: Schedule, is_leader: bool
+    sessions: sessionmaker[Session],
+    runtime: Runtime,
+    *,
+    clock: Clock,
+    schedule: Schedule,
+    is_leader: bool,
+    consumers: Sequence[Consumer] = CONSUMERS,
 ) -> PassReport:
     """Do everything due now; the scans and the maintenance only when ``is_leader``."""
     report = PassReport()
@@ -75,18 +84,18 @@ def run_pass(
         report.imports += 1
     if is_leader:
         report.maintenance = _maintenance(sessions, clock, schedule)
-        report.published = _drain(sessions, lambda s: publish_outbox(s, now=clock()))  # scans see fresh state
+        report.consumed = run_consumers(sessions, consumers, clock=clock)  # scans see fresh state
         report.entered = _scans(sessions, clock, schedule)
     for _ in range(10):  # journeys record events, events start journeys: a few rounds settle it
-        published = _drain(sessions, lambda s: publish_outbox(s, now=clock()))
+        consumed = run_consumers(sessions, consumers, clock=clock)
         journeys = _drain(sessions, lambda s: advance_due_journeys(s, runtime, now=clock()))
         messages = 0
         while handled := deliver_due(sessions, runtime, clock=clock):
             messages += handled
-        report.published += published
+        report.consumed += consumed
         report.journeys += journeys
         report.messages += messages
-        if not (published or journeys or messages):
+        if not (consumed or journeys or messages):
             break
     return report
 

@@ -1,4 +1,5 @@
-"""The scheduler process: APScheduler runs a pass every few seconds, one at a time.
+"""The scheduler process: APScheduler runs a pass every few seconds, one at a time, and the outbox
+consumers every fraction of a second (the derived figures follow the changes within about that).
 
 ``flask --app wsgi loyalty scheduler`` runs it in the foreground (production: one or more such
 processes beside the API workers); ``make run`` starts it in the background of the development
@@ -18,6 +19,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from loyalty.consumers import run_consumers
+from notifications.bootstrap import CONSUMERS
 from notifications.runtime import Runtime
 from notifications.scheduler.jobs import PassReport, Schedule, run_pass
 from notifications.scheduler.leader import Leadership
@@ -37,12 +40,14 @@ class SchedulerProcess:
         clock: Callable[[], datetime],
         schedule: Schedule,
         poll_seconds: float,
+        consumer_poll_seconds: float = 0.5,
     ) -> None:
         self.sessions = sessions
         self.runtime = runtime
         self.clock = clock
         self.schedule = schedule
         self.poll_seconds = poll_seconds
+        self.consumer_poll_seconds = consumer_poll_seconds
         self.leadership = Leadership(engine)
 
     def run_once(self) -> PassReport:
@@ -50,7 +55,7 @@ class SchedulerProcess:
         report = run_pass(
             self.sessions, self.runtime, clock=self.clock, schedule=self.schedule, is_leader=self.leadership.try_lead()
         )
-        if report.published or report.entered or report.journeys or report.messages or report.maintenance:
+        if report.consumed or report.entered or report.journeys or report.messages or report.maintenance:
             logger.info("scheduler pass: %s", report)
         return report
 
@@ -60,10 +65,20 @@ class SchedulerProcess:
         except Exception:  # logged; the next pass tries again from the durable state
             logger.exception("scheduler pass failed")
 
+    def _safe_consume(self) -> None:
+        try:
+            run_consumers(self.sessions, CONSUMERS, clock=self.clock)
+        except Exception:  # logged; the consumers' cursors have not moved
+            logger.exception("outbox consumers failed")
+
     def _configure(self, scheduler: BaseScheduler) -> BaseScheduler:
         scheduler.add_job(
             self._safe_pass, "interval", seconds=self.poll_seconds, max_instances=1, coalesce=True, next_run_time=datetime.now(UTC)
         )
+        scheduler.add_job(
+            self._safe_consume, "interval", seconds=self.consumer_poll_seconds, max_instances=1, coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )  # fmt: skip
         return scheduler
 
     def run_forever(self) -> None:

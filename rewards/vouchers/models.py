@@ -47,6 +47,8 @@ class Voucher(Base):
             "(status = 'redeemed') = (redeemed_at IS NOT NULL)", name="redeemed_has_time"
         ),
         Index("ix_vouchers_member_id_status", "member_id", "status"),
+        # The dashboard's rewards redeemed over a period (reporting/).
+        Index("ix_vouchers_issued_at", "issued_at"),
     )
 
     def state(self, at: datetime) -> str:

@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from tests.builders import purchase_body
+from tests.conftest import DEFAULT_PROGRAM, reset_database
+
 RULES = "/api/v1/admin/earning-rules"
 
 
@@ -66,6 +69,29 @@ def test_minimum_amount_leaves_smaller_purchases_without_points(client, admin, e
     assert earn(total="50.00", lines=[]) == 50
 
 
+def test_a_purchase_above_its_channels_or_stores_bound_is_refused(client, admin, till, make_purchase):
+    bounds = {"max_total_by_channel": {"store": "1000"}, "max_total_by_store": {"S1": "500.00", "S9": "2000"}}
+    settings = client.patch("/api/v1/admin/program", json=bounds, headers=admin).json
+    assert (settings["max_total_by_channel"], settings["max_total_by_store"]) == (
+        {"store": "1000.00"}, {"S1": "500.00", "S9": "2000.00"},
+    )  # fmt: skip
+    over = client.post("/api/v1/purchases", json=purchase_body(total="500.01", lines=[]), headers=till)
+    assert over.status_code == 422
+    assert [param["name"] for param in over.json["invalid_params"]] == ["total"]
+    assert "500.00" in over.json["detail"]
+    assert make_purchase(total="500.00", lines=[])["total"] == "500.00"
+    at_s9 = purchase_body(store_code="S9", total="1000.01", lines=[])
+    assert client.post("/api/v1/purchases", json=at_s9, headers=admin).status_code == 422  # the channel's bound
+    assert client.post("/api/v1/purchases", json={**at_s9, "channel": "web"}, headers=admin).status_code == 201
+
+
+def test_the_default_program_refuses_a_receipt_of_ten_million(app, clock, client, client_headers):
+    reset_database(app, clock, DEFAULT_PROGRAM)
+    body = purchase_body(total="10000000.00", lines=[])
+    response = client.post("/api/v1/purchases", json=body, headers=client_headers("admin"))
+    assert response.status_code == 422 and response.json["invalid_params"][0]["name"] == "total"
+
+
 def test_currency_cannot_be_changed(client, admin):
     client.patch("/api/v1/admin/program", json={"currency": "USD"}, headers=admin)
     assert client.get("/api/v1/admin/program", headers=admin).json["currency"] == "EUR"
@@ -98,6 +124,14 @@ def test_largest_of_several_promotions_wins(add_rule, earn):
 def test_suspended_rule_no_longer_applies_and_can_be_resumed(client, admin, add_rule, earn):
     rule = add_rule(kind="promotion", multiplier="2")
     assert client.patch(f"{RULES}/{rule['id']}", json={"is_active": False}, headers=admin).json["is_active"] is False
+    assert earn() == 45
+    client.patch(f"{RULES}/{rule['id']}", json={"is_active": True}, headers=admin)
+    assert earn() == 91
+
+
+def test_rule_created_suspended_does_not_apply_until_resumed(client, admin, add_rule, earn):
+    rule = add_rule(kind="promotion", multiplier="2", is_active=False)
+    assert rule["is_active"] is False
     assert earn() == 45
     client.patch(f"{RULES}/{rule['id']}", json={"is_active": True}, headers=admin)
     assert earn() == 91

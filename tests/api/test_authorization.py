@@ -353,6 +353,8 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/admin/card-issuances", admin_only(200)),
     Row("GET", "/api/v1/admin/card-issuances.csv", admin_only(200)),
     Row("PATCH", "/api/v1/admin/card-issuances/{card_id}", admin_only(200), body=lambda w: {"status": "printed"}),
+    Row("GET", "/api/v1/admin/outbox/consumers", admin_only(200)),
+    Row("GET", "/api/v1/admin/outbox/dead-letters", admin_only(200)),
     # Quizzes: members read them without the right choices; a member answers and reads their own answers.
     Row("GET", "/api/v1/quizzes", expect(admin=200, service=200, till=403, member=200)),
     Row("GET", "/api/v1/quizzes/{code}", expect(admin=200, service=200, till=403, member=200), aliases={"code": "quiz_code"}),
@@ -599,6 +601,12 @@ TABLE: list[Row] = [
     ),
 ]
 
+
+
+@pytest.fixture
+def client(caught_up_client: FlaskClient) -> FlaskClient:
+    """Requests read the derived figures once the outbox consumers have caught up."""
+    return caught_up_client
 
 @pytest.fixture
 def register_client(sessions: sessionmaker[Session], clock: FrozenClock) -> Callable[..., dict[str, str]]:

@@ -1463,7 +1463,12 @@ WORLD_FIXTURES = ("app", "client", "admin", "till", "make_member", "make_purchas
 
 @pytest.fixture
 def world(request: pytest.FixtureRequest, app: Flask) -> World:
-    return _world.get(app, lambda: build_world(*(request.getfixturevalue(name) for name in WORLD_FIXTURES)))
+    def build() -> World:
+        built = build_world(*(request.getfixturevalue(name) for name in WORLD_FIXTURES))
+        request.getfixturevalue("caught_up")()  # the derived rows (the member's game play) in the snapshot
+        return built
+
+    return _world.get(app, build)
 
 
 def build_world(app, client, admin, till, make_member, make_purchase, login, sessions, clock) -> World:  # fmt: skip

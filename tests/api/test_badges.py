@@ -19,6 +19,12 @@ from tests.conftest import DEFAULT_PROGRAM, Headers
 Member = dict[str, Any]
 
 
+
+@pytest.fixture
+def client(caught_up_client: FlaskClient) -> FlaskClient:
+    """Requests read the derived figures once the outbox consumers have caught up."""
+    return caught_up_client
+
 @pytest.fixture
 def program() -> Path:
     return DEFAULT_PROGRAM
@@ -258,9 +264,10 @@ def test_an_inactive_badge_is_neither_listed_nor_earned(client, admin, make_memb
     assert "first_review" not in [badge["code"] for badge in client.get("/api/v1/badges", headers=admin).json]
 
 
-def test_each_event_moves_the_members_metric_rows_that_progress_is_read_from(make_member, review, sessions):
+def test_each_event_moves_the_members_metric_rows_that_progress_is_read_from(make_member, review, sessions, caught_up):
     member = make_member()
     review(member, 2)
+    caught_up()
     with sessions() as session:
         rows = session.execute(
             select(MemberMetric.metric, MemberMetric.qualifier, MemberMetric.value).where(

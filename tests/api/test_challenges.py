@@ -19,6 +19,12 @@ from tests.conftest import DEFAULT_PROGRAM, Headers
 Member = dict[str, Any]
 
 
+
+@pytest.fixture
+def client(caught_up_client: FlaskClient) -> FlaskClient:
+    """Requests read the derived figures once the outbox consumers have caught up."""
+    return caught_up_client
+
 @pytest.fixture
 def program() -> Path:
     return DEFAULT_PROGRAM
@@ -279,11 +285,12 @@ def test_the_steps_of_a_challenge_nobody_took_part_in_are_replaced(client, admin
     assert client.delete("/api/v1/admin/challenges/spring", headers=admin).status_code == 204
 
 
-def test_completing_a_challenge_counts_for_challenge_badges(make_member, engage, buy, sessions):
+def test_completing_a_challenge_counts_for_challenge_badges(make_member, engage, buy, sessions, caught_up):
     member = make_member()
     for action in ("store_visit", "review_posted"):
         engage(member, action)
     buy(member)
+    caught_up()
     with sessions() as session:
         completed = session.scalar(
             select(func.count()).where(OutboxEvent.event_type == "BadgeAwarded", OutboxEvent.member_id == member["id"])

@@ -32,6 +32,12 @@ REVIEW_SCHEMA = {
 }
 
 
+
+@pytest.fixture
+def client(caught_up_client: FlaskClient) -> FlaskClient:
+    """Requests read the derived figures (badges, challenges) once the outbox consumers have caught up."""
+    return caught_up_client
+
 @pytest.fixture
 def review_type(client: FlaskClient, admin: Headers) -> dict[str, Any]:
     body = {"key": "app_review_posted", "name": "App review posted", "schema": REVIEW_SCHEMA}

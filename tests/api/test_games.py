@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from loyalty.outbox import OutboxEvent
@@ -14,6 +15,12 @@ from tests.conftest import DEFAULT_PROGRAM
 
 Headers = dict[str, str]
 
+
+
+@pytest.fixture
+def client(caught_up_client: FlaskClient) -> FlaskClient:
+    """Requests read the derived figures once the outbox consumers have caught up."""
+    return caught_up_client
 
 @pytest.fixture
 def program() -> Path:

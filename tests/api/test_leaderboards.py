@@ -10,12 +10,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
 from loyalty.purchases.operations import release_pending_points
 from tests.builders import purchase_body
 
 Headers = dict[str, str]
 
+
+
+@pytest.fixture
+def client(caught_up_client: FlaskClient) -> FlaskClient:
+    """Requests read the derived figures once the outbox consumers have caught up."""
+    return caught_up_client
 
 @pytest.fixture(autouse=True)
 def boards(client, admin) -> None:

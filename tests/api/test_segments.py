@@ -40,6 +40,12 @@ TIMEZONES = ("Europe/Paris", "Europe/London", "America/New_York")
 CATEGORIES = ("shoes", "beauty", "textile")
 
 
+
+@pytest.fixture
+def client(caught_up_client: FlaskClient) -> FlaskClient:
+    """Requests read the derived figures (badges, challenges) once the outbox consumers have caught up."""
+    return caught_up_client
+
 @pytest.fixture
 def program() -> Path:
     return DEFAULT_PROGRAM

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
 from tests.conftest import DEFAULT_PROGRAM, NOW
 
@@ -25,6 +26,12 @@ FREESHIP = {"code": "FREESHIP", "name": "Free shipping", "kind": "free_shipping"
 VOUCHER10 = {"code": "VOUCHER10", "name": "10 € voucher", "kind": "fixed_voucher", "amount": "10.00", "percent": None,
              "cost_points": 100}
 
+
+
+@pytest.fixture
+def client(caught_up_client: FlaskClient) -> FlaskClient:
+    """Requests read the derived figures once the outbox consumers have caught up."""
+    return caught_up_client
 
 @pytest.fixture
 def program() -> Path:
@@ -189,3 +196,23 @@ def test_points_expiring_within_the_notice_period_are_announced(
     assert status_of(member)["expiring_soon"] == {"points": 55, "expires_at": EXPIRY.isoformat()}
     redeem(member, "FREESHIP")  # spends the points that expire first
     assert status_of(member)["expiring_soon"] == {"points": 5, "expires_at": EXPIRY.isoformat()}
+
+
+def test_an_unchanged_status_document_is_a_304_without_a_body(client, service, make_member, make_purchase):
+    member = make_member()
+    url = f"/api/v1/members/{member['id']}/status"
+    first = client.get(url, headers=service)
+    assert first.status_code == 200 and first.headers["ETag"]
+    again = client.get(url, headers={**service, "If-None-Match": first.headers["ETag"]})
+    assert (again.status_code, again.get_data()) == (304, b"")
+    make_purchase(member_id=member["id"])
+    changed = client.get(url, headers={**service, "If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
+
+
+def test_an_unchanged_member_is_a_304(client, service, make_member):
+    member = make_member()
+    url = f"/api/v1/members/{member['id']}"
+    first = client.get(url, headers=service)
+    again = client.get(url, headers={**service, "If-None-Match": first.headers["ETag"]})
+    assert (again.status_code, again.get_data()) == (304, b"")

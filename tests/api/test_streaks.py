@@ -19,6 +19,12 @@ from tests.conftest import DEFAULT_PROGRAM, Headers
 Member = dict[str, Any]
 
 
+
+@pytest.fixture
+def client(caught_up_client: FlaskClient) -> FlaskClient:
+    """Requests read the derived figures once the outbox consumers have caught up."""
+    return caught_up_client
+
 @pytest.fixture
 def program() -> Path:
     return DEFAULT_PROGRAM

@@ -32,6 +32,12 @@ def program() -> Path:
 
 
 @pytest.fixture
+def client(caught_up_client: FlaskClient) -> FlaskClient:
+    """Requests read the score once the outbox consumers have caught up."""
+    return caught_up_client
+
+
+@pytest.fixture
 def engagement_of(client: FlaskClient, admin: Headers) -> Callable[[Member], dict[str, Any]]:
     """The member's score and level as the status document shows them now."""
 
@@ -44,10 +50,12 @@ def engagement_of(client: FlaskClient, admin: Headers) -> Callable[[Member], dic
 
 
 @pytest.fixture
-def run_drops(sessions, clock) -> Callable[[], int]:
-    """One run of the drop task at the clock's instant, in its own transaction, as the scheduler runs it."""
+def run_drops(sessions, clock, caught_up) -> Callable[[], int]:
+    """One run of the drop task at the clock's instant, in its own transaction, as the scheduler runs
+    it (the consumers having applied the interactions before)."""
 
     def run() -> int:
+        caught_up()
         with session_scope(sessions) as session:
             return fire_engagement_drops(session, clock.now())
 
@@ -100,9 +108,10 @@ def test_the_score_decays_and_the_drop_task_fires_each_fall_once(
         assert (row.level, row.drops_at) == ("dormant", None)
 
 
-def test_drops_at_is_the_next_second_after_the_score_reaches_the_boundary(make_member, make_purchase, sessions):
+def test_drops_at_is_the_next_second_after_the_score_reaches_the_boundary(make_member, make_purchase, sessions, caught_up):
     member = make_member()
     make_purchase(member_id=member["id"])  # 3 + 10 = 13: at risk until it falls to 5
+    caught_up()
     with sessions() as session:
         row = session.scalars(select(EngagementScore).where(EngagementScore.member_id == member["id"])).one()
     exact = NOW + timedelta(days=HALF_LIFE_DAYS * math.log2(13 / 5))

@@ -74,10 +74,11 @@ def outcomes(sessions) -> Counter[str]:
 
 
 def test_twenty_members_playing_at_once_never_win_more_units_than_the_stock(
-    together, client, service, till, make_member, scratch, sessions
+    together, client, service, till, make_member, scratch, sessions, caught_up
 ):
     scratch({"code": "P25", "kind": "points", "points": 25, "stock": 5})
     members = [with_plays(client, till, make_member(), 1) for _ in range(20)]
+    caught_up()  # the purchases' plays earned
     responses = together(20, lambda client, n: play(client, members[n], service))
     assert statuses(responses) == {201: 20}
     assert outcomes(sessions) == {"prize": 5, "out_of_stock": 15}
@@ -90,11 +91,12 @@ def test_twenty_members_playing_at_once_never_win_more_units_than_the_stock(
 
 
 def test_a_voucher_prize_whose_reward_runs_out_gives_the_games_unit_back(
-    together, client, admin, service, till, make_member, scratch, sessions
+    together, client, admin, service, till, make_member, scratch, sessions, caught_up
 ):
     assert client.patch("/api/v1/admin/rewards/WHEEL-COFFEE", json={"stock": 3}, headers=admin).status_code == 200
     scratch({"code": "CUP", "kind": "reward", "reward_code": "WHEEL-COFFEE", "stock": 10})
     members = [with_plays(client, till, make_member(), 1) for _ in range(12)]
+    caught_up()  # the purchases' plays earned
     responses = together(12, lambda client, n: play(client, members[n], service))
     assert statuses(responses) == {201: 12}
     assert outcomes(sessions) == {"prize": 3, "out_of_stock": 9}
@@ -104,10 +106,11 @@ def test_a_voucher_prize_whose_reward_runs_out_gives_the_games_unit_back(
 
 
 def test_a_members_plays_sent_at_once_spend_each_credit_once(
-    together, client, service, till, make_member, scratch, sessions
+    together, client, service, till, make_member, scratch, sessions, caught_up
 ):
     scratch({"code": "P5", "kind": "points", "points": 5}, no_prize_weight=1)
     member = with_plays(client, till, make_member(), 3)
+    caught_up()  # the purchases' plays earned
     responses = together(10, lambda client, _: play(client, member, service))
     assert statuses(responses) == {201: 3, 409: 7}
     with sessions() as session:
@@ -129,7 +132,7 @@ def test_a_quiz_answered_ten_times_at_once_is_answered_once(together, client, ma
 
 
 def test_purchases_racing_an_opt_in_are_all_counted_and_all_listed(
-    together, client, till, make_member, login, sessions
+    together, client, till, make_member, login, sessions, caught_up
 ):
     member = make_member()
     headers = login(member)
@@ -143,6 +146,7 @@ def test_purchases_racing_an_opt_in_are_all_counted_and_all_listed(
 
     responses = together(10, act)
     assert [response.status_code for response in responses] == [200] + [201] * 9
+    caught_up()
     board = client.get("/api/v1/leaderboards/monthly-points?period=all", headers=headers).json
     # The welcome points (account_created, 10) and 1 + 2 + … + 9 for the purchases.
     assert board["entries"] == [{"rank": 1, "display_name": "Racer", "points": 10 + 45}]

@@ -69,10 +69,11 @@ def awards(sessions, member: Member) -> Counter[tuple[str, int]]:
         return Counter((payload["badge_code"], payload["level"]) for payload in payloads)
 
 
-def test_concurrent_reviews_award_each_badge_level_once(together, service, make_member, many_reviews, sessions):
+def test_concurrent_reviews_award_each_badge_level_once(together, service, make_member, many_reviews, sessions, caught_up):
     member = make_member()
     responses = together(20, review(service, member))
     assert statuses(responses) == {201: 20}
+    caught_up()
     assert awards(sessions, member) == {
         ("first_review", 1): 1,
         ("reviewer", 1): 1,
@@ -102,7 +103,7 @@ def test_concurrent_reviews_award_each_badge_level_once(together, service, make_
 
 
 def test_concurrent_purchases_and_reviews_award_a_lifetime_badge_level_once(
-    together, till, service, admin, client, make_member, many_reviews, sessions
+    together, till, service, admin, client, make_member, many_reviews, sessions, caught_up
 ):
     levels = [{"name": str(target), "target": target} for target in (50, 100, 200)]
     badge = {"code": "loyal", "name": "Loyal", "metric": "lifetime_points", "levels": levels}
@@ -119,6 +120,7 @@ def test_concurrent_purchases_and_reviews_award_a_lifetime_badge_level_once(
     responses = together(20, purchase_or_review)
     assert statuses(responses) == {201: 20}
     # 10 at enrolment, then 10 purchases of 20 (more once VIP) and 10 reviews of 10: over 200 lifetime points.
+    caught_up()
     assert {key: count for key, count in awards(sessions, member).items() if key[0] == "loyal"} == {
         ("loyal", 1): 1,
         ("loyal", 2): 1,
@@ -127,7 +129,7 @@ def test_concurrent_purchases_and_reviews_award_a_lifetime_badge_level_once(
 
 
 def test_concurrent_last_steps_complete_a_challenge_and_reward_it_once(
-    together, till, service, client, make_member, sessions
+    together, till, service, client, make_member, sessions, caught_up
 ):
     member = make_member()
     for action in ("store_visit", "review_posted"):
@@ -140,6 +142,7 @@ def test_concurrent_last_steps_complete_a_challenge_and_reward_it_once(
         )
 
     assert statuses(together(10, buy_shoes)) == {201: 10}
+    caught_up()
     with sessions() as session:
         completed = session.scalar(
             select(func.count()).where(
@@ -154,9 +157,10 @@ def test_concurrent_last_steps_complete_a_challenge_and_reward_it_once(
 
 
 def test_concurrent_runs_of_the_drop_task_share_the_members_and_announce_each_once(
-    together, make_member, sessions, clock
+    together, make_member, sessions, clock, caught_up
 ):
     members = [make_member() for _ in range(30)]
+    caught_up()  # their scores, from the enrolment
     with session_scope(sessions) as session:
         # Each scored 23 (engaged) a week ago: below 20 since a day, due since then.
         session.execute(

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from prometheus_client import REGISTRY
 from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.clock import FrozenClock
@@ -132,3 +133,23 @@ def test_emails_refused_for_a_while_by_the_smtp_server_are_retried(
     [email] = messages(member["id"], channel="email")
     assert (email.status, email.attempts) == ("sent", 3)
     assert len(smtp_server.messages) == 1
+
+
+def test_message_outcomes_and_dead_letters_are_in_the_metrics(
+    make_member: Callable[..., dict[str, Any]],
+    share: Callable[[int], None],
+    run_due: Callable[[], Any],
+    provider_server: ProviderServer,
+    client: FlaskClient,
+) -> None:
+    def sms(outcome: str) -> float:
+        return REGISTRY.get_sample_value("loyalty_messages_total", {"channel": "sms", "outcome": outcome}) or 0.0
+
+    before = {outcome: sms(outcome) for outcome in ("queued", "sent", "dead")}
+    for phone in ("+33677777771", "+33677777772"):
+        share(make_member(phone=phone)["id"])
+    provider_server.fail_next(1, status=400)
+    run_due()
+    assert {outcome: sms(outcome) - before[outcome] for outcome in before} == {"queued": 2, "sent": 1, "dead": 1}
+    scraped = client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)
+    assert "\nloyalty_dead_letters 1.0\n" in scraped

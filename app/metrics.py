@@ -1,0 +1,164 @@
+"""``GET /metrics`` in the Prometheus text format (prometheus-client).
+
+- Requests by route, method and status, and their latency (a histogram), measured around the whole
+  request, commit included.
+- What the program did, counted when the transaction that did it commits (a rolled-back purchase is
+  not counted): domain events by type, purchases by channel, points by ledger entry kind (earn,
+  bonus, redeem, reverse, expire, adjust), message outcomes by channel. The scheduler process counts its part (messages,
+  expiry) in the same counters.
+- Read from the database at each scrape, through partial indexes: the outbox events not yet
+  published and the age of the oldest, messages waiting to be sent, dead letters, and the last run of
+  each scheduler job.
+
+Under gunicorn, set ``PROMETHEUS_MULTIPROC_DIR`` (an empty directory, the same for the scheduler on
+that host): every process writes its counters there and any worker answers the sum
+(``gunicorn.conf.py`` clears the directory at start and forgets the workers that exit).
+``/metrics`` answers a request bearing ``LOYALTY_METRICS_TOKEN``, or, without one set, only callers
+on the loopback address.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import multiprocess
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import event, func, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import abort
+
+from app import db
+from app.requestlog import route
+from loyalty.ledger.models import LedgerEntry
+from loyalty.outbox import OutboxEvent
+from loyalty.events import PurchaseRecorded
+from notifications.messages.models import Message
+from notifications.scheduler.models import JobRun
+
+REQUESTS = Counter("loyalty_http_requests", "HTTP requests answered", ["method", "route", "status"])
+LATENCY = Histogram(
+    "loyalty_http_request_duration_seconds", "Time to answer a request, commit included", ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)  # fmt: skip
+PURCHASES = Counter("loyalty_purchases", "Purchases recorded", ["channel"])
+EVENTS = Counter("loyalty_events", "Domain events recorded, by type", ["type"])
+POINTS = Counter("loyalty_points", "Points moved by ledger entries, by kind (absolute values)", ["kind"])
+MESSAGES = Counter("loyalty_messages", "Messages changing status, by channel and the status reached", ["channel", "outcome"])
+#: Counting these in a request or a job would cost more than the statement that moves them.
+_UNCOUNTED_STATUSES = {"sending"}
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start)
+    app.after_request(_observe)
+    app.add_url_rule("/metrics", "metrics", _metrics)
+
+
+def count_commits(sessions: sessionmaker[Session]) -> None:
+    """Count what the sessions of ``sessions`` write, once their transaction commits."""
+    if not event.contains(sessions, "after_flush", _collect):
+        event.listen(sessions, "after_flush", _collect)
+        event.listen(sessions, "after_commit", _publish)
+        event.listen(sessions, "after_rollback", _discard)
+
+
+def _start() -> None:
+    g.metrics_started = time.perf_counter()
+
+
+def _observe(response: Response) -> Response:
+    if request.endpoint == "metrics":
+        return response
+    started = g.get("metrics_started")
+    rule = route()
+    REQUESTS.labels(request.method, rule, str(response.status_code)).inc()
+    if started is not None:
+        LATENCY.labels(request.method, rule).observe(time.perf_counter() - started)
+    return response
+
+
+def _collect(session: Session, _flush_context: Any) -> None:
+    pending: list[tuple[Counter, tuple[str, ...], int]] = session.info.setdefault("metrics", [])
+    for row in session.new:
+        if isinstance(row, LedgerEntry):
+            pending.append((POINTS, (row.kind,), abs(row.points)))
+        elif isinstance(row, OutboxEvent):
+            pending.append((EVENTS, (row.event_type,), 1))
+            if row.event_type == PurchaseRecorded.name:
+                pending.append((PURCHASES, (str(row.payload.get("channel")),), 1))
+        elif isinstance(row, Message) and row.status not in _UNCOUNTED_STATUSES:
+            pending.append((MESSAGES, (row.channel, row.status), 1))
+    for row in session.dirty:
+        if isinstance(row, Message):
+            reached = inspect(row).attrs.status.history.added
+            if reached and reached[0] not in _UNCOUNTED_STATUSES:
+                pending.append((MESSAGES, (row.channel, reached[0]), 1))
+
+
+def _publish(session: Session) -> None:
+    for counter, labels, amount in session.info.pop("metrics", []):
+        counter.labels(*labels).inc(amount)
+
+
+def _discard(session: Session) -> None:
+    session.info.pop("metrics", None)
+
+
+class DatabaseCollector(Collector):
+    """Backlogs and the scheduler's last runs, read at each scrape."""
+
+    def __init__(self, sessions: sessionmaker[Session], now: float) -> None:
+        self.sessions = sessions
+        self.now = now
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self.sessions() as session:
+            unpublished, oldest = session.execute(
+                select(func.count(), func.min(OutboxEvent.occurred_at)).where(OutboxEvent.published_at.is_(None))
+            ).one()
+            waiting = session.scalar(select(func.count()).where(Message.status.in_(("queued", "sending"))))
+            dead = session.scalar(select(func.count()).where(Message.status == "dead"))
+            runs = session.execute(select(JobRun.job, JobRun.last_run_at)).all()
+        yield GaugeMetricFamily("loyalty_outbox_unpublished_events", "Outbox events not yet published", value=unpublished)
+        yield GaugeMetricFamily(
+            "loyalty_outbox_oldest_unpublished_age_seconds", "Age of the oldest outbox event not yet published (0: none)",
+            value=max(0.0, self.now - oldest.timestamp()) if oldest else 0.0,
+        )  # fmt: skip
+        yield GaugeMetricFamily("loyalty_messages_waiting", "Messages queued or being sent", value=waiting or 0)
+        yield GaugeMetricFamily("loyalty_dead_letters", "Messages given up after their last attempt", value=dead or 0)
+        last_runs = GaugeMetricFamily(
+            "loyalty_scheduler_job_last_run_timestamp_seconds", "When each periodic job last completed", labels=["job"]
+        )
+        for job, last_run_at in runs:
+            last_runs.add_metric([job], last_run_at.timestamp())
+        yield last_runs
+
+
+def _metrics() -> Response:
+    _allow_scraper()
+    database = CollectorRegistry()
+    database.register(DatabaseCollector(db.sessions(), current_app.extensions["loyalty.clock"].now().timestamp()))
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        processes = CollectorRegistry()
+        multiprocess.MultiProcessCollector(processes)
+    else:
+        processes = REGISTRY
+    return Response(generate_latest(processes) + generate_latest(database), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _allow_scraper() -> None:
+    token = current_app.config["LOYALTY_METRICS_TOKEN"]
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            abort(401, description="/metrics needs the bearer token LOYALTY_METRICS_TOKEN.")
+    elif not ipaddress.ip_address(request.remote_addr or "0.0.0.0").is_loopback:
+        abort(403, description="/metrics answers only the loopback address unless LOYALTY_METRICS_TOKEN is set.")

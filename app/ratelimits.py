@@ -1,0 +1,109 @@
+"""Rate limits, with Flask-Limiter: guessing passwords and secrets, and per-client quotas.
+
+- ``POST /auth/login`` and ``POST /auth/token``: failed attempts (401) are counted per account (the
+  email or client id sent) and per address: past ``LOYALTY_RATELIMIT_LOGIN`` (5 a minute) the next
+  attempt is a 429 with ``Retry-After``, right password or not. Each 429 counts towards the lock-out
+  (``LOYALTY_RATELIMIT_LOCKOUT``, 3 an hour then 6 a day): an account or address that keeps trying
+  is locked out for the rest of the hour, then of the day. Every refusal is logged.
+- ``LOYALTY_RATELIMIT_QUOTAS``: requests per API client id or per role (``till=600/minute;
+  cl_…=100/minute``), over the whole API; a caller with no quota is not counted.
+- Counters live in the process (``memory://``) unless ``LOYALTY_RATELIMIT_STORAGE_URL`` names a
+  shared store (``redis://127.0.0.1:6379/0``), which several gunicorn workers or hosts need.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import Flask, Response, current_app, request
+from flask_limiter import Limiter, MetaLimit, RequestLimit
+from flask_limiter.util import get_remote_address
+
+from app.auth.access import bearer_claims
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _caller() -> str:
+    """The client (``client:cl_…``) or member (``member:42``) the token names; else the address."""
+    return str(bearer_claims().get("sub") or "address:" + get_remote_address())
+
+
+def _quota_names() -> tuple[str, str]:
+    return _caller().removeprefix("client:"), str(bearer_claims().get("role", "anonymous"))
+
+
+def _quota() -> str:
+    """The caller's quota: its client id's, else its role's; none ("") when neither has one."""
+    quotas: dict[str, str] = current_app.config["LOYALTY_RATELIMIT_QUOTAS"]
+    if not quotas:
+        return ""
+    client_id, role = _quota_names()
+    return quotas.get(client_id) or quotas.get(role) or ""
+
+
+def _log_lockout(limit: RequestLimit) -> None:
+    logger.warning(
+        "locked out: %s past %s", limit.key, limit.limit,
+        extra={"ratelimit_key": limit.key, "ratelimit": str(limit.limit), "reset_at": limit.reset_at},
+    )  # fmt: skip
+
+
+limiter = Limiter(
+    key_func=_caller,
+    application_limits=[_quota],
+    headers_enabled=True,
+    on_meta_breach=_log_lockout,
+)
+
+
+def init_app(app: Flask) -> None:
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["LOYALTY_RATELIMIT_STORAGE_URL"] or "memory://"
+    app.config["RATELIMIT_ENABLED"] = app.config["LOYALTY_RATELIMIT_ENABLED"]
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    limiter.init_app(app)
+
+
+def _account() -> str:
+    """Who the attempt is for: the email or client id in the body (the address when there is none)."""
+    body = request.get_json(silent=True)
+    account = body.get("email") or body.get("client_id") if isinstance(body, dict) else None
+    if not isinstance(account, str) or not account.strip():
+        return _address()
+    return f"account:{request.endpoint}:{account.strip().lower()[:320]}"
+
+
+def _address() -> str:
+    return f"address:{request.endpoint}:{get_remote_address()}"
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _log_refusal(limit: RequestLimit) -> None:
+    logger.warning(
+        "attempts refused: %s past %s", limit.key, limit.limit,
+        extra={"ratelimit_key": limit.key, "ratelimit": str(limit.limit), "reset_at": limit.reset_at},
+    )  # fmt: skip
+
+
+def _attempts() -> str:
+    return str(current_app.config["LOYALTY_RATELIMIT_LOGIN"])
+
+
+def _lockout() -> str:
+    return str(current_app.config["LOYALTY_RATELIMIT_LOCKOUT"])
+
+
+def limit_attempts(view: F) -> F:
+    """Count the view's failed attempts (401) per account and per address, with the lock-out."""
+    for key in (_account, _address):
+        view = cast(F, limiter.limit(
+            _attempts, key_func=key, deduct_when=_failed, on_breach=_log_refusal, meta_limits=[MetaLimit(_lockout)]
+        )(view))  # fmt: skip
+    return view

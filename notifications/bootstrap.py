@@ -1,0 +1,91 @@
+"""Who reacts to what, in one place (cosmicpython's ``bootstrap.py``).
+
+:data:`IN_TRANSACTION`: the handlers that run inside the transaction that records the event, because
+the answer depends on them (the tier upgrade and the threshold reward the till prints, the enrolment
+and profile rewards in the member's balance).
+
+:data:`CONSUMERS`: everything derived, applied after commit by outbox consumers in the worker process
+(:mod:`loyalty.consumers`), in batches, exactly once per event and consumer. Events a consumer records
+(a badge awarded, a challenge completed) are read by the consumers in turn.
+
+Entry points (the app factory, the scheduler, the CLI) call :func:`register` once at start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from loyalty import outbox
+from loyalty.consumers import Consumer, Handler, consumer_of
+from loyalty.engagement.score import SCORED_EVENTS
+from loyalty.events import (
+    ChallengeCompleted,
+    CustomEventRecorded,
+    DomainEvent,
+    EngagementRecorded,
+    MemberEnrolled,
+    MemberUpdated,
+    PointsDebited,
+    PointsEarned,
+    PurchaseClaimed,
+    PurchaseRecorded,
+    PurchaseReturned,
+    ReferralRewarded,
+    StreakExtended,
+    TierUpgraded,
+    all_event_types,
+)
+from loyalty.reactions import reward_enrolment, reward_profile_completion, score_interaction, upgrade_tier
+from loyalty.segments.compiler import register_condition
+from notifications.journeys.bonuses import credit_purchase_bonus
+from notifications.journeys.triggers import enter_triggered
+from rewards import gamification
+from rewards.badges.segments import badge_held
+from rewards.games.operations import earn_play_for_engagement, earn_play_for_purchase, withdraw_plays_for_return
+from rewards.leaderboards.operations import count_points, uncount_returned_points
+from rewards.thresholds.operations import unlock_crossed_thresholds
+
+IN_TRANSACTION: dict[type[DomainEvent], Sequence[Handler]] = {
+    PointsEarned: [upgrade_tier, unlock_crossed_thresholds],
+    MemberEnrolled: [reward_enrolment],
+    MemberUpdated: [reward_profile_completion],
+}
+
+#: The derived reactions, by consumer: each consumer applies its handlers to its events, in order.
+DERIVED: dict[str, dict[type[DomainEvent], Sequence[Handler]]] = {
+    "gamification": {  # badge metrics and levels, challenge steps, streaks (docs/gamification.md)
+        PurchaseRecorded: [gamification.on_purchase],
+        PurchaseClaimed: [gamification.on_purchase],
+        EngagementRecorded: [gamification.on_engagement],
+        ReferralRewarded: [gamification.on_referral],
+        PointsEarned: [gamification.on_points],
+        TierUpgraded: [gamification.on_tier],
+        StreakExtended: [gamification.on_streak],
+        ChallengeCompleted: [gamification.on_challenge],
+        CustomEventRecorded: [gamification.on_custom_event],
+    },
+    "leaderboards": {PointsEarned: [count_points], PointsDebited: [uncount_returned_points]},
+    "engagement-score": {event: [score_interaction] for event in SCORED_EVENTS},
+    "game-plays": {
+        PurchaseRecorded: [earn_play_for_purchase],
+        PurchaseClaimed: [earn_play_for_purchase],
+        EngagementRecorded: [earn_play_for_engagement],
+        PurchaseReturned: [withdraw_plays_for_return],
+    },
+    "journey-bonuses": {PurchaseRecorded: [credit_purchase_bonus]},
+}
+
+#: Every consumer the worker runs, in this order in each round.
+CONSUMERS: tuple[Consumer, ...] = (
+    *(consumer_of(name, handlers) for name, handlers in DERIVED.items()),
+    # scenario entries, journey conversions and wake-ups (docs/scenarios.md)
+    Consumer("journeys", on=all_event_types(), apply=enter_triggered),
+)
+
+def register() -> None:
+    """Subscribe the in-transaction handlers (once, however often it is called), and add the segment
+    condition on badges held (``rewards`` owns badges)."""
+    register_condition("badge", badge_held)
+    for event_type, handlers in IN_TRANSACTION.items():
+        for handler in handlers:
+            outbox.subscribe(event_type, handler)

@@ -1,0 +1,115 @@
+"""Metrics, request ids, JSON request logs, liveness and readiness (app/metrics.py, app/requestlog.py,
+app/health.py)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from prometheus_client.parser import text_string_to_metric_families
+
+from app.requestlog import JsonFormatter
+from tests.conftest import Headers
+
+LOOPBACK = {"REMOTE_ADDR": "127.0.0.1"}
+
+
+def scrape(client, **kwargs) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = client.get("/metrics", environ_base=LOOPBACK, **kwargs)
+    assert response.status_code == 200, response.data
+    assert response.mimetype == "text/plain"
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.get_data(as_text=True))
+        for sample in family.samples
+    }
+
+
+def value(samples, name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_requests_are_counted_by_route_and_status_with_their_latency(client, admin: Headers):
+    before = scrape(client)
+    for _ in range(3):
+        assert client.get("/api/v1/rewards", headers=admin).status_code == 200
+    assert client.get("/api/v1/members/999999", headers=admin).status_code == 404
+    after = scrape(client)
+    ok = {"method": "GET", "route": "/api/v1/rewards", "status": "200"}
+    assert value(after, "loyalty_http_requests_total", **ok) - value(before, "loyalty_http_requests_total", **ok) == 3
+    missing = {"method": "GET", "route": "/api/v1/members/<id:member_id>", "status": "404"}
+    assert value(after, "loyalty_http_requests_total", **missing) - value(before, "loyalty_http_requests_total", **missing) == 1
+    timed = {"method": "GET", "route": "/api/v1/rewards"}
+    count = "loyalty_http_request_duration_seconds_count"
+    assert value(after, count, **timed) - value(before, count, **timed) == 3
+    assert value(after, "loyalty_http_request_duration_seconds_bucket", le="+Inf", **timed) >= 3
+
+
+def test_purchases_and_points_are_counted_once_committed(client, till, admin, make_member, make_purchase):
+    member = make_member()
+    before = scrape(client)
+    purchase = make_purchase(member_id=member["id"])
+    refused = client.post("/api/v1/purchases", json={"store_code": "S1"}, headers=till)
+    assert refused.status_code == 422
+    client.post(f"/api/v1/members/{member['id']}/adjustments", json={"points": -5, "reason": "test"}, headers=admin)
+    after = scrape(client)
+    assert value(after, "loyalty_purchases_total", channel="store") - value(before, "loyalty_purchases_total", channel="store") == 1
+    earned = value(after, "loyalty_points_total", kind="earn") - value(before, "loyalty_points_total", kind="earn")
+    assert earned == purchase["points_awarded"]
+    assert value(after, "loyalty_points_total", kind="adjust") - value(before, "loyalty_points_total", kind="adjust") == 5
+
+
+def test_backlogs_are_read_from_the_database(client, make_member):
+    make_member()  # its MemberEnrolled event waits in the outbox
+    samples = scrape(client)
+    assert value(samples, "loyalty_outbox_unpublished_events") >= 1
+    assert value(samples, "loyalty_outbox_oldest_unpublished_age_seconds") >= 0
+    assert ("loyalty_dead_letters", ()) in samples and ("loyalty_messages_waiting", ()) in samples
+
+
+def test_metrics_answer_only_the_loopback_address_without_a_token(client):
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 403
+
+
+@pytest.fixture
+def metrics_token(app: Flask) -> Iterator[str]:
+    app.config["LOYALTY_METRICS_TOKEN"] = "scrape-me"
+    yield "scrape-me"
+    app.config["LOYALTY_METRICS_TOKEN"] = None
+
+
+def test_with_a_token_metrics_answer_whoever_bears_it(client, metrics_token):
+    assert client.get("/metrics", environ_base=LOOPBACK).status_code == 401
+    remote = {"REMOTE_ADDR": "10.1.2.3"}
+    assert client.get("/metrics", environ_base=remote, headers={"Authorization": "Bearer scrape-me"}).status_code == 200
+
+
+def test_a_request_id_is_generated_or_kept(client):
+    generated = client.get("/health").headers["X-Request-ID"]
+    assert len(generated) == 32
+    assert client.get("/health", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    assert client.get("/health", headers={"X-Request-ID": "not <a> token"}).headers["X-Request-ID"] != "not <a> token"
+
+
+def test_each_request_is_one_json_log_line(client, admin: Headers, caplog):
+    caplog.set_level(logging.INFO, logger="loyalty.requests")
+    client.get("/api/v1/rewards", headers={**admin, "X-Request-ID": "req-42"})
+    records = [record for record in caplog.records if record.name == "loyalty.requests"]
+    assert len(records) == 1
+    with client.application.test_request_context(headers={"X-Request-ID": "req-42"}):
+        from flask import g
+
+        g.request_id = "req-42"
+        line = json.loads(JsonFormatter().format(records[0]))
+    assert line["method"] == "GET" and line["route"] == "/api/v1/rewards" and line["status"] == 200
+    assert line["request_id"] == "req-42" and line["client_id"].startswith("client:cl_")
+    assert line["duration_ms"] >= 0 and line["level"] == "info" and line["logger"] == "loyalty.requests"
+
+
+def test_health_is_liveness_and_ready_checks_the_database_and_its_migrations(client):
+    assert client.get("/health").json == {"status": "ok"}
+    ready = client.get("/ready")
+    assert ready.status_code == 200 and ready.json["status"] == "ready"

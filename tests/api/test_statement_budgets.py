@@ -1,0 +1,135 @@
+"""The hot paths' statement budgets: the SQL a request sends before its COMMIT, with the process's
+copies of the configuration and of the API clients warm (as in a worker that has served a request).
+
+The budgets are what the code does today; the targets they move towards are in docs/benchmarks.md.
+A client disabled through another worker is refused within ``LOYALTY_CONFIG_CHECK_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import update
+
+from app.auth.models import ApiClient
+from loyalty.db import session_scope
+from loyalty.program import cache
+from tests.builders import purchase_body
+from tests.conftest import DEFAULT_PROGRAM, Headers
+from tests.statements import Statements, counting
+
+@pytest.fixture
+def program() -> Path:
+    return DEFAULT_PROGRAM  # its engagement actions
+
+
+#: Seconds a worker keeps its copies in the tests of the check time.
+KEPT_S = 0.5
+
+
+def keep_copies(app: Flask, seconds: float) -> Iterator[None]:
+    app.config["LOYALTY_CONFIG_CHECK_SECONDS"] = seconds
+    cache.configure(max_age=seconds)
+    yield
+    app.config["LOYALTY_CONFIG_CHECK_SECONDS"] = 0
+    cache.configure(max_age=0)
+
+
+@pytest.fixture
+def warm(app: Flask) -> Iterator[None]:
+    """Workers keep their copies of the configuration and the clients for a minute."""
+    yield from keep_copies(app, 60)
+
+
+@pytest.fixture
+def briefly(app: Flask) -> Iterator[None]:
+    """Workers keep their copies for :data:`KEPT_S` seconds."""
+    yield from keep_copies(app, KEPT_S)
+
+
+def sent(app: Flask, request: Any) -> tuple[Any, Statements]:
+    """The answer to ``request()`` and the statements it sent, after the same request warmed the copies."""
+    with counting(app.extensions["loyalty.engine"]) as statements:
+        response = request()
+    return response, statements
+
+
+@pytest.fixture
+def member(make_member: Any, make_purchase: Any) -> dict[str, Any]:
+    member = make_member()
+    make_purchase(member_id=member["id"])  # the copies warm, the member has bought before
+    return member
+
+
+def test_a_purchase_that_crosses_nothing(app, warm, client, till: Headers, member):
+    body = purchase_body(member_id=member["id"], total="10.00", lines=[{"sku": "A", "category": "food", "quantity": 1, "unit_price": "10.00"}])
+    response, statements = sent(app, lambda: client.post("/api/v1/purchases", json=body, headers=till))
+    assert response.status_code == 201, response.json
+    assert len(statements) <= 9, str(statements)
+
+
+def test_a_return(app, warm, client, till: Headers, member, make_purchase):
+    purchase = make_purchase(member_id=member["id"])
+    body = {"return_no": "RET-1", "amount": "5.00"}
+    response, statements = sent(app, lambda: client.post(f"/api/v1/purchases/{purchase['id']}/returns", json=body, headers=till))
+    assert response.status_code == 201, response.json
+    assert len(statements) <= 16, statements
+
+
+def test_an_engagement(app, warm, client, service: Headers, member):
+    client.get("/api/v1/rewards", headers=service)
+    body = {"member_id": member["id"], "action": "store_visit", "ref": "visit-1", "occurred_at": "2026-11-22T09:00:00Z"}
+    response, statements = sent(app, lambda: client.post("/api/v1/engagements", json=body, headers=service))
+    assert response.status_code == 201, response.json
+    assert len(statements) <= 11, str(statements)
+
+
+def test_the_member_read_is_one_statement(app, warm, client, till: Headers, member):
+    headers = till
+    client.get(f"/api/v1/members/{member['id']}", headers=headers)
+    response, statements = sent(app, lambda: client.get(f"/api/v1/members/{member['id']}", headers=headers))
+    assert response.status_code == 200
+    assert len(statements) == 1, str(statements)
+
+
+def test_the_member_read_of_a_service_adds_the_engagement_score(app, warm, client, service: Headers, member):
+    client.get(f"/api/v1/members/{member['id']}", headers=service)
+    response, statements = sent(app, lambda: client.get(f"/api/v1/members/{member['id']}", headers=service))
+    assert response.status_code == 200
+    assert len(statements) <= 2, str(statements)
+
+
+def test_the_status_document(app, warm, client, service: Headers, member):
+    client.get(f"/api/v1/members/{member['id']}/status", headers=service)
+    response, statements = sent(app, lambda: client.get(f"/api/v1/members/{member['id']}/status", headers=service))
+    assert response.status_code == 200
+    assert len(statements) <= 5, str(statements)
+
+
+def test_a_client_disabled_by_another_worker_is_refused_within_the_check_time(app, briefly, client, service: Headers, sessions):
+    assert client.get("/api/v1/rewards", headers=service).status_code == 200
+    with session_scope(sessions) as session:  # what another worker's `disable-client` writes
+        session.execute(update(ApiClient).where(ApiClient.role == "service").values(is_active=False))
+    started = time.monotonic()
+    while client.get("/api/v1/rewards", headers=service).status_code == 200:
+        assert time.monotonic() - started < KEPT_S + 0.5, "still let in after the check time"
+        time.sleep(0.05)
+    assert client.get("/api/v1/rewards", headers=service).status_code == 401
+
+
+def test_a_change_of_settings_through_another_worker_applies_within_the_check_time(app, briefly, client, admin: Headers, sessions):
+    assert client.get("/api/v1/admin/program", headers=admin).json["minimum_amount"] != "7.00"
+    with session_scope(sessions) as session:  # another worker's change (its `touch` drops only its own copy)
+        settings = cache.settings_row(session)
+        assert settings is not None
+        settings.minimum_amount = 7  # type: ignore[assignment]
+        settings.config_token = cache.new_token()
+    started = time.monotonic()
+    while client.get("/api/v1/admin/program", headers=admin).json["minimum_amount"] != "7.00":
+        assert time.monotonic() - started < KEPT_S + 0.5, "the old settings are still used after the check time"
+        time.sleep(0.05)

@@ -1,0 +1,1 @@
+"""End to end: a real server process, driven over HTTP by tools and clients written elsewhere."""
