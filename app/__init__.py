@@ -35,9 +35,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         parallelism=app.config["LOYALTY_ARGON2_PARALLELISM"],
     )
 
-    from app import api, audit, backoffice, cli, cli_integrations, cors, db, health, metrics, ratelimits, requestlog, scenarios  # noqa: F401 (cli_integrations adds `loyalty import` and `loyalty export`)
-    from notifications import bootstrap
+    from app import api, audit, backoffice, cli, cli_integrations, cors, db, health, languages, metrics, ratelimits, requestlog, scenarios  # noqa: F401 (cli_integrations adds `loyalty import` and `loyalty export`)
     from app.auth import access
+    from notifications import bootstrap
 
     bootstrap.register()
 
@@ -53,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     metrics.count_commits(app.extensions["loyalty.sessions"])
     audit.init_app()
     access.init_app(app)
+    languages.init_app(app)
     ratelimits.init_app(app)
     cors.init_app(app)
     api.init_app(app)

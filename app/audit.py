@@ -15,6 +15,7 @@ from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
 from loyalty.program.models import EarningRule, ProgramSettings
 from loyalty.tiers.models import CardIssuance, Tier
+from notifications.messages.models import Message
 from notifications.pressure.models import BlackoutPeriod, Complaint, PressureSettings
 from notifications.scenarios.models import MessageTemplate, Scenario, ScenarioVersion
 from rewards.badges.models import Badge, BadgeLevel
@@ -34,6 +35,8 @@ AUDITED: tuple[type, ...] = (
     Scenario, ScenarioVersion, MessageTemplate, PressureSettings, BlackoutPeriod,
     # Members: profile and consents, manual adjustments (ledger entries), complaints, cards.
     Member, LedgerEntry, Complaint, CardIssuance,
+    # Messages sent again (a dead letter redriven).
+    Message,
     # Who may act.
     StaffAccount, ApiClient,
 )

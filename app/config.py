@@ -12,6 +12,10 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+#: Where the application serves Swagger UI's own files (the swagger-ui-bundle distribution).
+SWAGGER_UI_ASSETS = "/api/docs/assets"
+
+
 def embedded_database_url(instance_path: str | Path) -> str:
     """The embedded default: a SQLite file in the instance folder."""
     return f"sqlite:///{Path(instance_path) / 'loyalty.db'}"
@@ -41,9 +45,8 @@ def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None =
         "LOYALTY_ARGON2_TIME_COST": _int("LOYALTY_ARGON2_TIME_COST", 3),
         "LOYALTY_ARGON2_MEMORY_KIB": _int("LOYALTY_ARGON2_MEMORY_KIB", 65536),
         "LOYALTY_ARGON2_PARALLELISM": _int("LOYALTY_ARGON2_PARALLELISM", 4),
-        "LOYALTY_SWAGGER_UI_URL": os.environ.get(
-            "LOYALTY_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
-        ),
+        # Where /api/docs loads Swagger UI from: by default its assets shipped with the application.
+        "LOYALTY_SWAGGER_UI_URL": os.environ.get("LOYALTY_SWAGGER_UI_URL", SWAGGER_UI_ASSETS + "/"),
         # A Clock (loyalty.clock); tests and simulations pass a FrozenClock.
         "LOYALTY_CLOCK": None,
         # Message providers (docs/channels.md); a channel without one writes files under instance/messages/.

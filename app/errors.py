@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from loyalty.errors import Conflict, DomainError, Forbidden, InvalidOperation, NotFound
@@ -59,8 +59,10 @@ def _domain_error(error: DomainError) -> Response:
             title = {403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Content"}[status]
             if error.field is None:
                 return problem(status, title, error.detail, kind=kind)
-            # A missing thing is named in the path; every other domain error is about the body.
-            location = "path" if status == 404 else "json"
+            # A field of the path (the voucher in /vouchers/<code>/redeem) is named as such, whatever
+            # the error; a missing thing is named in the path; every other field is of the body.
+            in_path = error.field in (request.view_args or {})
+            location = "path" if in_path or status == 404 else "json"
             return field_problem(status, title, error.detail, field=error.field, kind=kind, location=location)
     return _unexpected_error(error)
 

@@ -6,8 +6,9 @@
   not counted): domain events by type, purchases by channel, points by ledger entry kind (earn,
   bonus, redeem, reverse, expire, adjust), message outcomes by channel. The scheduler process counts its part (messages,
   expiry) in the same counters.
-- Read from the database at each scrape, through partial indexes: the outbox events not yet
-  published and the age of the oldest, messages waiting to be sent, dead letters, and the last run of
+- Read from the database at each scrape, through indexes: the outbox events not yet sequenced and
+  the age of the oldest, each outbox consumer's backlog, lag and dead letters
+  (:func:`loyalty.consumers.lags`), messages waiting to be sent, dead letters, and the last run of
   each scheduler job.
 
 Under gunicorn, set ``PROMETHEUS_MULTIPROC_DIR`` (an empty directory, the same for the scheduler on
@@ -24,6 +25,7 @@ import ipaddress
 import os
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -38,8 +40,11 @@ from werkzeug.exceptions import abort
 from app import db
 from app.requestlog import route
 from loyalty.ledger.models import LedgerEntry
+from loyalty import consumers
+from loyalty.consumers import OutboxDeadLetter
 from loyalty.outbox import OutboxEvent
 from loyalty.events import PurchaseRecorded
+from notifications.bootstrap import CONSUMERS
 from notifications.messages.models import Message
 from notifications.scheduler.models import JobRun
 
@@ -115,7 +120,7 @@ def _discard(session: Session) -> None:
 class DatabaseCollector(Collector):
     """Backlogs and the scheduler's last runs, read at each scrape."""
 
-    def __init__(self, sessions: sessionmaker[Session], now: float) -> None:
+    def __init__(self, sessions: sessionmaker[Session], now: datetime) -> None:
         self.sessions = sessions
         self.now = now
 
@@ -125,15 +130,31 @@ class DatabaseCollector(Collector):
                 select(func.count(), func.min(OutboxEvent.occurred_at)).where(OutboxEvent.published_at.is_(None))
             ).one()
             waiting = session.scalar(select(func.count()).where(Message.status.in_(("queued", "sending"))))
-            dead = session.scalar(select(func.count()).where(Message.status == "dead"))
+            dead_messages = session.scalar(select(func.count()).where(Message.status == "dead"))
             runs = session.execute(select(JobRun.job, JobRun.last_run_at)).all()
+            lags = consumers.lags(session, CONSUMERS, now=self.now)
+            dead_events = dict(
+                session.execute(select(OutboxDeadLetter.consumer, func.count()).group_by(OutboxDeadLetter.consumer)).all()
+            )
         yield GaugeMetricFamily("loyalty_outbox_unpublished_events", "Outbox events not yet published", value=unpublished)
         yield GaugeMetricFamily(
             "loyalty_outbox_oldest_unpublished_age_seconds", "Age of the oldest outbox event not yet published (0: none)",
-            value=max(0.0, self.now - oldest.timestamp()) if oldest else 0.0,
+            value=max(0.0, (self.now - oldest).total_seconds()) if oldest else 0.0,
         )  # fmt: skip
         yield GaugeMetricFamily("loyalty_messages_waiting", "Messages queued or being sent", value=waiting or 0)
-        yield GaugeMetricFamily("loyalty_dead_letters", "Messages given up after their last attempt", value=dead or 0)
+        yield GaugeMetricFamily("loyalty_dead_letters", "Messages given up after their last attempt", value=dead_messages or 0)
+        backlog = GaugeMetricFamily("loyalty_outbox_consumer_backlog", "Events waiting for each outbox consumer", labels=["consumer"])
+        lag = GaugeMetricFamily(
+            "loyalty_outbox_consumer_lag_seconds", "Age of the oldest event waiting for each consumer", labels=["consumer"]
+        )
+        dead = GaugeMetricFamily(
+            "loyalty_outbox_dead_letters", "Events a consumer could not apply and went past", labels=["consumer"]
+        )
+        for consumer in lags:
+            backlog.add_metric([consumer.consumer], consumer.backlog)
+            lag.add_metric([consumer.consumer], consumer.age_seconds)
+            dead.add_metric([consumer.consumer], dead_events.get(consumer.consumer, 0))
+        yield from (backlog, lag, dead)
         last_runs = GaugeMetricFamily(
             "loyalty_scheduler_job_last_run_timestamp_seconds", "When each periodic job last completed", labels=["job"]
         )
@@ -145,7 +166,7 @@ class DatabaseCollector(Collector):
 def _metrics() -> Response:
     _allow_scraper()
     database = CollectorRegistry()
-    database.register(DatabaseCollector(db.sessions(), current_app.extensions["loyalty.clock"].now().timestamp()))
+    database.register(DatabaseCollector(db.sessions(), current_app.extensions["loyalty.clock"].now()))
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         processes = CollectorRegistry()
         multiprocess.MultiProcessCollector(processes)

@@ -25,7 +25,7 @@ from types import FrameType
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import sessionmaker
 
-from bench import stack
+from bench import metrics_scrape, stack
 from bench.consumer_lag import LagSampler
 from bench.statements import statements_per_request
 from loyalty.db import make_engine, session_scope
@@ -80,10 +80,13 @@ HEADER = (
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv, prog="python -m bench.till_load", description=__doc__, duration=30)
-    settings, database, environment = prepare(options, DATABASE)
+    settings, database, environment = prepare(options, options.database or DATABASE)
     members = [str(database.first_member_id), str(database.member_count)]
     phases: list[Phase] = []
     url = database.url
+    environment = {**environment, **metrics_scrape.environment(RESULTS)}
+    #: What /metrics said of each phase, beside wrk's figures.
+    scraped: list[str] = []
     with (
         stack.worker(environment, RESULTS / "worker.log") as worker_pid,
         stack.gunicorn("wsgi:app", settings, environment, RESULTS / "gunicorn-app.log") as server,
@@ -92,10 +95,14 @@ def main(argv: list[str] | None = None) -> int:
         purchases_url, members_url = server.url + "/api/v1/purchases", server.url
 
         def phase(name: str, script: str, target: str, arguments: list[str], connections: int, duration: int) -> Phase:
-            return run_phase(
-                server, f"{name} @{connections}", script, target, arguments,
-                duration_s=duration, connections=connections, database_url=url, worker_pid=worker_pid,
-            )  # fmt: skip
+            with metrics_scrape.watch(server.url, f"{name} @{connections}") as watched:
+                done = run_phase(
+                    server, f"{name} @{connections}", script, target, arguments,
+                    duration_s=duration, connections=connections, database_url=url, worker_pid=worker_pid,
+                )  # fmt: skip
+            if watched is not None:
+                scraped.append(watched.compare(done))
+            return done
 
         warm_up = phase("warm-up", "members.lua", members_url, [service, *members], options.connections, WARM_UP_S)
         lag = LagSampler(url)
@@ -139,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     for done in (*phases, *ceilings.values()):
         connections = int(done.name.rsplit("@", 1)[1])
         print(done.row(ceilings[connections], counts.get(done.name.rsplit(" @", 1)[0])))
+    print("/metrics (the application's own request counter and latency histogram) beside wrk, per phase:")
+    print("\n".join(scraped))
     print(lag.summary(drained_s))
     print(f"outbox consumers' capacity: {events_per_worker_cpu_s:.0f} events per second of the worker's CPU"
           f" ({events_per_worker_cpu_s / max(lag.phase_events / lag.phase_s, 1e-6):.1f}× the rate the till produced)")
@@ -159,6 +168,7 @@ def parse_options(argv: list[str] | None, *, prog: str, description: str | None,
         "--duration", type=int, default=duration, help=f"seconds of load per phase (default {duration})"
     )
     parser.add_argument("--members", type=int, default=100_000, help="members seeded (default 100000)")
+    parser.add_argument("--database", help="the database to drop and recreate (default: the benchmark's own)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker; 1 = sync worker (default 4)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")

@@ -17,7 +17,7 @@ The worker process (the scheduler, ``loyalty run-due``) then:
 
 Registering a consumer (``notifications/bootstrap.py`` holds them all)::
 
-    Consumer("leaderboards", on=(PointsEarned, PointsDebited), apply=count_points)
+    Consumer("leaderboards", on=(PointsEarned, PointsDebited), apply=apply_points)
 
 ``apply(session, batch, now)`` receives the batch's events in order (each a :class:`Delivered`: the
 outbox id, the position and the decoded event) and applies them, ideally with one set-based statement
@@ -113,11 +113,6 @@ def each(handlers: Mapping[type[DomainEvent], Sequence[Handler]]) -> Apply:
                 handler(session, delivered.event)
 
     return apply
-
-
-def consumer_of(name: str, handlers: Mapping[type[DomainEvent], Sequence[Handler]], *, batch_size: int = 500) -> Consumer:
-    """A consumer that runs ``handlers`` event by event (see :func:`each`)."""
-    return Consumer(name, on=tuple(handlers), apply=each(handlers), batch_size=batch_size)
 
 
 def sequence(session: Session, *, now: datetime, limit: int = 1000) -> int:

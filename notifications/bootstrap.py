@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from loyalty import outbox
-from loyalty.consumers import Consumer, Handler, consumer_of
+from loyalty.consumers import Apply, Consumer, Handler, each
 from loyalty.engagement.score import SCORED_EVENTS
 from loyalty.events import (
     ChallengeCompleted,
@@ -42,7 +42,7 @@ from notifications.journeys.triggers import enter_triggered
 from rewards import gamification
 from rewards.badges.segments import badge_held
 from rewards.games.operations import earn_play_for_engagement, earn_play_for_purchase, withdraw_plays_for_return
-from rewards.leaderboards.operations import count_points, uncount_returned_points
+from rewards.leaderboards.operations import apply_points, count_points, uncount_returned_points
 from rewards.thresholds.operations import unlock_crossed_thresholds
 
 IN_TRANSACTION: dict[type[DomainEvent], Sequence[Handler]] = {
@@ -75,9 +75,13 @@ DERIVED: dict[str, dict[type[DomainEvent], Sequence[Handler]]] = {
     "journey-bonuses": {PurchaseRecorded: [credit_purchase_bonus]},
 }
 
+#: Consumers that apply a batch with set-based statements rather than event by event (with the same
+#: result as their handlers in :data:`DERIVED`).
+BATCHED: dict[str, Apply] = {"leaderboards": apply_points}
+
 #: Every consumer the worker runs, in this order in each round.
 CONSUMERS: tuple[Consumer, ...] = (
-    *(consumer_of(name, handlers) for name, handlers in DERIVED.items()),
+    *(Consumer(name, on=tuple(handlers), apply=BATCHED.get(name) or each(handlers)) for name, handlers in DERIVED.items()),
     # scenario entries, journey conversions and wake-ups (docs/scenarios.md)
     Consumer("journeys", on=all_event_types(), apply=enter_triggered),
 )

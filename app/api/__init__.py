@@ -6,12 +6,14 @@ import http
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import flask
 import flask_smorest
 import marshmallow
 from flask import Flask, Request, current_app
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from marshmallow import Schema
+from swagger_ui_bundle import swagger_ui_path
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import NotFound, UnsupportedMediaType
@@ -19,6 +21,7 @@ from werkzeug.routing import IntegerConverter, Map, UnicodeConverter, Validation
 
 from app import errors
 from app.api import contract
+from app.config import SWAGGER_UI_ASSETS
 from app.schemas.common import MAX_ID, ProblemSchema
 
 API_DESCRIPTION = """\
@@ -48,8 +51,9 @@ class LoyaltyApi(Api):
 
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:
-            if status >= 400:
-                self.spec.components.response(status.name, contract.problem_response(status), lazy=True)
+            # NOT_MODIFIED and the like: referred to by flask-smorest's ETag support, with no body.
+            response = contract.problem_response(status) if status >= 400 else {"description": status.phrase}
+            self.spec.components.response(status.name, response, lazy=True)
         self.spec.components.response("DEFAULT_ERROR", contract.problem_response(None), lazy=True)
 
 
@@ -116,8 +120,9 @@ def _depth(value: Any) -> int:
 
 class RequestParser(FlaskParser):
     """webargs' parser, reading JSON bodies through the application's :class:`JsonProvider`, refusing a
-    body of another media type (a 415, rather than ignoring it and calling every field missing) and
-    the NUL character: PostgreSQL cannot store it in text."""
+    body of another media type (a 415, rather than ignoring it and calling every field missing), a
+    change (``PATCH``, ``PUT``) with no body at all, and the NUL character: PostgreSQL cannot store it
+    in text."""
 
     def _raw_load_json(self, req: Request) -> Any:
         data = req.get_data(cache=True)
@@ -133,6 +138,8 @@ class RequestParser(FlaskParser):
 
     def load_json(self, req: Request, schema: Schema) -> Any:
         data = super().load_json(req, schema)
+        if data is core.missing and req.method in ("PATCH", "PUT"):
+            raise marshmallow.ValidationError({"body": ["A JSON body is required: the fields to change."]})
         _refuse_nul(_paths_with_nul(data))
         return data
 
@@ -224,3 +231,7 @@ def init_app(app: Flask) -> None:
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document
+    # Swagger UI's scripts and styles, from the package: /api/docs works offline, with no CDN.
+    app.register_blueprint(
+        flask.Blueprint("swagger_ui", __name__, static_folder=str(swagger_ui_path), static_url_path=SWAGGER_UI_ASSETS)
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask import Response
@@ -21,14 +19,10 @@ from app.schemas.tiers import (
 )
 from loyalty.members.operations import get_member
 from loyalty.tiers import operations as tiers
+from loyalty.tiers.card_export import cards_csv
 from loyalty.tiers.models import CardIssuance, TierChange
 
 blp = Blueprint("tiers", __name__, url_prefix="/api/v1", description="Tiers, tier history and card issuances")
-
-CARD_CSV_COLUMNS = (
-    "id", "member_id", "first_name", "last_name", "tier_code", "card_number", "status", "created_at",
-    "address_line1", "address_line2", "postcode", "city", "country",
-)  # fmt: skip
 
 
 @blp.route("/members/<id:member_id>/tier-history", methods=["GET"])
@@ -74,17 +68,8 @@ def list_cards(query: dict[str, str]) -> list[CardIssuance]:
 @blp.response(200, description="text/csv, one card a line, for the card printer")
 def export_cards(query: dict[str, str]) -> Response:
     """The cards as CSV for the card printer (``status=pending`` for the next print run)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CARD_CSV_COLUMNS)
-    for card in tiers.list_cards(db.session(), status=query.get("status")):
-        writer.writerow(
-            [card.id, card.member_id, card.member.first_name, card.member.last_name, card.tier_code,
-             card.card_number, card.status, card.created_at.isoformat(), card.member.address_line1 or "",
-             card.member.address_line2 or "", card.member.address_postcode or "", card.member.address_city or "",
-             card.member.address_country or ""]
-        )
-    return Response(buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=cards.csv"})
+    text = cards_csv(tiers.list_cards(db.session(), status=query.get("status")))
+    return Response(text, mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=cards.csv"})
 
 
 @blp.route("/admin/card-issuances/<id:card_id>", methods=["PATCH"])

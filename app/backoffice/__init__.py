@@ -17,6 +17,7 @@ from flask import Blueprint, Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.backoffice import security
+from loyalty.errors import NotFound
 
 bp = Blueprint(
     "backoffice",
@@ -29,9 +30,11 @@ bp = Blueprint(
 
 
 def init_app(app: Flask) -> None:
-    # The session cookie is the back office's only: signed with a key derived from the signing key.
-    secret = app.config["LOYALTY_JWT_SECRET_KEY"].encode()
-    app.secret_key = hmac.new(secret, b"back-office sessions", hashlib.sha256).hexdigest()
+    # The session cookie is the back office's only: signed with a key derived from the signing key
+    # (commands that serve nothing may run without one).
+    signing_key = app.config["LOYALTY_JWT_SECRET_KEY"]
+    if signing_key:
+        app.secret_key = hmac.new(signing_key.encode(), b"back-office sessions", hashlib.sha256).hexdigest()
     app.config.update(
         SESSION_COOKIE_NAME="loyalty_admin",
         SESSION_COOKIE_PATH="/admin",
@@ -42,7 +45,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     # Globals, not context: the macros imported by the templates call them too.
     app.jinja_env.globals.update(csrf_token=security.csrf_token, can=security.can)
-    from app.backoffice.views import audit, auth, dashboard, members, staff  # noqa: F401  (they add routes to bp)
+    from app.backoffice.views import (  # noqa: F401  (they add routes to bp)
+        audit, auth, cards, dashboard, members, messages, program, scenarios, staff,
+    )
 
     app.register_blueprint(bp)
 
@@ -87,8 +92,11 @@ def _no_store(response: Response) -> Response:
     """Pages show personal data: no cache keeps them; no other site frames them."""
     if not request.path.startswith("/admin/static/"):
         response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+    # A view may set its own (the preview of an email, framed by a page of the back office).
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault(
+        "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+    )
     response.headers["Referrer-Policy"] = "same-origin"
     return response
 
@@ -104,3 +112,10 @@ def _template_globals() -> dict[str, object]:
 def _error_page(error: HTTPException) -> tuple[str, int]:
     status = error.code or 500
     return render_template("backoffice/error.html", status=status, title=error.name, detail=error.description), status
+
+
+@bp.errorhandler(NotFound)
+def _not_found_page(error: NotFound) -> tuple[str, int]:
+    """A thing a page names that does not exist (a scenario key, a message id): the 404 page, not the
+    API's problem+json."""
+    return render_template("backoffice/error.html", status=404, title="Not Found", detail=error.detail.capitalize() + "."), 404

@@ -57,6 +57,7 @@ class PurchaseLineOutSchema(Schema):
     quantity = fields.Integer()
     unit_price = fields.Decimal(as_string=True)
     returned_quantity = fields.Integer()
+    points = fields.Integer(metadata={"description": "What the line earned: what returning all of it takes back"})
 
 
 class PurchaseDetailSchema(PurchaseSchema):

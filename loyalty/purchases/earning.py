@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from math import floor
 
@@ -71,12 +71,62 @@ def purchase_points(
 ) -> int:
     """Points earned by a purchase of ``total`` made of ``lines`` (may be empty), by a member whose
     tier multiplies their points by ``tier_multiplier`` and who is in ``segments``."""
+    return floor(sum(_exact_line_points(policy, total, lines, channel, occurred_at, tier_multiplier, segments), Fraction(0)))
+
+
+@dataclass(frozen=True)
+class Earned:
+    """The points of a purchase, and what each of its lines earned (whole points adding up to them)."""
+
+    points: int
+    by_line: tuple[int, ...]
+
+    @classmethod
+    def nothing(cls, lines: int) -> Earned:
+        return cls(0, (0,) * lines)
+
+
+def earn(
+    policy: EarningPolicy,
+    *,
+    total: Decimal,
+    lines: Sequence[EarningLine],
+    channel: str,
+    occurred_at: datetime,
+    tier_multiplier: Decimal = Decimal("1"),
+    segments: frozenset[str] = frozenset(),
+) -> Earned:
+    """:func:`purchase_points`, shared out between the lines: each line gets its exact points rounded
+    down, and the points rounding leaves go to the lines with the largest remainders (the first on a
+    tie). A return by lines takes back what its lines earned."""
+    exact = _exact_line_points(policy, total, lines, channel, occurred_at, tier_multiplier, segments)
+    points = floor(sum(exact, Fraction(0)))
+    if sum((line.amount for line in lines), Decimal("0")) <= 0:  # no priced line: the total earned alone
+        return Earned(points, (0,) * len(lines))
+    by_line = [floor(share) for share in exact] or [0] * len(lines)
+    left = points - sum(by_line)
+    for index in sorted(range(len(exact)), key=lambda i: by_line[i] - exact[i])[:left]:
+        by_line[index] += 1
+    return Earned(points, tuple(by_line))
+
+
+def _exact_line_points(
+    policy: EarningPolicy,
+    total: Decimal,
+    lines: Sequence[EarningLine],
+    channel: str,
+    occurred_at: datetime,
+    tier_multiplier: Decimal,
+    segments: frozenset[str],
+) -> list[Fraction]:
+    """Each line's points, exact, before any rounding; a single line of the whole total when the
+    receipt has no priced line; none below the program's minimum amount."""
     if total <= 0 or total < policy.minimum_amount:
-        return 0
+        return []
     line_sum = sum((line.amount for line in lines), Decimal("0"))
     if not lines or line_sum <= 0:
         lines, line_sum = [EarningLine(amount=total)], total
-    points = Fraction(0)
+    shares = []
     for line in lines:
         paid = Fraction(line.amount) * Fraction(total) / Fraction(line_sum)
         multiplier = policy.category_multipliers.get(line.category or "", Decimal("1"))
@@ -88,15 +138,46 @@ def purchase_points(
             ),
             default=Decimal("1"),
         )
-        points += paid * Fraction(policy.points_per_unit) * Fraction(multiplier) * Fraction(promo)
-    return floor(points * Fraction(tier_multiplier))
+        shares.append(
+            paid * Fraction(policy.points_per_unit) * Fraction(multiplier) * Fraction(promo) * Fraction(tier_multiplier)
+        )
+    return shares
 
 
-def points_to_reverse(*, awarded: int, already_reversed: int, total: Decimal, returned_amount: Decimal) -> int:
-    """Points a return must take back so that, in all, ``awarded × returned / total`` (rounded down)
-    are reversed; computed on the cumulative amount so that partial returns never drift, and a full
-    return takes back exactly what was awarded."""
+@dataclass(frozen=True)
+class BoughtLine:
+    """A line of a purchase as returns see it: what it cost and earned, how much of it came back."""
+
+    amount: Decimal
+    points: int
+    quantity: int
+    returned_quantity: int
+
+
+def points_to_reverse(
+    *,
+    awarded: int,
+    already_reversed: int,
+    total: Decimal,
+    returned_amount: Decimal,
+    lines: Sequence[BoughtLine] = (),
+) -> int:
+    """Points a return must take back so that, in all, what came back is reversed: the points its
+    returned lines earned (a line's points × returned / bought, rounded down), and for the amount
+    returned beyond those lines ``awarded × amount / total`` (rounded down). Computed on the
+    cumulative returns so that partial returns never drift; a full return takes back exactly what was
+    awarded."""
     if total <= 0:
         return 0
-    target = (Decimal(awarded) * returned_amount / total).to_integral_value(rounding=ROUND_FLOOR)
-    return max(int(target) - already_reversed, 0)
+    if returned_amount >= total:
+        return max(awarded - already_reversed, 0)
+    line_sum = sum((line.amount for line in lines), Decimal("0"))
+    by_lines, lines_value = 0, Fraction(0)
+    for line in lines:
+        if line.returned_quantity and line_sum > 0:
+            by_lines += floor(Fraction(line.points * line.returned_quantity, line.quantity))
+            returned = Fraction(line.amount) * line.returned_quantity / line.quantity
+            lines_value += returned * Fraction(total) / Fraction(line_sum)
+    by_amount = max(Fraction(returned_amount) - lines_value, Fraction(0))
+    target = min(awarded, by_lines + floor(awarded * by_amount / Fraction(total)))
+    return max(target - already_reversed, 0)

@@ -82,6 +82,9 @@ class PurchaseLine(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(Money())
     returned_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    #: The points this line earned (its category and promotion multipliers, its share of the rounding):
+    #: what a return of the whole line takes back. 0 until an anonymous purchase is claimed.
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
 
     purchase: Mapped[Purchase] = relationship(back_populates="lines")
 
@@ -100,7 +103,8 @@ class PurchaseLine(Base):
 
 
 class PurchaseReturn(Base):
-    """Goods brought back, identified by ``(purchase_id, return_no)``; reverses points in proportion."""
+    """Goods brought back, identified by ``(purchase_id, return_no)``; reverses what the returned lines
+    earned, or points in proportion to an amount."""
 
     __tablename__ = "purchase_returns"
 

@@ -27,7 +27,7 @@ from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
 from loyalty.program.models import ProgramSettings
 from loyalty.program.operations import get_settings, load_policy
-from loyalty.purchases.earning import EarningLine, points_to_reverse, purchase_points
+from loyalty.purchases.earning import BoughtLine, Earned, EarningLine, earn, points_to_reverse
 from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
 from loyalty.segments.operations import member_segments
 from loyalty.tiers.models import Tier
@@ -143,7 +143,7 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
     member_id, tier_multiplier = _resolve_member(session, data.member_id, data.card_number)
     request_hash = data.fingerprint()
     policy = load_policy(session, data.occurred_at)
-    points = purchase_points(
+    earned = earn(
         policy,
         total=data.total,
         lines=[EarningLine(amount=line.unit_price * line.quantity, category=line.category) for line in data.lines],
@@ -151,7 +151,8 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
         occurred_at=data.occurred_at,
         tier_multiplier=tier_multiplier,
         segments=member_segments(session, member_id, policy.segments, now=now),
-    ) if member_id is not None else 0
+    ) if member_id is not None else Earned.nothing(len(data.lines))
+    points = earned.points
     release_at = _release_at(settings, data.occurred_at, now) if points else None
     purchase_id = insert_if_absent(
         session,
@@ -194,8 +195,9 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
                     "quantity": line.quantity,
                     "unit_price": line.unit_price,
                     "returned_quantity": 0,
+                    "points": line_points,
                 }
-                for number, line in enumerate(data.lines, start=1)
+                for number, (line, line_points) in enumerate(zip(data.lines, earned.by_line, strict=True), start=1)
             ],
         )
     is_first = False
@@ -265,7 +267,7 @@ def claim_purchase(
         )
     _, tier_multiplier = _resolve_member(session, member_id, None)
     policy = load_policy(session, purchase.occurred_at)
-    points = purchase_points(
+    earned = earn(
         policy,
         total=purchase.total,
         lines=[EarningLine(amount=line.amount, category=line.category) for line in purchase.lines],
@@ -274,6 +276,7 @@ def claim_purchase(
         tier_multiplier=tier_multiplier,
         segments=member_segments(session, member_id, policy.segments, now=now),
     )
+    points = earned.points
     release_at = _release_at(get_settings(session), purchase.occurred_at, now) if points else None
     claimed = session.execute(
         update(Purchase)
@@ -289,6 +292,11 @@ def claim_purchase(
     )
     if rowcount(claimed) != 1:
         raise Conflict("this purchase was claimed by another member at the same time", field="receipt_no")
+    if purchase.lines:
+        session.execute(
+            update(PurchaseLine),
+            [{"id": line.id, "points": line_points} for line, line_points in zip(purchase.lines, earned.by_line, strict=True)],
+        )
     kept = purchase.total - purchase.returned_amount
     outbox.record(session, PurchaseClaimed(occurred_at=now, member_id=member_id, purchase_id=purchase.id, total=kept))
     posting = _credit_purchase(
@@ -518,11 +526,16 @@ def _reverse_returned_points(session: Session, purchase_id: int, now: datetime) 
         ),
         execution_options={"synchronize_session": False},
     ).one()
+    lines = session.execute(
+        select(PurchaseLine.unit_price, PurchaseLine.quantity, PurchaseLine.returned_quantity, PurchaseLine.points)
+        .where(PurchaseLine.purchase_id == purchase_id)
+    ).all()
     points = points_to_reverse(
         awarded=row.points_awarded,
         already_reversed=row.points_reversed,
         total=row.total,
         returned_amount=row.returned_amount,
+        lines=[BoughtLine(line.unit_price * line.quantity, line.points, line.quantity, line.returned_quantity) for line in lines],
     )
     from_pending = min(points, row.points_pending)
     if points:
@@ -557,6 +570,8 @@ def _lines_value(purchase: Purchase, lines: Sequence[tuple[str, int]]) -> Decima
     value = Decimal("0")
     taken: dict[int, int] = {}  # per line, by the earlier lines of this request (a sku may repeat)
     for index, (sku, quantity) in enumerate(lines):
+        if not any(line.sku == sku for line in purchase.lines):
+            raise InvalidOperation(f"{sku} is not on the receipt", field=f"lines.{index}.sku")
         remaining = quantity
         for line in purchase.lines:
             if line.sku == sku and remaining:

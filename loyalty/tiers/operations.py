@@ -9,7 +9,7 @@ down only at their review date, one tier at a time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,9 +18,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from loyalty import outbox
+from loyalty import audit, outbox
 from loyalty.dates import add_months, next_month_day
 from loyalty.errors import Conflict, InvalidOperation, NotFound
+from loyalty.i18n import Translations
 from loyalty.events import CardIssuanceQueued, TierDowngraded, TierUpgraded
 from loyalty.ledger.models import LedgerEntry
 from loyalty.members import codes
@@ -45,6 +46,8 @@ class TierView:
     multiplier: Decimal
     benefits: tuple[str, ...]
     has_card: bool
+    #: The name and benefits in other languages (:mod:`loyalty.i18n`).
+    translations: Translations = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ def _read_ladder(session: Session) -> Ladder:
             multiplier=tier.multiplier,
             benefits=tuple(tier.benefits),
             has_card=tier.has_card,
+            translations=tier.translations,
         )
         for tier in session.scalars(select(Tier).order_by(Tier.rank))
     ]
@@ -255,10 +259,15 @@ def advance_card(session: Session, card_id: int, status: str, *, now: datetime) 
         raise Conflict(f"a {card.status} card cannot become {status}", field="status")
     card.status, card.updated_at = status, now
     if status == "shipped":
+        previous = session.scalar(select(Member.card_number).where(Member.id == card.member_id))
         session.execute(
             update(Member).where(Member.id == card.member_id).values(card_number=card.card_number, updated_at=now),
             execution_options={"synchronize_session": "fetch"},
         )
+        audit.record(
+            session, action="update", entity="members", entity_key=card.member_id,
+            before={"card_number": previous}, after={"card_number": card.card_number},
+        )  # fmt: skip
     session.flush()
     return card
 
@@ -287,6 +296,7 @@ def save_ladder(session: Session, tiers: Sequence[dict[str, Any]]) -> list[Tier]
         tier = existing.get(spec["code"]) or Tier(code=spec["code"])
         for name in ("name", "rank", "threshold", "multiplier", "benefits", "has_card"):
             setattr(tier, name, spec[name])
+        tier.translations = spec.get("translations", {})
         session.add(tier)
         result.append(tier)
     touch(session)

@@ -1,7 +1,7 @@
 """Custom events: event types with a JSON Schema, posted events, engagement actions bound to a type.
 
 Revision ID: a7d3e1c9b5f2
-Revises: b3e8f1c6d2a7
+Revises: a7d2e4f6b8c1
 Create Date: 2026-12-04 14:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'a7d3e1c9b5f2'
-down_revision = 'b3e8f1c6d2a7'
+down_revision = 'a7d2e4f6b8c1'
 branch_labels = None
 depends_on = None
 

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from notifications.journeys.models import Journey
+from notifications.messages.lift import Lift, lift
 from notifications.messages.models import Message
 from notifications.scenarios.models import Scenario
 from notifications.scenarios.operations import get_scenario, list_scenarios
@@ -181,3 +184,85 @@ def kpi_summary(session: Session) -> list[dict[str, Any]]:
 
 def _identity(scenario: Scenario) -> dict[str, Any]:
     return {"scenario": scenario.key, "name": scenario.name, "status": scenario.status}
+
+
+@dataclass
+class Timeline:
+    """A scenario's figures day by day (UTC), for the journeys that entered that day: what was sent
+    to them, opened, clicked, and who converted, however long after. Every day of the period has its
+    groups, empty ones included, so a chart's axis has no holes."""
+
+    days: list[date]
+    #: The journeys that got the scenario (every variant), by day.
+    treatment: dict[date, Group]
+    #: The same per variant (None: journeys without a variant).
+    variants: dict[str | None, dict[date, Group]]
+    holdout: dict[date, Group]
+
+
+def scenario_timeline(session: Session, key: str, *, since: date, until: date) -> Timeline:
+    """The scenario's funnel for the journeys entered from ``since`` to ``until`` (both included),
+    per day and variant: two aggregate queries, like :func:`scenario_kpis`."""
+    scenario = get_scenario(session, key)
+    days = [since + timedelta(days=offset) for offset in range((until - since).days + 1)]
+    day = utc_day(session, Journey.entered_at)
+    entered = [
+        Journey.scenario_id == scenario.id,
+        Journey.entered_at >= datetime.combine(since, time(), UTC),
+        Journey.entered_at < datetime.combine(until + timedelta(days=1), time(), UTC),
+    ]
+    timeline = Timeline(days, {d: Group() for d in days}, {}, {d: Group() for d in days})
+
+    def variant_days(variant: str | None) -> dict[date, Group]:
+        return timeline.variants.setdefault(variant, {d: Group() for d in days})
+
+    for on, variant, is_holdout, *counts in _journey_counts(session, day, Journey.variant, where=entered):
+        if is_holdout:
+            timeline.holdout[on].add_journeys(*counts)
+        else:
+            timeline.treatment[on].add_journeys(*counts)
+            variant_days(variant)[on].add_journeys(*counts)
+    for on, variant, channel, *counts in message_counts(
+        session, day, Journey.variant, where=[Message.journey_id == Journey.id, *entered]
+    ):
+        timeline.treatment[on].add_messages(channel, *counts)
+        variant_days(variant)[on].add_messages(channel, *counts)
+    return timeline
+
+
+def utc_day(session: Session, column: Any) -> ColumnElement[date]:
+    """The UTC calendar day of a :class:`~loyalty.db.UTCDateTime` column, as a SQL expression.
+
+    SQLite stores those as naive UTC text; PostgreSQL's ``date()`` of a ``timestamptz`` would use the
+    connection's time zone, so it is first read in UTC."""
+    if session.get_bind().dialect.name == "postgresql":
+        column = func.timezone("UTC", column)
+    return func.date(column, type_=Date)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One group's conversion against a reference group's (the holdout, or the first variant)."""
+
+    group: str
+    reference: str
+    lift: Lift | None
+
+
+def comparisons(kpis: dict[str, Any], *, confidence: float = 0.95) -> list[Comparison]:
+    """From :func:`scenario_kpis`: the treatment and each variant against the holdout, then each
+    other variant against the first one ("is variant B better than A?")."""
+    held = kpis["holdout_comparison"]["holdout"]
+
+    def versus(group: dict[str, Any], reference: dict[str, Any]) -> Lift | None:
+        return lift(
+            group["converted"], group["entered"], reference["converted"], reference["entered"], confidence=confidence
+        )
+
+    result = [Comparison("treatment", "holdout", versus(kpis, held))]
+    variants = [line for line in kpis["variants"] if line["variant"] is not None]
+    result.extend(Comparison(line["variant"], "holdout", versus(line, held)) for line in variants)
+    if variants:
+        first = variants[0]
+        result.extend(Comparison(line["variant"], first["variant"], versus(line, first)) for line in variants[1:])
+    return result

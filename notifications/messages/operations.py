@@ -37,12 +37,24 @@ def _page(session: Session, query: Select[Message], *, limit: int, before: int |
 
 
 def list_messages(
-    session: Session, *, status: str | None = None, limit: int = 50, before: int | None = None
+    session: Session,
+    *,
+    status: str | None = None,
+    channel: str | None = None,
+    scenario_key: str | None = None,
+    member_id: int | None = None,
+    limit: int = 50,
+    before: int | None = None,
 ) -> MessagePage:
-    """Every message, newest first, or those with ``status`` (``dead``: the dead letters)."""
+    """Every message, newest first, or those with ``status`` (``dead``: the dead letters), on
+    ``channel``, of the scenario ``scenario_key``, to the member ``member_id``."""
     query = select(Message)
-    if status is not None:
-        query = query.where(Message.status == status)
+    for column, value in (
+        (Message.status, status), (Message.channel, channel), (Message.scenario_key, scenario_key),
+        (Message.member_id, member_id),
+    ):  # fmt: skip
+        if value is not None:
+            query = query.where(column == value)
     return _page(session, query, limit=limit, before=before)
 
 

@@ -11,7 +11,7 @@ first N entries and a member's rank is one plus the count of entries with more p
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from datetime import datetime
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from loyalty.consumers import Delivered
 from loyalty.db import dialect_insert, table_of
 from loyalty.engagement.operations import period_bounds
 from loyalty.errors import Conflict, InvalidOperation, NotFound
@@ -90,22 +91,37 @@ def scope_key(store: str | None) -> str:
 def count_points(session: Session, event: PointsEarned) -> None:
     """Add a qualifying credit to the member's ``points`` scores: in this week, this month and all
     time (in the program's default time zone), among all members and in the purchase's store."""
-    if not event.qualifying or event.kind not in COUNTED_KINDS or event.points <= 0:
-        return
+    count_all_points(session, [event])
+
+
+def count_all_points(session: Session, events: Sequence[PointsEarned]) -> None:
+    """:func:`count_points` for many credits at once: the credits of one score summed, then one upsert
+    of every score they move (the ``leaderboards`` consumer's batch)."""
     timezone = get_settings(session).default_timezone
-    scopes = [ALL] if event.store_code is None else [ALL, scope_key(event.store_code)]
+    sums: dict[tuple[str, str, int], tuple[int, datetime]] = {}
+    for event in events:
+        if not event.qualifying or event.kind not in COUNTED_KINDS or event.points <= 0:
+            continue
+        scopes = [ALL] if event.store_code is None else [ALL, scope_key(event.store_code)]
+        for period in PERIODS:
+            for scope in scopes:
+                key = (period_key(event.occurred_at, period, timezone), scope, event.member_id)
+                points, at = sums.get(key, (0, event.occurred_at))
+                sums[key] = (points + event.points, max(at, event.occurred_at))
     rows = [
-        {
-            "period_key": period_key(event.occurred_at, period, timezone),
-            "scope": scope,
-            "member_id": event.member_id,
-            "points": event.points,
-            "updated_at": event.occurred_at,
-        }
-        for period in PERIODS
-        for scope in scopes
+        {"period_key": key, "scope": scope, "member_id": member_id, "points": points, "updated_at": at}
+        for (key, scope, member_id), (points, at) in sorted(sums.items())
     ]
-    session.execute(_score_upsert(dialect_insert(session)), rows)
+    if rows:
+        session.execute(_score_upsert(dialect_insert(session)), rows)
+
+
+def apply_points(session: Session, batch: Sequence[Delivered], _now: datetime) -> None:
+    """The ``leaderboards`` consumer: the batch's credits in one upsert, then its return debits."""
+    count_all_points(session, [d.event for d in batch if isinstance(d.event, PointsEarned)])
+    for delivered in batch:
+        if isinstance(delivered.event, PointsDebited):
+            uncount_returned_points(session, delivered.event)
 
 
 @cache

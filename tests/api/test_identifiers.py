@@ -150,6 +150,30 @@ def test_a_return_number_look_alike_replays_the_return_or_is_refused(
     assert count(sessions, PurchaseReturn) == returns
 
 
+@given(pair=look_alike(identifiers.CODE))
+@example(pair=("SOCK-1", "SOCK-1\n"))
+@EXAMPLES
+def test_a_sku_look_alike_returns_nothing_and_is_refused(
+    pair: tuple[str, str],
+    client: FlaskClient,
+    admin: Headers,
+    sessions: sessionmaker[Session],
+    make_member: Callable[..., dict[str, Any]],
+) -> None:
+    base, variant = pair
+    line = {"sku": base, "quantity": 2, "unit_price": "10.00"}
+    purchase = client.post(
+        "/api/v1/purchases", json=purchase_body(member_id=make_member()["id"], total="20.00", lines=[line]), headers=admin
+    )
+    assert purchase.status_code == 201, purchase.json
+    returns = count(sessions, PurchaseReturn)
+    body = {"return_no": "RET-1", "lines": [{"sku": variant, "quantity": 1}]}
+    response = client.post(f"/api/v1/purchases/{purchase.json['id']}/returns", json=body, headers=admin)
+    assert response.status_code == 422, response.json
+    assert [param["name"] for param in response.json["invalid_params"]] == ["lines.0.sku"]
+    assert count(sessions, PurchaseReturn) == returns
+
+
 @given(pair=look_alike(identifiers.REF))
 @example(pair=("review-1", "review-1\n"))
 @EXAMPLES

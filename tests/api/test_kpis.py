@@ -15,6 +15,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from notifications.journeys.models import Journey
+from notifications.messages.kpis import comparisons, scenario_kpis, scenario_timeline
+from notifications.messages.lift import lift
 from notifications.messages.models import Message
 from notifications.runtime import Runtime
 from notifications.scenarios.models import Scenario
@@ -197,3 +199,54 @@ def test_a_scenario_nobody_entered_has_no_rates(client, admin) -> None:
     assert (kpis["entered"], kpis["sent"], kpis["revenue"], kpis["variants"]) == (0, 0, "0.00", [])
     assert kpis["conversion_rate"] is None and kpis["holdout_comparison"]["lift"] is None
     assert client.get("/api/v1/admin/scenarios/nothing/kpis", headers=admin).status_code == 404
+
+
+def test_the_timeline_counts_each_day_the_journeys_entered_that_day(
+    client, admin, app, clock, make_member, played, runtime, sessions
+) -> None:
+    first_day = clock.now().date()
+    clock.advance(timedelta(days=1))
+    newcomers = [make_member()["id"] for _ in range(4)]
+    run_due(app, runtime, clock)
+    with sessions() as session:
+        held = set(session.scalars(select(Journey.member_id).where(Journey.is_holdout, Journey.member_id.in_(newcomers))))
+
+        timeline = scenario_timeline(session, "promo", since=first_day - timedelta(days=1), until=first_day + timedelta(days=1))
+
+    before, on_first, on_second = timeline.days
+    assert on_first == first_day
+    treated = [m for m in played if not m.is_holdout]
+    first = timeline.treatment[on_first].figures()
+    assert {**{name: first[name] for name in expected(treated)}, "revenue": str(first["revenue"])} == expected(treated)
+    assert timeline.holdout[on_first].entered == sum(m.is_holdout for m in played)
+    assert timeline.treatment[before].figures() == timeline.holdout[before].figures()
+    assert timeline.treatment[before].entered == 0
+    assert (timeline.treatment[on_second].entered, timeline.holdout[on_second].entered) == (4 - len(held), len(held))
+    for variant, by_day in timeline.variants.items():
+        members = [m for m in treated if m.variant == variant]
+        figures = by_day[on_first].figures()
+        assert {**{name: figures[name] for name in expected(members)}, "revenue": str(figures["revenue"])} == expected(members)
+
+
+def test_the_treatment_and_each_variant_are_compared_with_the_holdout_and_the_variants_together(
+    played, sessions
+) -> None:
+    held = [m for m in played if m.is_holdout]
+
+    def group(members: list[Member]) -> tuple[int, int]:
+        return sum(m.spends is not None for m in members), len(members)
+
+    with sessions() as session:
+        found = comparisons(scenario_kpis(session, "promo"))
+
+    later = [m for m in played if m.variant == "later" and not m.is_holdout]
+    soon = [m for m in played if m.variant == "soon" and not m.is_holdout]
+    assert [(c.group, c.reference) for c in found] == [
+        ("treatment", "holdout"), ("later", "holdout"), ("soon", "holdout"), ("soon", "later"),
+    ]  # fmt: skip
+    assert [c.lift for c in found] == [
+        lift(*group(later + soon), *group(held)),
+        lift(*group(later), *group(held)),
+        lift(*group(soon), *group(held)),
+        lift(*group(soon), *group(later)),
+    ]

@@ -12,6 +12,7 @@ from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.requestlog import JsonFormatter
+from notifications.bootstrap import CONSUMERS
 from tests.conftest import Headers
 
 LOOPBACK = {"REMOTE_ADDR": "127.0.0.1"}
@@ -68,6 +69,10 @@ def test_backlogs_are_read_from_the_database(client, make_member):
     assert value(samples, "loyalty_outbox_unpublished_events") >= 1
     assert value(samples, "loyalty_outbox_oldest_unpublished_age_seconds") >= 0
     assert ("loyalty_dead_letters", ()) in samples and ("loyalty_messages_waiting", ()) in samples
+    for consumer in CONSUMERS:
+        for gauge in ("loyalty_outbox_consumer_backlog", "loyalty_outbox_consumer_lag_seconds", "loyalty_outbox_dead_letters"):
+            assert (gauge, (("consumer", consumer.name),)) in samples
+    assert sum(value(samples, "loyalty_outbox_consumer_backlog", consumer=c.name) for c in CONSUMERS) >= 1
 
 
 def test_metrics_answer_only_the_loopback_address_without_a_token(client):

@@ -57,7 +57,7 @@ def test_return_by_lines_is_valued_at_the_line_price(give_back, bought):
     assert response.status_code == 201
     assert response.json["amount"] == "12.95"
     assert response.json["lines"] == [{"sku": "SOCK-1", "quantity": 1}]
-    # 45 × 12.95 / 45.90 = 12.7
+    # The two socks earned 25 of the 45 points (25.90 worth, rounded down): one sock takes back 12.
     assert response.json["points_reversed"] == 12
 
 
@@ -65,8 +65,49 @@ def test_return_by_lines_of_a_discounted_receipt_is_valued_pro_rata(give_back, m
     member = make_member()
     purchase = make_purchase(member_id=member["id"], total="36.00")
     response = give_back(purchase["id"], "RET-1", lines=[{"sku": "SHOE-42", "quantity": 1}])
-    # 20.00 of 45.90 of goods paid 36.00: 15.69; 36 points × 15.69 / 36.00 = 15.69.
-    assert (response.json["amount"], response.json["points_reversed"]) == ("15.69", 15)
+    # 20.00 of 45.90 of goods paid 36.00: 15.69, and 15.69 points; the socks 20.31. Rounded down, 35 of
+    # the 36 points: the one left went to the shoe, the larger remainder.
+    assert (response.json["amount"], response.json["points_reversed"]) == ("15.69", 16)
+
+
+def test_return_by_lines_takes_back_what_those_lines_earned_not_their_share_of_the_amount(
+    give_back, make_member, make_purchase
+):
+    # The README's basket: the lipstick (beauty) earns double. 40 + 25.90 points, 65 awarded.
+    lines = [
+        {"sku": "LIP-1", "category": "beauty", "quantity": 1, "unit_price": "20.00"},
+        {"sku": "SOCK-1", "quantity": 2, "unit_price": "12.95"},
+    ]
+    purchase = make_purchase(member_id=make_member()["id"], total="45.90", lines=lines)
+    assert purchase["points_awarded"] == 65
+    sock = give_back(purchase["id"], "RET-1", lines=[{"sku": "SOCK-1", "quantity": 1}]).json
+    assert (sock["amount"], sock["points_reversed"]) == ("12.95", 12)  # not 65 × 12.95 / 45.90 = 18
+    lipstick = give_back(purchase["id"], "RET-2", lines=[{"sku": "LIP-1", "quantity": 1}]).json
+    assert lipstick["points_reversed"] == 40
+    last = give_back(purchase["id"], "RET-3", lines=[{"sku": "SOCK-1", "quantity": 1}]).json
+    assert last["points_reversed"] == 13
+    assert last["points_balance"] == 0
+
+
+def test_return_by_amount_of_a_basket_with_multipliers_keeps_the_proportion(give_back, make_member, make_purchase):
+    lines = [
+        {"sku": "LIP-1", "category": "beauty", "quantity": 1, "unit_price": "20.00"},
+        {"sku": "SOCK-1", "quantity": 2, "unit_price": "12.95"},
+    ]
+    purchase = make_purchase(member_id=make_member()["id"], total="45.90", lines=lines)
+    response = give_back(purchase["id"], "RET-1", amount="12.95")
+    assert response.json["points_reversed"] == 18  # 65 × 12.95 / 45.90 = 18.3
+
+
+def test_a_return_by_lines_after_one_by_amount_adds_up_without_taking_back_too_much(
+    give_back, make_member, make_purchase
+):
+    purchase = make_purchase(member_id=make_member()["id"])  # 45 points: shoe 20, socks 25
+    assert give_back(purchase["id"], "RET-1", amount="10.00").json["points_reversed"] == 9  # 45 × 10 / 45.90
+    assert give_back(purchase["id"], "RET-2", lines=[{"sku": "SHOE-42", "quantity": 1}]).json["points_reversed"] == 20
+    rest = give_back(purchase["id"], "RET-3", amount="15.90").json
+    assert rest["points_reversed"] == 16
+    assert rest["points_balance"] == 0
 
 
 def test_returning_every_line_returns_exactly_the_total_paid(give_back, make_member, make_purchase):
@@ -117,7 +158,9 @@ def test_sku_repeated_in_one_return_beyond_what_was_bought_is_refused(give_back,
 def test_returning_a_line_that_was_not_bought_is_refused(give_back, bought):
     response = give_back(bought["id"], "RET-1", lines=[{"sku": "SHOE-42", "quantity": 1}, {"sku": "HAT", "quantity": 1}])
     assert response.status_code == 422
-    assert response.json["invalid_params"][0]["name"] == "lines.1.quantity"
+    assert response.json["invalid_params"] == [
+        {"name": "lines.1.sku", "in": "json", "reason": "HAT is not on the receipt"}
+    ]
 
 
 def test_returning_lines_after_the_whole_amount_came_back_is_refused(give_back, bought):

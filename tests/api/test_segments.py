@@ -29,9 +29,6 @@ from loyalty.program.operations import get_settings
 from loyalty.purchases.models import Purchase, PurchaseLine
 from loyalty.tiers.operations import window_start
 from rewards.badges.models import Badge, MemberBadge
-from notifications.journeys.models import Journey
-from notifications.scenarios.models import Scenario
-from tests.api.scenario_engine import NOTE, add_scenario, make_runtime, run_due
 from tests.builders import purchase_body
 from tests.conftest import DEFAULT_PROGRAM, NOW
 
@@ -214,26 +211,6 @@ def test_a_faulty_definition_is_refused_naming_the_failing_part(client, admin, d
     response = client.post("/api/v1/admin/segments", json={"key": "bad", "name": "Bad", "definition": definition}, headers=admin)
     assert response.status_code == 422, response.json
     assert response.json["invalid_params"][0]["name"] == field
-
-
-def test_only_the_members_of_its_segment_enter_a_scenario(app, client, admin, clock, tmp_path, sessions, make_member) -> None:
-    sms = {"key": "sms_readers", "name": "SMS readers", "definition": {"consent": {"sms": True}}}
-    assert client.post("/api/v1/admin/segments", json=sms, headers=admin).status_code == 201
-    steps = [{"id": "hello", "send": "note", "channels": ["in_app"]}]
-    add_scenario(client, admin, "sms_welcome", steps, entry={"segment": "sms_readers"})
-    reader = make_member(consents={"email": True, "sms": True, "push": False})
-    make_member(consents={"email": True, "sms": False, "push": False})
-    run_due(app, make_runtime(app, tmp_path), clock)
-    with sessions() as session:
-        entered = session.scalars(select(Journey.member_id).join(Scenario).where(Scenario.key == "sms_welcome")).all()
-    assert entered == [reader["id"]]
-
-
-def test_a_scenario_naming_an_unknown_segment_is_refused(client, admin) -> None:
-    assert client.put("/api/v1/admin/templates/note", json=NOTE, headers=admin).status_code in (200, 201)
-    definition = {"trigger": {"event": "MemberEnrolled"}, "steps": [{"id": "hello", "send": "note"}], "entry": {"segment": "nobody"}}
-    response = client.post("/api/v1/admin/scenarios", json={"key": "s", "name": "S", "definition": definition}, headers=admin)
-    assert response.status_code == 422 and response.json["invalid_params"][0]["name"] == "definition.entry.segment"
 
 
 def test_a_promotion_for_a_segment_multiplies_the_points_of_its_members_only(client, admin, make_member, make_purchase) -> None:

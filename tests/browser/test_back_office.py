@@ -91,7 +91,7 @@ def test_an_analyst_reads_the_dashboard_and_can_change_nothing(page, make_staff,
     log_in(page, make_staff("analyst"))
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.get_by_role("searchbox")).to_have_count(0)
-    expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(["Dashboard"])
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(["Dashboard", "Scenarios"])
     assert page.goto(f"/admin/members/{member['id']}").status == 403
     expect(page.get_by_role("heading", name="Forbidden")).to_be_visible()
     page.shots.take("analyst-refused")

@@ -69,20 +69,37 @@ class Program:
 
         Amounts are in cents; without priced lines, the total earns as one line of no category.
         """
+        return floor(sum(self.shares(total, lines, channel), Fraction(0)))
+
+    def shares(self, total: int, lines: list[ModelLine], channel: str) -> list[Fraction]:
+        """Each part's exact points: the lines', or the total's alone when no line is priced."""
         if total <= 0:
-            return 0
+            return []
         line_sum = sum(line.value for line in lines)
         parts = [(line.value, line.category) for line in lines] if line_sum > 0 else [(total, None)]
         base = line_sum if line_sum > 0 else total
-        earned = Fraction(0)
+        shares = []
         for value, category in parts:
             best = max(
                 (p.multiplier for p in self.promotions if p.channel in (None, channel) and p.category in (None, category)),
                 default=Fraction(1),
             )
             multiplier = CATEGORY_MULTIPLIERS.get(category or "", Fraction(1)) * best
-            earned += Fraction(value * total, base * 100) * self.rate * multiplier
-        return floor(earned)
+            shares.append(Fraction(value * total, base * 100) * self.rate * multiplier)
+        return shares
+
+    def share_out(self, total: int, lines: list[ModelLine], channel: str) -> None:
+        """Give each priced line the whole points it earned: its share rounded down, plus one for the
+        lines with the largest remainders until the purchase's points are reached."""
+        shares = self.shares(total, lines, channel)
+        if not any(line.value for line in lines) or not shares:
+            return
+        for line, share in zip(lines, shares, strict=True):
+            line.points = floor(share)
+        left = self.points(total, lines, channel) - sum(line.points for line in lines)
+        by_remainder = sorted(range(len(shares)), key=lambda index: -(shares[index] - floor(shares[index])))
+        for index in by_remainder[:left]:
+            lines[index].points += 1
 
 
 @dataclass
@@ -92,6 +109,7 @@ class ModelLine:
     quantity: int
     unit: int  # cents
     returned: int = 0
+    points: int = 0
 
     @property
     def value(self) -> int:
@@ -113,6 +131,22 @@ class ModelPurchase:
     reversed: int = 0
     #: return_no -> the request recorded under it
     returns: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    def reversal_due(self) -> int:
+        """Points reversed in all after the returns so far: what the returned lines earned, plus the
+        amount returned beyond them in proportion; everything once the whole total came back."""
+        if self.total <= 0:
+            return 0
+        if self.returned >= self.total:
+            return self.awarded
+        line_sum = sum(line.value for line in self.lines)
+        by_lines, lines_value = 0, Fraction(0)
+        for line in self.lines:
+            if line.returned and line_sum:
+                by_lines += line.points * line.returned // line.quantity
+                lines_value += Fraction(line.unit * line.returned * self.total, line_sum)
+        by_amount = max(Fraction(self.returned) - lines_value, Fraction(0))
+        return min(self.awarded, by_lines + floor(self.awarded * by_amount / self.total))
 
 
 @dataclass
@@ -289,6 +323,7 @@ class Runner:
         points = self.model.program.points(total, lines, step.channel) if member is not None else 0
         assert result.receipt.points_awarded == points
         if member is not None:
+            self.model.program.share_out(total, lines, step.channel)
             self.model.credit(member, points)
             self.model.purchase_counts[member] += 1
             assert result.receipt.points_balance == self.model.balances[member]
@@ -353,7 +388,7 @@ class Runner:
         purchase.returns[step.return_no] = request
         reversed_points = 0
         if purchase.member is not None:
-            reversed_points = max(purchase.awarded * purchase.returned // purchase.total - purchase.reversed, 0)
+            reversed_points = max(purchase.reversal_due() - purchase.reversed, 0)
             purchase.reversed += reversed_points
             self.model.credit(purchase.member, -reversed_points)
         assert result.purchase_return.points_reversed == reversed_points
@@ -422,7 +457,8 @@ class Runner:
         if result.created:
             purchase.member = member
             purchase.awarded = self.model.program.points(purchase.total, purchase.lines, purchase.data.channel)
-            purchase.reversed = purchase.awarded * purchase.returned // purchase.total if purchase.total else 0
+            self.model.program.share_out(purchase.total, purchase.lines, purchase.data.channel)
+            purchase.reversed = purchase.reversal_due()
             self.model.credit(member, purchase.awarded - purchase.reversed)
             self.model.purchase_counts[member] += 1
         assert result.receipt.points_awarded == purchase.awarded

@@ -171,3 +171,29 @@ def test_every_revision_goes_down_to_an_empty_database_and_up_again(engine: Engi
         revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     assert revision == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     assert {"members", "point_lots", "engagements"} <= table_names(engine)
+
+
+def test_upgrade_gives_existing_purchase_lines_their_share_of_the_points_by_amount(engine: Engine) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    upgrade(url, "a7c3e9f1b5d2")
+    tables = MetaData()
+    tables.reflect(engine, only=["purchases", "purchase_lines"])
+    purchases, lines = tables.tables["purchases"], tables.tables["purchase_lines"]
+    with engine.begin() as connection:
+        for purchase_id, awarded in ((1, 45), (2, 0)):
+            connection.execute(insert(purchases).values(
+                id=purchase_id, store_code="S1", receipt_no=f"R{purchase_id}", channel="store", currency="EUR",
+                total=4590, occurred_at=ENROLLED_AT, recorded_at=ENROLLED_AT, request_hash="h", points_awarded=awarded,
+                returned_amount=0, points_reversed=0, points_pending=0,
+            ))  # fmt: skip
+            connection.execute(insert(lines), [
+                {"purchase_id": purchase_id, "line_no": 1, "sku": "SHOE-42", "quantity": 1, "unit_price": 2000,
+                 "returned_quantity": 0},
+                {"purchase_id": purchase_id, "line_no": 2, "sku": "SOCK-1", "quantity": 2, "unit_price": 1295,
+                 "returned_quantity": 0},
+            ])  # fmt: skip
+    upgrade(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT purchase_id, line_no, points FROM purchase_lines ORDER BY 1, 2")).all()
+    # 45 × 20.00 / 45.90 = 19.6 and 45 × 25.90 / 45.90 = 25.4: 19 and 25 rounded down, the point left to the shoe.
+    assert [tuple(row) for row in rows] == [(1, 1, 20), (1, 2, 25), (2, 1, 0), (2, 2, 0)]

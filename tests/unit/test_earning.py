@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
+from math import floor
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loyalty.purchases.earning import EarningLine, EarningPolicy, Promotion, points_to_reverse, purchase_points
+from loyalty.purchases.earning import (
+    BoughtLine,
+    EarningLine,
+    EarningPolicy,
+    Promotion,
+    earn,
+    points_to_reverse,
+    purchase_points,
+)
 
 AT = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 ONE_PER_EURO = EarningPolicy(points_per_unit=Decimal("1"))
@@ -187,3 +197,36 @@ def test_partial_returns_never_drift_and_a_full_return_reverses_exactly_what_was
         )
         assert reversed_so_far == awarded * int(returned * 100) // int(total * 100)
     assert reversed_so_far == awarded
+
+
+@given(
+    total=st.integers(1, 1_000_000),
+    lines=st.lists(st.tuples(st.integers(0, 500_000), st.sampled_from([None, "beauty", "shoes"])), min_size=1, max_size=8),
+    tier=st.sampled_from(["1", "1.25", "1.5"]),
+)
+def test_the_lines_share_out_the_purchases_points_each_within_a_point_of_its_exact_share(total, lines, tier):
+    earning_lines = [EarningLine(amount=Decimal(cents) / 100, category=category) for cents, category in lines]
+    kwargs = {"total": Decimal(total) / 100, "lines": earning_lines, "channel": "store", "occurred_at": AT}
+    earned = earn(BEAUTY_DOUBLE, tier_multiplier=Decimal(tier), **kwargs)
+    assert earned.points == purchase_points(BEAUTY_DOUBLE, tier_multiplier=Decimal(tier), **kwargs)
+    assert len(earned.by_line) == len(lines)
+    if sum(cents for cents, _ in lines) == 0:
+        assert earned.by_line == (0,) * len(lines)
+        return
+    assert sum(earned.by_line) == earned.points
+    line_sum = sum(cents for cents, _ in lines)
+    for (cents, category), line_points in zip(lines, earned.by_line, strict=True):
+        multiplier = 2 if category == "beauty" else 1
+        exact = Fraction(cents, line_sum) * Fraction(total, 100) * multiplier * Fraction(tier)
+        assert floor(exact) <= line_points <= floor(exact) + 1
+
+
+def test_returned_lines_take_back_what_they_earned_and_the_rest_of_an_amount_in_proportion():
+    # The README's basket: the lipstick earned 40 (beauty, double), the two socks 25.
+    lipstick = BoughtLine(amount=Decimal("20.00"), points=40, quantity=1, returned_quantity=0)
+    socks = BoughtLine(amount=Decimal("25.90"), points=25, quantity=2, returned_quantity=1)
+    basket = {"awarded": 65, "already_reversed": 0, "total": Decimal("45.90")}
+    assert points_to_reverse(**basket, returned_amount=Decimal("12.95"), lines=[lipstick, socks]) == 12
+    # 10.00 more came back by amount: 65 × 10.00 / 45.90 = 14.2 more.
+    assert points_to_reverse(**basket, returned_amount=Decimal("22.95"), lines=[lipstick, socks]) == 26
+    assert points_to_reverse(**basket, returned_amount=Decimal("45.90"), lines=[lipstick, socks]) == 65
