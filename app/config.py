@@ -74,6 +74,8 @@ def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None =
         # Published outbox events and idempotency keys are deleted after this many days.
         "LOYALTY_OUTBOX_RETENTION_DAYS": _int("LOYALTY_OUTBOX_RETENTION_DAYS", 30),
         "LOYALTY_IDEMPOTENCY_RETENTION_DAYS": _int("LOYALTY_IDEMPOTENCY_RETENTION_DAYS", 7),
+        # The largest file POST /admin/imports accepts (larger files: `loyalty import` on the command line).
+        "LOYALTY_IMPORT_MAX_BYTES": _int("LOYALTY_IMPORT_MAX_BYTES", 64 * 1024 * 1024),
         # A scheduler that dies while sending leaves its messages to the others after this long.
         "LOYALTY_SEND_LEASE_SECONDS": _int("LOYALTY_SEND_LEASE_SECONDS", 300),
         # Rate limits (app/ratelimits.py): counters in the process unless a shared store is named

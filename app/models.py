@@ -5,17 +5,21 @@ from app.backoffice.models import StaffAccount, StaffLoginFailure
 from app.idempotency import IdempotencyRecord
 from loyalty.audit import AuditEntry
 from loyalty.consumers import OutboxCursor, OutboxDeadLetter
+from loyalty.customevents.models import CustomEvent, CustomEventType
 from loyalty.db import Base
 from loyalty.engagement.models import Engagement, EngagementAction, EngagementScore, EngagementScoreSettings
+from loyalty.imports.models import ImportedRef, ImportJob
 from loyalty.ledger.models import LedgerEntry, PointLot
 from loyalty.members.models import Member
 from loyalty.outbox import OutboxEvent
 from loyalty.program.models import EarningRule, ProgramSettings
 from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
+from loyalty.segments.models import AwardCampaign, Segment
 from loyalty.tiers.models import CardIssuance, Tier, TierChange
 from notifications.journeys.models import Journey, PurchaseBonus
 from notifications.messages.models import Message, PushSubscription
 from notifications.pressure.models import BlackoutPeriod, Complaint, PressureSettings
+from notifications.privacy.models import Erasure
 from notifications.scenarios.models import MessageTemplate, Scenario, ScenarioVersion
 from notifications.scheduler.models import JobRun
 from rewards.badges.models import Badge, BadgeLevel, MemberBadge, MemberMetric
@@ -43,14 +47,19 @@ __all__ = [
     "PushSubscription",
     "Scenario",
     "ScenarioVersion",
+    "Segment",
     "ApiClient",
+    "AwardCampaign",
     "Base",
     "CardIssuance",
+    "CustomEvent",
+    "CustomEventType",
     "EarningRule",
     "Engagement",
     "EngagementAction",
     "EngagementScore",
     "EngagementScoreSettings",
+    "Erasure",
     "Badge",
     "BadgeLevel",
     "MemberBadge",
@@ -66,6 +75,8 @@ __all__ = [
     "GamePlayCredit",
     "GamePrize",
     "IdempotencyRecord",
+    "ImportedRef",
+    "ImportJob",
     "LedgerEntry",
     "Leaderboard",
     "LeaderboardProfile",

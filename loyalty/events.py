@@ -104,6 +104,14 @@ class MemberUpdated(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MemberErased(DomainEvent):
+    """A member's personal data was erased at their request (GDPR): systems that copied it erase theirs."""
+
+    name: ClassVar[str] = "MemberErased"
+    member_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class PurchaseRecorded(DomainEvent):
     """A till, the web shop or the app recorded a purchase; ``member_id`` is None until claimed."""
 
@@ -114,6 +122,8 @@ class PurchaseRecorded(DomainEvent):
     total: Decimal
     currency: str
     is_first_purchase: bool = False
+    #: Imported as history (older than the import's cut-off): no scenario reacts to it.
+    is_history: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -235,6 +245,20 @@ class EngagementRecorded(DomainEvent):
     ref: str
     points: int
     awarded: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomEventRecorded(DomainEvent):
+    """The brand's systems posted a custom event for a member (``POST /events``); carries its type,
+    ref, the instant it happened, its properties and the points the actions bound to it awarded."""
+
+    name: ClassVar[str] = "CustomEventRecorded"
+    member_id: int
+    event_type: str
+    ref: str
+    event_occurred_at: datetime
+    properties: dict[str, Any] = field(default_factory=dict)
+    points: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)

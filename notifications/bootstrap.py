@@ -20,6 +20,7 @@ from loyalty.consumers import Apply, Consumer, Handler, each
 from loyalty.engagement.score import SCORED_EVENTS
 from loyalty.events import (
     ChallengeCompleted,
+    CustomEventRecorded,
     DomainEvent,
     EngagementRecorded,
     MemberEnrolled,
@@ -35,9 +36,11 @@ from loyalty.events import (
     all_event_types,
 )
 from loyalty.reactions import reward_enrolment, reward_profile_completion, score_interaction, upgrade_tier
+from loyalty.segments.compiler import register_condition
 from notifications.journeys.bonuses import credit_purchase_bonus
 from notifications.journeys.triggers import enter_triggered
 from rewards import gamification
+from rewards.badges.segments import badge_held
 from rewards.games.operations import earn_play_for_engagement, earn_play_for_purchase, withdraw_plays_for_return
 from rewards.leaderboards.operations import apply_points, count_points, uncount_returned_points
 from rewards.thresholds.operations import unlock_crossed_thresholds
@@ -59,6 +62,7 @@ DERIVED: dict[str, dict[type[DomainEvent], Sequence[Handler]]] = {
         TierUpgraded: [gamification.on_tier],
         StreakExtended: [gamification.on_streak],
         ChallengeCompleted: [gamification.on_challenge],
+        CustomEventRecorded: [gamification.on_custom_event],
     },
     "leaderboards": {PointsEarned: [count_points], PointsDebited: [uncount_returned_points]},
     "engagement-score": {event: [score_interaction] for event in SCORED_EVENTS},
@@ -83,7 +87,9 @@ CONSUMERS: tuple[Consumer, ...] = (
 )
 
 def register() -> None:
-    """Subscribe the in-transaction handlers (once, however often it is called)."""
+    """Subscribe the in-transaction handlers (once, however often it is called), and add the segment
+    condition on badges held (``rewards`` owns badges)."""
+    register_condition("badge", badge_held)
     for event_type, handlers in IN_TRANSACTION.items():
         for handler in handlers:
             outbox.subscribe(event_type, handler)

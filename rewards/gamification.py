@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.events import (
     ChallengeCompleted,
+    CustomEventRecorded,
     EngagementRecorded,
     PointsEarned,
     PurchaseClaimed,
@@ -82,3 +83,8 @@ def on_streak(session: Session, event: StreakExtended) -> None:
 def on_challenge(session: Session, event: ChallengeCompleted) -> None:
     keys = [("challenges_completed", ""), ("challenges_completed", event.challenge_code)]
     badges.count(session, event.member_id, keys, now=event.occurred_at)
+
+
+def on_custom_event(session: Session, event: CustomEventRecorded) -> None:
+    """A custom event counts for the badges on its type, whether or not it earned points."""
+    badges.count(session, event.member_id, [("custom_events", event.event_type)], now=event.occurred_at)

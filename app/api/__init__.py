@@ -201,17 +201,23 @@ def init_app(app: Flask) -> None:
         auth,
         badges,
         challenges,
+        customevents,
         engagement,
+        exports,
         games,
+        imports,
         leaderboards,
         marketing,
         members,
         messages,
         outbox,
+        postal,
+        privacy,
         purchases,
         quizzes,
         rewards,
         scenarios,
+        segments,
         status,
         streaks,
         tiers,
@@ -220,7 +226,8 @@ def init_app(app: Flask) -> None:
 
     for module in (
         auth, members, status, purchases, engagement, rewards, tiers, badges, challenges, streaks, quizzes, games,
-        leaderboards, admin, outbox, scenarios, marketing, messages,
+        leaderboards, admin, outbox, scenarios, marketing, messages, customevents, segments, imports, privacy, exports,
+        postal,
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.auth.models import MemberSession
@@ -32,3 +33,13 @@ def revoke_session(session: Session, session_id: str, *, now: datetime) -> None:
     if member_session is not None and member_session.revoked_at is None:
         member_session.revoked_at = now
         session.flush()
+
+
+def revoke_member_sessions(session: Session, member_id: int, *, now: datetime) -> None:
+    """Log the member out everywhere (their data was erased)."""
+    session.execute(
+        update(MemberSession)
+        .where(MemberSession.member_id == member_id, MemberSession.revoked_at.is_(None))
+        .values(revoked_at=now),
+        execution_options={"synchronize_session": False},
+    )

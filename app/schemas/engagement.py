@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.schemas.common import MAX_ID, Identifier, plausible_instant
 from loyalty import identifiers
+from loyalty.customevents.conditions import OPERATORS
 from loyalty.engagement.models import PERIODS, SCORE_INTERACTIONS
 
 ACTION_KEY = Identifier(identifiers.KEY)
@@ -34,6 +35,12 @@ class EngagementSchema(Schema):
     reason = fields.String(allow_none=True, metadata={"description": "Why no points were awarded"})
 
 
+class EventConditionSchema(Schema):
+    property = fields.String(required=True, validate=validate.Length(1, 64))
+    op = fields.String(required=True, validate=validate.OneOf(OPERATORS))
+    value = fields.Raw(required=True, allow_none=True)
+
+
 class EngagementActionSchema(Schema):
     key = fields.String(required=True, validate=ACTION_KEY)
     name = fields.String(required=True, validate=validate.Length(1, 120))
@@ -44,6 +51,14 @@ class EngagementActionSchema(Schema):
     cooldown_minutes = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, 525_600))
     self_reportable = fields.Boolean()
     is_active = fields.Boolean()
+    event_type = fields.String(
+        allow_none=True, validate=ACTION_KEY,
+        metadata={"description": "The custom event type that awards the action (it is then not reported directly)"},
+    )  # fmt: skip
+    conditions = fields.List(
+        fields.Nested(EventConditionSchema), allow_none=True, validate=validate.Length(max=20),
+        metadata={"description": "Conditions on the custom event's properties, all of which must hold"},
+    )  # fmt: skip
 
 
 class EngagementActionUpdateSchema(EngagementActionSchema):

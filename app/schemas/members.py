@@ -20,6 +20,22 @@ class ConsentsSchema(Schema):
     email = fields.Boolean()
     sms = fields.Boolean()
     push = fields.Boolean()
+    postal = fields.Boolean()
+
+
+class PostalAddressSchema(Schema):
+    """A postal address: line 1, postcode, city and an ISO 3166-1 alpha-2 country; line 2 optional."""
+
+    line1 = fields.String(required=True, validate=validate.Length(1, 100))
+    line2 = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 100))
+    postcode = fields.String(
+        required=True, validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9 -]{0,14}[A-Za-z0-9]$|^[A-Za-z0-9]$",
+                                                error="Letters, digits, spaces and hyphens, 1 to 16.")
+    )  # fmt: skip
+    city = fields.String(required=True, validate=validate.Length(1, 100))
+    country = fields.String(
+        required=True, validate=validate.Regexp(r"^[A-Z]{2}$", error="An ISO 3166-1 alpha-2 code, like FR.")
+    )
 
 
 class MemberFieldsSchema(Schema):
@@ -33,6 +49,7 @@ class MemberFieldsSchema(Schema):
     locale = fields.String(validate=LOCALE)
     timezone = fields.String(validate=timezone_name)
     consents = fields.Nested(ConsentsSchema)
+    postal_address = fields.Nested(PostalAddressSchema, allow_none=True)
     preferred_channel = fields.String(
         validate=validate.OneOf(PREFERRED_CHANNELS),
         metadata={"description": "The channel scenarios use first, when it is consented"},
@@ -66,6 +83,7 @@ class MemberSchema(Schema):
     locale = fields.String()
     timezone = fields.String()
     consents = fields.Nested(ConsentsSchema)
+    postal_address = fields.Nested(PostalAddressSchema, allow_none=True)
     preferred_channel = fields.String()
     referral_code = fields.String(metadata={"description": "The member's own code, to give to friends"})
     sponsor_id = fields.Integer(allow_none=True)

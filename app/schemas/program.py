@@ -67,6 +67,10 @@ class EarningRuleSchema(Schema):
     starts_at = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
     ends_at = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
     is_active = fields.Boolean()
+    segment_key = fields.String(
+        allow_none=True, validate=validate.Length(1, 64),
+        metadata={"description": "A promotion for the members of this segment only"},
+    )  # fmt: skip
 
 
 class EarningRuleUpdateSchema(EarningRuleSchema):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -44,6 +45,10 @@ class EngagementAction(Base):
     #: A member may report it with their own token (a share, a quiz); otherwise only a service or admin.
     self_reportable: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The custom event type that awards it (``POST /events``); such an action is not reported directly.
+    event_type: Mapped[str | None] = mapped_column(String(64))
+    #: Conditions on the custom event's properties, all of which must hold (``loyalty.customevents.conditions``).
+    conditions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
 
     __table_args__ = (
         CheckConstraint("points >= 0", name="points_not_negative"),
@@ -51,6 +56,7 @@ class EngagementAction(Base):
         CheckConstraint("(max_per_period IS NULL) = (period IS NULL)", name="limit_has_period"),
         CheckConstraint("max_per_period IS NULL OR max_per_period > 0", name="limit_positive"),
         CheckConstraint("cooldown_minutes IS NULL OR cooldown_minutes > 0", name="cooldown_positive"),
+        CheckConstraint("conditions IS NULL OR event_type IS NOT NULL", name="conditions_on_event"),
     )
 
 

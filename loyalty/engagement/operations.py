@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 
 from loyalty import outbox
 from loyalty.dates import add_months
+from loyalty.customevents.conditions import check_conditions, matches
+from loyalty.customevents.models import CustomEventType
+from loyalty.customevents.validation import declared_properties
 from loyalty.db import insert_if_absent
 from loyalty.errors import Conflict, Forbidden, InvalidOperation, NotFound
 from loyalty.events import EngagementRecorded
@@ -55,6 +58,8 @@ def record_engagement(
     action = _active_action(session, action_key)
     if action is None:
         raise InvalidOperation(f"no active engagement action is called {action_key!r}", field="action")
+    if action.event_type is not None:
+        raise InvalidOperation(f"{action_key!r} is awarded by the custom event {action.event_type!r}", field="action")
     if reported_by_member and not action.self_reportable:
         raise Forbidden(f"a member cannot report {action_key!r} themselves", field="action")
     if reported_by_member and occurred_at < now - MAX_SELF_REPORT_AGE:
@@ -69,6 +74,31 @@ def record_if_defined(session: Session, *, member_id: int, action_key: str, ref:
     action = _active_action(session, action_key)
     if action is not None:
         _record(session, action, member_id=member_id, ref=ref, occurred_at=now, now=now)
+
+
+def record_for_custom_event(
+    session: Session,
+    *,
+    event_type: str,
+    properties: dict[str, Any],
+    member_id: int,
+    ref: str,
+    occurred_at: datetime,
+    now: datetime,
+) -> int:
+    """Record the engagements of the active actions bound to ``event_type`` whose conditions
+    ``properties`` meet, within their limits; returns the points they awarded."""
+    actions = session.scalars(
+        select(EngagementAction)
+        .where(EngagementAction.event_type == event_type, EngagementAction.is_active.is_(True))
+        .order_by(EngagementAction.key)
+    )
+    points = 0
+    for action in list(actions):
+        if matches(action.conditions or [], properties):
+            result = _record(session, action, member_id=member_id, ref=ref, occurred_at=occurred_at, now=now)
+            points += result.engagement.points_awarded
+    return points
 
 
 def _active_action(session: Session, action_key: str) -> EngagementAction | None:
@@ -166,9 +196,23 @@ def save_action(session: Session, fields: dict[str, Any], *, key: str | None = N
         setattr(action, name, value)
     if (action.max_per_period is None) != (action.period is None):
         raise InvalidOperation("a limit per period needs both max_per_period and period", field="period")
+    _check_binding(session, action)
     session.add(action)
     session.flush()
     return action
+
+
+def _check_binding(session: Session, action: EngagementAction) -> None:
+    """An action bound to a custom event names an existing type, and conditions on its properties."""
+    if action.event_type is None:
+        if action.conditions:
+            raise InvalidOperation("conditions apply to an action bound to a custom event", field="conditions")
+        action.conditions = None
+        return
+    schema = session.scalar(select(CustomEventType.json_schema).where(CustomEventType.key == action.event_type))
+    if schema is None:
+        raise InvalidOperation(f"no event type is called {action.event_type!r}", field="event_type")
+    check_conditions(action.conditions or [], declared_properties(schema))
 
 
 def period_bounds(moment: datetime, period: str, timezone: str) -> tuple[datetime, datetime]:

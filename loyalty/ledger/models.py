@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
 
-ENTRY_KINDS = ("earn", "bonus", "redeem", "reverse", "expire", "adjust")
+#: ``migration``: a member's opening balance, brought from the program they were in before (imports).
+ENTRY_KINDS = ("earn", "bonus", "redeem", "reverse", "expire", "adjust", "migration")
 
 
 class LedgerEntry(Base):
@@ -37,7 +38,7 @@ class LedgerEntry(Base):
     __table_args__ = (
         CheckConstraint("points <> 0", name="points_not_zero"),
         CheckConstraint(
-            "kind IN ('earn', 'bonus', 'redeem', 'reverse', 'expire', 'adjust')", name="kind_known"
+            "kind IN ('earn', 'bonus', 'redeem', 'reverse', 'expire', 'adjust', 'migration')", name="kind_known"
         ),
         Index("ix_ledger_entries_member_id_id", "member_id", "id"),
         Index("ix_ledger_entries_source", "source_type", "source_id"),

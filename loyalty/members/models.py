@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, event, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, event, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
+
+
+#: The parts of a postal address, each an ``address_<part>`` column.
+ADDRESS_FIELDS = ("line1", "line2", "postcode", "city", "country")
 
 
 class Member(Base):
@@ -33,6 +37,15 @@ class Member(Base):
     consent_email: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_sms: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_push: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_postal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: The postal address (optional; all of line 1, postcode, city and country, or none: set through
+    #: ``postal_address``, validated by the API's schema).
+    address_line1: Mapped[str | None] = mapped_column(String(100))
+    address_line2: Mapped[str | None] = mapped_column(String(100))
+    address_postcode: Mapped[str | None] = mapped_column(String(16))
+    address_city: Mapped[str | None] = mapped_column(String(100))
+    #: ISO 3166-1 alpha-2.
+    address_country: Mapped[str | None] = mapped_column(String(2))
     #: The channel scenarios try first (``email``, ``sms``, ``push`` or ``in_app``) when it is consented.
     preferred_channel: Mapped[str] = mapped_column(String(8), default="email")
     #: argon2 hash; NULL for members who never set a password (they cannot log in).
@@ -77,7 +90,22 @@ class Member(Base):
 
     @property
     def consents(self) -> dict[str, bool]:
-        return {"email": self.consent_email, "sms": self.consent_sms, "push": self.consent_push}
+        return {
+            "email": self.consent_email, "sms": self.consent_sms, "push": self.consent_push,
+            "postal": self.consent_postal,
+        }  # fmt: skip
+
+    @property
+    def postal_address(self) -> dict[str, str | None] | None:
+        """``{"line1", "line2", "postcode", "city", "country"}``, or None without an address."""
+        if self.address_line1 is None:
+            return None
+        return {name: getattr(self, f"address_{name}") for name in ADDRESS_FIELDS}
+
+    @postal_address.setter
+    def postal_address(self, value: dict[str, str | None] | None) -> None:
+        for name in ADDRESS_FIELDS:
+            setattr(self, f"address_{name}", (value or {}).get(name))
 
 
 def month_day(value: date) -> int:

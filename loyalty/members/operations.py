@@ -21,12 +21,13 @@ from loyalty.engagement.referrals import check_not_self_referral
 from loyalty.program.operations import get_settings
 from loyalty.tiers.operations import record_enrolment_tier
 
-CONSENT_CHANNELS = ("email", "sms", "push")
+CONSENT_CHANNELS = ("email", "sms", "push", "postal")
 #: Fields a program may require for a complete profile (``profile_completed``).
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "birth_date", "email")
 #: Fields a member may change on their own profile; the back office may also change the others.
 SELF_SERVICE_FIELDS = frozenset(
-    {"email", "first_name", "last_name", "phone", "birth_date", "locale", "timezone", "consents", "preferred_channel", "password"}
+    {"email", "first_name", "last_name", "phone", "birth_date", "locale", "timezone", "consents", "preferred_channel", "password",
+     "postal_address"}
 )
 
 
@@ -46,6 +47,7 @@ class NewMember:
     password: str | None = None
     #: The sponsor's referral code, when the member was referred.
     referral_code: str | None = None
+    postal_address: dict[str, str | None] | None = None
 
 
 def enroll_member(session: Session, data: NewMember, *, now: datetime, source: str) -> Member:
@@ -84,6 +86,7 @@ def enroll_member(session: Session, data: NewMember, *, now: datetime, source: s
         updated_at=now,
         **{f"consent_{channel}": bool(data.consents.get(channel, False)) for channel in CONSENT_CHANNELS},
     )
+    member.postal_address = data.postal_address
     record_enrolment_tier(session, member, now=now)
     _insert_unique(session, member)
     session.flush()

@@ -108,6 +108,8 @@ class EarningRule(Base):
     multiplier: Mapped[Decimal] = mapped_column(Rate())
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: A promotion for the members of this segment only (``loyalty.segments``); NULL: for everyone.
+    segment_key: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     __table_args__ = (

@@ -16,6 +16,7 @@ from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.program.cache import cached, current_settings, settings_row, touch
 from loyalty.program.models import BOUND_SETTINGS, EarningRule, ProgramSettings, amounts_as_strings
 from loyalty.purchases.earning import EarningPolicy, Promotion
+from loyalty.segments.models import Segment
 
 DEFAULT_PROGRAM = "default_program.yaml"
 
@@ -51,6 +52,7 @@ def _read_rules(session: Session) -> tuple[tuple[tuple[str, Decimal], ...], tupl
             ends_at=rule.ends_at,
             channel=rule.channel,
             category=rule.category,
+            segment=rule.segment_key,
         )
         for rule in rules
         if rule.kind == "promotion"
@@ -129,6 +131,10 @@ def _check_rule(session: Session, rule: EarningRule) -> None:
         raise InvalidOperation("a category rule needs a category", field="category")
     if rule.kind == "category" and (rule.starts_at or rule.ends_at or rule.channel):
         raise InvalidOperation("a category rule has no window or channel; use a promotion", field="kind")
+    if rule.segment_key is not None and rule.kind != "promotion":
+        raise InvalidOperation("only a promotion is for a segment", field="segment_key")
+    if rule.segment_key is not None and session.scalar(select(Segment.id).where(Segment.key == rule.segment_key)) is None:
+        raise InvalidOperation(f"no segment is called {rule.segment_key!r}", field="segment_key")
     if rule.starts_at and rule.ends_at and rule.starts_at >= rule.ends_at:
         raise InvalidOperation("a promotion must end after it starts", field="ends_at")
     if rule.kind == "category" and rule.is_active and _category_rule_exists(session, rule):

@@ -25,14 +25,18 @@ class Promotion:
     ends_at: datetime | None = None
     channel: str | None = None
     category: str | None = None
+    #: Only for the members of this segment.
+    segment: str | None = None
 
-    def applies(self, *, at: datetime, channel: str, category: str | None) -> bool:
-        """True when the purchase falls in the window (start inclusive, end exclusive) and scope."""
+    def applies(self, *, at: datetime, channel: str, category: str | None, segments: frozenset[str] = frozenset()) -> bool:
+        """True when the purchase falls in the window (start inclusive, end exclusive) and scope, and
+        the member is in the promotion's segment (``segments``: those the member is in)."""
         return (
             (self.starts_at is None or self.starts_at <= at)
             and (self.ends_at is None or at < self.ends_at)
             and (self.channel is None or self.channel == channel)
             and (self.category is None or self.category == category)
+            and (self.segment is None or self.segment in segments)
         )
 
 
@@ -42,6 +46,11 @@ class EarningPolicy:
     minimum_amount: Decimal = Decimal("0")
     category_multipliers: dict[str, Decimal] = field(default_factory=dict)
     promotions: Sequence[Promotion] = ()
+
+    @property
+    def segments(self) -> frozenset[str]:
+        """The segments some promotion is for."""
+        return frozenset(p.segment for p in self.promotions if p.segment is not None)
 
 
 @dataclass(frozen=True)
@@ -58,10 +67,11 @@ def purchase_points(
     channel: str,
     occurred_at: datetime,
     tier_multiplier: Decimal = Decimal("1"),
+    segments: frozenset[str] = frozenset(),
 ) -> int:
     """Points earned by a purchase of ``total`` made of ``lines`` (may be empty), by a member whose
-    tier multiplies their points by ``tier_multiplier``."""
-    return floor(sum(_exact_line_points(policy, total, lines, channel, occurred_at, tier_multiplier), Fraction(0)))
+    tier multiplies their points by ``tier_multiplier`` and who is in ``segments``."""
+    return floor(sum(_exact_line_points(policy, total, lines, channel, occurred_at, tier_multiplier, segments), Fraction(0)))
 
 
 @dataclass(frozen=True)
@@ -84,11 +94,12 @@ def earn(
     channel: str,
     occurred_at: datetime,
     tier_multiplier: Decimal = Decimal("1"),
+    segments: frozenset[str] = frozenset(),
 ) -> Earned:
     """:func:`purchase_points`, shared out between the lines: each line gets its exact points rounded
     down, and the points rounding leaves go to the lines with the largest remainders (the first on a
     tie). A return by lines takes back what its lines earned."""
-    exact = _exact_line_points(policy, total, lines, channel, occurred_at, tier_multiplier)
+    exact = _exact_line_points(policy, total, lines, channel, occurred_at, tier_multiplier, segments)
     points = floor(sum(exact, Fraction(0)))
     if sum((line.amount for line in lines), Decimal("0")) <= 0:  # no priced line: the total earned alone
         return Earned(points, (0,) * len(lines))
@@ -106,6 +117,7 @@ def _exact_line_points(
     channel: str,
     occurred_at: datetime,
     tier_multiplier: Decimal,
+    segments: frozenset[str],
 ) -> list[Fraction]:
     """Each line's points, exact, before any rounding; a single line of the whole total when the
     receipt has no priced line; none below the program's minimum amount."""
@@ -119,7 +131,11 @@ def _exact_line_points(
         paid = Fraction(line.amount) * Fraction(total) / Fraction(line_sum)
         multiplier = policy.category_multipliers.get(line.category or "", Decimal("1"))
         promo = max(
-            (p.multiplier for p in policy.promotions if p.applies(at=occurred_at, channel=channel, category=line.category)),
+            (
+                p.multiplier
+                for p in policy.promotions
+                if p.applies(at=occurred_at, channel=channel, category=line.category, segments=segments)
+            ),
             default=Decimal("1"),
         )
         shares.append(

@@ -29,6 +29,7 @@ from loyalty.program.models import ProgramSettings
 from loyalty.program.operations import get_settings, load_policy
 from loyalty.purchases.earning import BoughtLine, Earned, EarningLine, earn, points_to_reverse
 from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
+from loyalty.segments.operations import member_segments
 from loyalty.tiers.models import Tier
 
 CENT = Decimal("0.01")
@@ -141,13 +142,15 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
         )
     member_id, tier_multiplier = _resolve_member(session, data.member_id, data.card_number)
     request_hash = data.fingerprint()
+    policy = load_policy(session, data.occurred_at)
     earned = earn(
-        load_policy(session, data.occurred_at),
+        policy,
         total=data.total,
         lines=[EarningLine(amount=line.unit_price * line.quantity, category=line.category) for line in data.lines],
         channel=data.channel,
         occurred_at=data.occurred_at,
         tier_multiplier=tier_multiplier,
+        segments=member_segments(session, member_id, policy.segments, now=now),
     ) if member_id is not None else Earned.nothing(len(data.lines))
     points = earned.points
     release_at = _release_at(settings, data.occurred_at, now) if points else None
@@ -263,13 +266,15 @@ def claim_purchase(
             f"purchases can be claimed up to {window.days} days after they were made", field="receipt_no"
         )
     _, tier_multiplier = _resolve_member(session, member_id, None)
+    policy = load_policy(session, purchase.occurred_at)
     earned = earn(
-        load_policy(session, purchase.occurred_at),
+        policy,
         total=purchase.total,
         lines=[EarningLine(amount=line.amount, category=line.category) for line in purchase.lines],
         channel=purchase.channel,
         occurred_at=purchase.occurred_at,
         tier_multiplier=tier_multiplier,
+        segments=member_segments(session, member_id, policy.segments, now=now),
     )
     points = earned.points
     release_at = _release_at(get_settings(session), purchase.occurred_at, now) if points else None

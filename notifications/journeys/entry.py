@@ -19,6 +19,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from loyalty.db import dialect_insert, rowcount, table_of
+from loyalty.members.models import Member
+from loyalty.segments.operations import get_segment, members_condition
 from notifications.journeys.models import Journey
 from notifications.scenarios.definition import Definition
 from notifications.scenarios.models import Scenario
@@ -67,6 +69,15 @@ def recently_entered(session: Session, scenario: Scenario, definition: Definitio
     return set(session.scalars(query))
 
 
+def outside_segment(session: Session, key: str, member_ids: Sequence[int], now: datetime) -> set[int]:
+    """Those of ``member_ids`` not in the segment ``key`` now (one query)."""
+    if not member_ids:
+        return set()
+    condition = members_condition(session, get_segment(session, key).definition, now=now)
+    inside = set(session.scalars(select(Member.id).where(Member.id.in_(member_ids), condition)))
+    return set(member_ids) - inside
+
+
 def enter(
     session: Session,
     scenario: Scenario,
@@ -82,6 +93,8 @@ def enter(
     its conversion window closes.
     """
     kept_out = recently_entered(session, scenario, definition, [c.member_id for c in candidates], now)
+    if definition.segment is not None:
+        kept_out |= outside_segment(session, definition.segment, [c.member_id for c in candidates], now)
     holdout_until = now + definition.goal.within if definition.goal else now
     rows = []
     for candidate in candidates:

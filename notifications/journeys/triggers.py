@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from loyalty.consumers import Delivered
+from loyalty.events import PurchaseRecorded
 from notifications.journeys.context import event_context
 from notifications.journeys.entry import Candidate, enter
 from notifications.journeys.models import Journey
@@ -31,7 +32,7 @@ def enter_triggered(session: Session, batch: Sequence[Delivered], now: datetime)
     triggered = _event_scenarios(session)
     for delivered in batch:
         event = delivered.event
-        if event.member_id is None:
+        if event.member_id is None or (isinstance(event, PurchaseRecorded) and event.is_history):
             continue
         payload = event.payload()
         for scenario in triggered.get(event.name, ()):

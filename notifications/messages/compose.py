@@ -47,15 +47,18 @@ class Request:
 
 
 def usable_channels(session: Session, member: Member, *, is_marketing: bool) -> list[str]:
-    """The channels a member can be reached on now, preferred first, then email, SMS, push, in-app."""
+    """The channels a member can be reached on now, preferred first, then email, SMS, push, in-app, and
+    postal mail (an address, and consent for marketing)."""
     has_push = session.scalar(select(exists().where(PushSubscription.member_id == member.id)))
     reachable = {
         "email": bool(member.email) and (member.consent_email or not is_marketing),
         "sms": bool(member.phone) and (member.consent_sms or not is_marketing),
         "push": bool(has_push) and (member.consent_push or not is_marketing),
         "in_app": True,
+        "postal": member.address_line1 is not None and (member.consent_postal or not is_marketing),
     }
-    ordered = [member.preferred_channel, *(c for c in CHANNELS if c != member.preferred_channel)]
+    # A letter is sent only when a step names the channel: it is never a member's first choice.
+    ordered = [member.preferred_channel, *(c for c in CHANNELS if c != member.preferred_channel), "postal"]
     return [channel for channel in ordered if reachable.get(channel)]
 
 

@@ -40,6 +40,9 @@ from notifications.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
+#: The reason of a letter cleared by the pressure rules, waiting for the postal export.
+POSTAL_READY = "awaiting the postal export"
+
 Clock = Callable[[], datetime]
 
 
@@ -109,6 +112,10 @@ def claim(session: Session, runtime: Runtime, *, now: datetime, limit: int) -> t
             message.reason = verdict.reason
         elif message.channel == "in_app":
             _finish(session, message, "delivered", None, now=now)
+        elif message.channel == "postal":
+            # Cleared to go: it waits, out of the due index, for the next postal export.
+            message.due_at = None
+            message.reason = POSTAL_READY
         else:
             message.status = "sending"
             message.lease_until = now + runtime.lease
@@ -163,6 +170,11 @@ def redrive(session: Session, message_id: int, *, now: datetime) -> Message:
     )
     session.flush()
     return message
+
+
+def finish_postal(session: Session, message: Message, *, now: datetime) -> None:
+    """A letter handed to the mailing house: sent (its in-app copy delivered)."""
+    _finish(session, message, "sent", None, now=now)
 
 
 def _finish(session: Session, message: Message, status: str, reason: str | None, *, now: datetime) -> None:

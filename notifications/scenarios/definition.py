@@ -30,7 +30,7 @@ SCANS = ("near_threshold", "inactive", "enrolled_without_purchase", "date")
 DATES = ("birthday", "enrolment_anniversary")
 REACTIONS = ("opened", "clicked", "purchased")
 STEP_KINDS = ("send", "wait", "wait_until", "branch", "grant", "exit")
-SEND_CHANNELS = ("email", "sms", "push", "in_app")
+SEND_CHANNELS = ("email", "sms", "push", "in_app", "postal")
 _DURATION = re.compile(r"^(\d{1,5})(m|h|d|w)\Z")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
@@ -84,6 +84,8 @@ class Definition:
     cooldown: timedelta | None
     once: bool
     templates: frozenset[str] = field(default_factory=frozenset)
+    #: Only the members of this segment enter (checked when they would).
+    segment: str | None = None
 
     def params_for(self, variant: str | None) -> dict[str, Any]:
         """The scenario's parameters as the variant ``variant`` sees them."""
@@ -139,7 +141,10 @@ def parse_definition(data: Any, *, event_names: frozenset[str]) -> Definition:
     once = entry.get("once", False)
     if not isinstance(once, bool) or (once and cooldown):
         raise InvalidOperation("true or false, and not with cooldown_days", field=f"{at}.entry.once")
-    unknown = set(entry) - {"cooldown_days", "once"}
+    segment = entry.get("segment")
+    if segment is not None and (not isinstance(segment, str) or not segment):
+        raise InvalidOperation("the key of a segment", field=f"{at}.entry.segment")
+    unknown = set(entry) - {"cooldown_days", "once", "segment"}
     if unknown:
         raise InvalidOperation(f"unknown entry rule {min(unknown)!r}", field=f"{at}.entry")
     definition = Definition(
@@ -153,6 +158,7 @@ def parse_definition(data: Any, *, event_names: frozenset[str]) -> Definition:
         cooldown=cooldown,
         once=once,
         templates=frozenset(s.options["send"] for s in steps if s.kind == "send"),
+        segment=segment,
     )
     _check_parameters(definition, data, at)
     return definition

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.events import DomainEvent
+from loyalty.segments.models import Segment
 from notifications.scenarios.definition import Definition, parse_definition, resolve
 from notifications.scenarios.models import MessageTemplate, Scenario, ScenarioVersion
 from rewards.catalog.models import Reward
@@ -130,8 +131,10 @@ def set_status(session: Session, key: str, status: str, *, now: datetime) -> Sce
 
 
 def check_definition(session: Session, data: dict[str, Any]) -> Definition:
-    """Validate a definition, and that the templates and offers it names exist."""
+    """Validate a definition, and that the templates, offers and segment it names exist."""
     definition = parse(data)
+    if definition.segment is not None and session.scalar(select(Segment.id).where(Segment.key == definition.segment)) is None:
+        raise InvalidOperation(f"no segment is called {definition.segment!r}", field="definition.entry.segment")
     known = set(session.scalars(select(MessageTemplate.key).where(MessageTemplate.key.in_(definition.templates))))
     for index, step in enumerate(data["steps"]):
         if "send" in step and step["send"] not in known:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.consumers import Consumer, run_consumers
 from loyalty.db import dialect_insert, session_scope
+from loyalty.imports.runner import run_next_job
 from notifications.bootstrap import CONSUMERS
 from notifications.journeys.scans import run_scan
 from notifications.journeys.steps import advance_due_journeys
@@ -55,6 +56,7 @@ class PassReport:
     entered: int = 0
     journeys: int = 0
     messages: int = 0
+    imports: int = 0
     maintenance: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
@@ -62,6 +64,7 @@ class PassReport:
         return (
             f"{self.consumed} events consumed, {self.entered} members entered scenarios, "
             f"{self.journeys} journey steps run, {self.messages} messages handled"
+            + (f", {self.imports} imports run" if self.imports else "")
             + (f"; maintenance: {done}" if done else "")
         )
 
@@ -77,6 +80,8 @@ def run_pass(
 ) -> PassReport:
     """Do everything due now; the scans and the maintenance only when ``is_leader``."""
     report = PassReport()
+    while run_next_job(sessions, clock=clock):  # files posted to the admin API, one job at a time
+        report.imports += 1
     if is_leader:
         report.maintenance = _maintenance(sessions, clock, schedule)
         report.consumed = run_consumers(sessions, consumers, clock=clock)  # scans see fresh state

@@ -4,7 +4,8 @@ Counts move by one on each event: ``purchases`` and ``category_purchases`` on a 
 for the member or claimed by them (one per category of its lines), ``reviews``, ``store_visits`` and
 ``shares`` on the engagement actions ``review_posted``, ``store_visit`` and ``share`` recorded within
 their limits, ``referrals`` when a referee's first purchase rewards their sponsor, and
-``challenges_completed`` on each challenge completed. High-water figures keep the highest value
+``challenges_completed`` on each challenge completed, ``custom_events`` on each custom event of its
+type posted for the member. High-water figures keep the highest value
 reached: ``lifetime_points``, ``tier`` (1 once the tier is reached) and ``streak`` (the best run).
 Returns and downgrades take nothing back.
 """
@@ -38,6 +39,7 @@ METRICS: dict[str, Metric] = {
         Metric("tier", "1 once the tier is reached", "tier", True, high_water=True),
         Metric("streak", "the longest run of the streak", "streak", True, high_water=True),
         Metric("challenges_completed", "challenges completed (or, with a qualifier, that challenge)", "challenge"),
+        Metric("custom_events", "custom events of the type posted for the member", "event_type", True),
     )
 }
 

@@ -20,6 +20,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
+from loyalty.customevents.models import CustomEventType
 from loyalty.db import dialect_insert, table_of
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.i18n import Translations
@@ -354,6 +355,7 @@ def _check_metric(session: Session, metric_name: str, qualifier: str | None) -> 
         "tier": lambda: {tier.code for tier in load_ladder(session).tiers},
         "streak": lambda: set(session.scalars(select(Streak.code))),
         "challenge": lambda: set(session.scalars(select(Challenge.code))),
+        "event_type": lambda: set(session.scalars(select(CustomEventType.key))),
     }[metric.qualifier]
     if known is not None and qualifier not in known():
         raise InvalidOperation(f"no {metric.qualifier} has the code {qualifier!r}", field="qualifier")

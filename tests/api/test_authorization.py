@@ -299,6 +299,58 @@ TABLE: list[Row] = [
         body=lambda w: {"key": "photo_posted", "name": "Photo posted", "points": 5},
     ),
     Row("PATCH", "/api/v1/admin/engagement-actions/{key}", admin_only(200), body=lambda w: {"points": 7}),
+    # The brand's systems post custom events; members and tills do not.
+    Row(
+        "POST",
+        "/api/v1/events",
+        expect(admin=201, service=201, till=403, member=403),
+        body=lambda w: {
+            "member_id": w.member["id"],
+            "type": w.values["event_type"],
+            "ref": "signup-1",
+            "occurred_at": "2026-11-22T09:30:00+00:00",
+            "properties": {"list": "weekly"},
+        },
+    ),
+    Row("GET", "/api/v1/admin/event-types", admin_only(200)),
+    Row(
+        "POST",
+        "/api/v1/admin/event-types",
+        admin_only(201),
+        body=lambda w: {"key": "store_event_attended", "name": "Store event attended", "schema": {"type": "object"}},
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/admin/event-types/{key}",
+        admin_only(200),
+        body=lambda w: {"name": "Newsletter"},
+        aliases={"key": "event_type"},
+    ),
+    Row("GET", "/api/v1/members/{member_id}/export", expect(admin=200, service=403, till=403, member=200, other_member=403)),
+    Row("POST", "/api/v1/members/{member_id}/erase", admin_only(201)),
+    Row("GET", "/api/v1/admin/exports/{dataset}", admin_only(200), aliases={"dataset": "dataset"}),
+    Row("POST", "/api/v1/admin/postal-batches", admin_only(200)),
+    Row("GET", "/api/v1/admin/segments", admin_only(200)),
+    Row("POST", "/api/v1/admin/imports?kind=members", admin_only(202), body=lambda w: "email\nnew@example.com\n"),
+    Row("GET", "/api/v1/admin/imports/{import_id}", admin_only(200)),
+    Row(
+        "POST",
+        "/api/v1/admin/segments",
+        admin_only(201),
+        body=lambda w: {"key": "lapsed", "name": "Lapsed", "definition": {"last_purchase": {"not_within_days": 90}}},
+    ),
+    Row("GET", "/api/v1/admin/segments/{key}", admin_only(200), aliases={"key": "segment"}),
+    Row("PATCH", "/api/v1/admin/segments/{key}", admin_only(200), body=lambda w: {"name": "VIPs"}, aliases={"key": "segment"}),
+    Row("GET", "/api/v1/admin/segments/{key}/count", admin_only(200), aliases={"key": "segment"}),
+    Row("GET", "/api/v1/admin/segments/{key}/members", admin_only(200), aliases={"key": "segment"}),
+    Row("GET", "/api/v1/admin/segments/{key}/members.csv", admin_only(200), aliases={"key": "segment"}),
+    Row(
+        "POST",
+        "/api/v1/admin/segments/{key}/awards",
+        admin_only(201),
+        body=lambda w: {"ref": "xmas", "points": 20, "reason": "Christmas gift"},
+        aliases={"key": "segment"},
+    ),
     Row("GET", "/api/v1/admin/card-issuances", admin_only(200)),
     Row("GET", "/api/v1/admin/card-issuances.csv", admin_only(200)),
     Row("PATCH", "/api/v1/admin/card-issuances/{card_id}", admin_only(200), body=lambda w: {"status": "printed"}),
@@ -620,6 +672,12 @@ def build_world(
     assert client.post("/api/v1/admin/challenges", json=quest("QUEST"), headers=admin).status_code == 201
     daily = {"code": "daily", "name": "Every day", "period": "day", "counts_purchases": False, "actions": ["share"]}
     assert client.post("/api/v1/admin/streaks", json=daily, headers=admin).status_code == 201
+    newsletter = {"key": "newsletter_subscribed", "name": "Newsletter subscribed", "schema": {"type": "object"}}
+    assert client.post("/api/v1/admin/event-types", json=newsletter, headers=admin).status_code == 201
+    queued = client.post("/api/v1/admin/imports?kind=adjustments", data="ref,points\n", headers=admin)
+    assert queued.status_code == 202, queued.json
+    vips = {"key": "vips", "name": "VIP members", "definition": {"tier": ["vip"]}}
+    assert client.post("/api/v1/admin/segments", json=vips, headers=admin).status_code == 201
     return World(
         callers={
             "anonymous": {},
@@ -647,6 +705,10 @@ def build_world(
             "badge_code": "four_weeks",
             "challenge_code": "QUEST",
             "streak_code": "daily",
+            "event_type": "newsletter_subscribed",
+            "segment": "vips",
+            "dataset": "members",
+            "import_id": queued.json["id"],
             "scenario_key": "near_threshold",
             "template_key": "welcome",
             "channel": "email",

@@ -28,7 +28,7 @@ def test_enrolment_gives_a_valid_card_number_a_referral_code_and_an_empty_balanc
     assert (member["points_balance"], member["purchase_count"], member["last_purchase_at"]) == (0, 0, None)
     assert member["enrolled_at"] == member["updated_at"] == "2026-11-22T10:00:00+00:00"
     assert (member["locale"], member["timezone"]) == ("fr-FR", "Europe/Paris")
-    assert member["consents"] == {"email": True, "sms": True, "push": False}
+    assert member["consents"] == {"email": True, "sms": True, "push": False, "postal": False}
     assert "password" not in member and "password_hash" not in member
 
 
@@ -99,7 +99,7 @@ def test_profile_update_changes_the_fields_and_the_update_time(client, admin, ma
     assert response.status_code == 200
     updated = response.json
     assert (updated["first_name"], updated["email"], updated["external_id"]) == ("Jeanne", "new@example.com", "CRM-9")
-    assert updated["consents"] == {"email": True, "sms": True, "push": True}
+    assert updated["consents"] == {"email": True, "sms": True, "push": True, "postal": False}
     assert updated["updated_at"] == "2026-11-22T11:00:00+00:00"
     assert updated["enrolled_at"] == member["enrolled_at"]
 

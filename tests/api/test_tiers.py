@@ -270,8 +270,11 @@ def test_a_card_only_moves_forward_one_step_at_a_time(status, to, client, admin,
     assert client.get("/api/v1/admin/card-issuances", headers=admin).json[0]["status"] == status
 
 
-def test_cards_are_listed_and_exported_by_status_for_the_printer(client, admin, make_member, buy):
-    first, second = make_member(first_name="Anne"), make_member(first_name="Paul")
+def test_cards_are_listed_and_exported_by_status_for_the_printer_with_the_address_they_are_posted_to(
+    client, admin, make_member, buy
+):
+    address = {"line1": "12 rue des Lilas", "postcode": "75011", "city": "Paris", "country": "FR"}
+    first, second = make_member(first_name="Anne"), make_member(first_name="Paul", postal_address=address)
     buy(first, 90)
     buy(second, 90)
     cards = client.get("/api/v1/admin/card-issuances", headers=admin).json
@@ -282,9 +285,10 @@ def test_cards_are_listed_and_exported_by_status_for_the_printer(client, admin, 
     assert (export.status_code, export.mimetype) == (200, "text/csv")
     rows = list(csv.reader(io.StringIO(export.get_data(as_text=True))))
     assert rows == [
-        ["id", "member_id", "first_name", "last_name", "tier_code", "card_number", "status", "created_at"],
+        ["id", "member_id", "first_name", "last_name", "tier_code", "card_number", "status", "created_at",
+         "address_line1", "address_line2", "postcode", "city", "country"],
         [str(cards[1]["id"]), str(second["id"]), "Paul", "Duchemin", "vip", cards[1]["card_number"], "pending",
-         NOW.isoformat()],
+         NOW.isoformat(), "12 rue des Lilas", "", "75011", "Paris", "FR"],
     ]
     everything = client.get("/api/v1/admin/card-issuances.csv", headers=admin).get_data(as_text=True)
     assert len(everything.splitlines()) == 3

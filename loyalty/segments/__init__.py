@@ -1,0 +1,1 @@
+"""Segments: named audiences defined as data, evaluated by one set-based SQL query."""

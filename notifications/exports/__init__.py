@@ -1,0 +1,1 @@
+"""Exports for the brand's systems: the data warehouse's datasets."""

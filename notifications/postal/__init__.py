@@ -1,0 +1,1 @@
+"""Postal mail, the fifth channel, as an export for the brand's mailing house."""
