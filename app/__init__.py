@@ -35,7 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         parallelism=app.config["LOYALTY_ARGON2_PARALLELISM"],
     )
 
-    from app import api, audit, backoffice, cli, cors, db, health, metrics, ratelimits, requestlog, scenarios
+    from app import api, audit, backoffice, cli, cors, db, health, languages, metrics, ratelimits, requestlog, scenarios
     from app.auth import access
     from notifications import bootstrap
 
@@ -53,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     metrics.count_commits(app.extensions["loyalty.sessions"])
     audit.init_app()
     access.init_app(app)
+    languages.init_app(app)
     ratelimits.init_app(app)
     cors.init_app(app)
     api.init_app(app)

@@ -74,6 +74,16 @@ TIMEZONES = {
     "America/Toronto": 5,
     "Asia/Tokyo": 5,
 }
+#: The language of the members of each time zone (Toronto: one in three in French); the program's
+#: default (French, in the default program) answers those it does not speak (Spanish, Japanese).
+LOCALES = {
+    "Europe/Paris": "fr-FR",
+    "Europe/London": "en-GB",
+    "Europe/Madrid": "es-ES",
+    "America/New_York": "en-US",
+    "America/Toronto": "en-CA",
+    "Asia/Tokyo": "ja-JP",
+}
 FIRST_NAMES = ("Claire", "Louis", "Amina", "Hugo", "Sofia", "Jules", "Chloé", "Noah", "Inès", "Adam", "Léa", "Yanis")
 CATEGORIES = ("shoes", "textile", "beauty", "home")
 STORES = ("S001", "S002", "S003")
@@ -159,6 +169,8 @@ class SimulationReport:
     #: Per scenario, :func:`notifications.messages.kpis.scenario_kpis`.
     scenarios: list[dict[str, Any]]
     passes: int
+    #: Messages of the period that went out (in-app copies apart), by the language they were written in.
+    languages: dict[str, int]
 
 
 def build_population(settings: SimulationSettings) -> list[Person]:
@@ -202,6 +214,7 @@ def _person(rng: Random, number: int, settings: SimulationSettings) -> Person:
             phone=phone,
             birth_date=birth_date,
             timezone=timezone,
+            locale="fr-CA" if timezone == "America/Toronto" and number % 3 == 0 else LOCALES[timezone],
             consents=consents,
             preferred_channel=preferred,
         ),
@@ -450,6 +463,15 @@ class Simulation:
             ):
                 statuses[f"{status}: {reason}" if reason else status] += count
             figures = [kpis.scenario_kpis(session, scenario.key) for scenario in list_scenarios(session)]
+            languages = {
+                locale: count
+                for locale, count in session.execute(
+                    select(Message.locale, func.count())
+                    .where(Message.created_at >= start, Message.copy_of_id.is_(None), Message.sent_at.is_not(None))
+                    .group_by(Message.locale)
+                    .order_by(Message.locale)
+                )
+            }
         return SimulationReport(
             settings=self.settings,
             members_enrolled=enrolled,
@@ -457,6 +479,7 @@ class Simulation:
             messages=dict(sorted(statuses.items())),
             scenarios=figures,
             passes=self.passes,
+            languages=languages,
         )
 
 
@@ -508,6 +531,8 @@ def format_report(report: SimulationReport) -> str:
         ),
         "messages of the period (in-app copies apart): "
         + (", ".join(f"{name} {count}" for name, count in report.messages.items()) or "none"),
+        "messages sent by language: "
+        + (", ".join(f"{locale} {count}" for locale, count in report.languages.items()) or "none"),
         "",
         header,
         "-" * len(header),

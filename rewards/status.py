@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyalty.engagement.score import EngagementStanding, member_engagement
+from loyalty.i18n import Translations
 from loyalty.ledger.models import PointLot
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
@@ -27,6 +28,7 @@ class CurrentTier:
     since: datetime
     benefits: tuple[str, ...]
     multiplier: Decimal
+    translations: Translations
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,12 @@ def member_status(session: Session, member: Member, *, now: datetime) -> MemberS
         member=member,
         qualifying_points=qualifying,
         tier=CurrentTier(
-            code=tier.code, name=tier.name, since=member.tier_since, benefits=tier.benefits, multiplier=tier.multiplier
+            code=tier.code,
+            name=tier.name,
+            since=member.tier_since,
+            benefits=tier.benefits,
+            multiplier=tier.multiplier,
+            translations=tier.translations,
         ),
         next_tier=next_tier,
         next_threshold=upcoming,

@@ -11,9 +11,11 @@ from app.schemas.program import (
     EarningRuleSchema,
     EarningRuleUpdateSchema,
     ProgramSettingsSchema,
+    TranslationReportSchema,
 )
 from loyalty.program import operations as program
 from loyalty.program.models import EarningRule, ProgramSettings
+from notifications.translations import TranslationReport, missing_translations
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Program configuration (admin)")
 
@@ -33,6 +35,15 @@ def get_program() -> ProgramSettings:
 def update_program(changes: dict[str, Any]) -> ProgramSettings:
     """Change the program's settings (the base earning rate, minimum amount, claim window, defaults)."""
     return program.update_settings(db.session(), changes)
+
+
+@blp.route("/translations/missing", methods=["GET"])
+@require("admin")
+@blp.response(200, TranslationReportSchema)
+def translations_missing() -> TranslationReport:
+    """The texts not translated yet in a language the program declares (``locales``), by kind (template,
+    tier, reward, badge, challenge, quiz, game), key and locale."""
+    return missing_translations(db.session())
 
 
 @blp.route("/earning-rules", methods=["GET"])

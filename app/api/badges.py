@@ -7,6 +7,7 @@ from typing import Any
 from app import db
 from app.api import Blueprint
 from app.auth.access import current_principal, ensure_member_access, require
+from app.languages import CONTENT_LANGUAGE
 from app.schemas.badges import BadgeCatalogSchema, BadgeSchema, BadgeUpdateSchema, MemberBadgesSchema
 from loyalty.members.operations import get_member
 from rewards.badges import operations as badges
@@ -18,7 +19,7 @@ blp = Blueprint("badges", __name__, url_prefix="/api/v1", description="Badges an
 
 @blp.route("/badges", methods=["GET"])
 @require("admin", "service", "till", "member")
-@blp.response(200, BadgeCatalogSchema(many=True))
+@blp.response(200, BadgeCatalogSchema(many=True), headers=CONTENT_LANGUAGE)
 def badge_catalog() -> list[BadgeView]:
     """The active badges and their levels; a hidden badge appears only to a member who earned it."""
     return badges.badge_catalog(db.session(), member_id=current_principal().member_id)
@@ -26,7 +27,7 @@ def badge_catalog() -> list[BadgeView]:
 
 @blp.route("/members/<id:member_id>/badges", methods=["GET"])
 @require("admin", "service", "member")
-@blp.response(200, MemberBadgesSchema)
+@blp.response(200, MemberBadgesSchema, headers=CONTENT_LANGUAGE)
 def member_badges(member_id: int) -> MemberBadges:
     """The badges a member earned (levels and dates, latest first) and the ones in progress (current
     figure, next level's target, percentage). Hidden badges appear once earned."""

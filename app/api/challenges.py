@@ -8,6 +8,7 @@ from app import db
 from app.api import Blueprint
 from app.auth.access import ensure_member_access, require
 from app.clock import now
+from app.languages import CONTENT_LANGUAGE
 from app.schemas.challenges import ChallengeSchema, ChallengeUpdateSchema, MemberChallengeSchema
 from loyalty.members.operations import get_member
 from rewards.challenges import operations as challenges
@@ -27,7 +28,7 @@ def open_challenges() -> list[ChallengeView]:
 
 @blp.route("/members/<id:member_id>/challenges", methods=["GET"])
 @require("admin", "service", "member")
-@blp.response(200, MemberChallengeSchema(many=True))
+@blp.response(200, MemberChallengeSchema(many=True), headers=CONTENT_LANGUAGE)
 def member_challenges(member_id: int) -> list[ChallengeStanding]:
     """A member's progress on each challenge that is not over and on each they took part in."""
     ensure_member_access(member_id)
@@ -38,7 +39,7 @@ def member_challenges(member_id: int) -> list[ChallengeStanding]:
 
 @blp.route("/members/<id:member_id>/challenges/<code>/join", methods=["POST"])
 @require("admin", "service", "member")
-@blp.response(201, MemberChallengeSchema)
+@blp.response(201, MemberChallengeSchema, headers=CONTENT_LANGUAGE)
 @blp.alt_response(200, schema=MemberChallengeSchema, description="The member had joined already")
 def join_challenge(member_id: int, code: str) -> Any:
     """Join a challenge (an opt-in one counts nothing before): 201, or 200 when joined already. A

@@ -9,6 +9,7 @@ from app.api import Blueprint
 from app.auth.access import ensure_member_access, require
 from app.clock import now
 from app.idempotency import idempotent
+from app.languages import CONTENT_LANGUAGE
 from app.schemas.games import (
     GameSchema,
     GameUpdateSchema,
@@ -27,7 +28,7 @@ blp = Blueprint("games", __name__, url_prefix="/api/v1", description="Instant-wi
 
 @blp.route("/members/<id:member_id>/games", methods=["GET"])
 @require("admin", "service", "member")
-@blp.response(200, MemberGameSchema(many=True))
+@blp.response(200, MemberGameSchema(many=True), headers=CONTENT_LANGUAGE)
 def member_games(member_id: int) -> list[MemberGame]:
     """The open games (and any other the member has plays of): plays available and the latest plays."""
     ensure_member_access(member_id)

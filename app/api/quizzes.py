@@ -9,6 +9,7 @@ from app.api import Blueprint
 from app.auth.access import current_principal, ensure_member_access, require
 from app.clock import now
 from app.idempotency import idempotent
+from app.languages import CONTENT_LANGUAGE
 from app.schemas.quizzes import (
     AnswerSheetSchema,
     PublicQuizSchema,
@@ -26,7 +27,7 @@ blp = Blueprint("quizzes", __name__, url_prefix="/api/v1", description="Quizzes"
 
 @blp.route("/quizzes", methods=["GET"])
 @require("admin", "service", "member")
-@blp.response(200, PublicQuizSchema(many=True))
+@blp.response(200, PublicQuizSchema(many=True), headers=CONTENT_LANGUAGE)
 def list_open_quizzes() -> list[QuizView]:
     """The quizzes open now, without their answers; a member's token also says which they answered."""
     return quizzes.open_quizzes(db.session(), now=now(), member_id=current_principal().member_id)
@@ -34,7 +35,7 @@ def list_open_quizzes() -> list[QuizView]:
 
 @blp.route("/quizzes/<code>", methods=["GET"])
 @require("admin", "service", "member")
-@blp.response(200, PublicQuizSchema)
+@blp.response(200, PublicQuizSchema, headers=CONTENT_LANGUAGE)
 def get_quiz(code: str) -> QuizView:
     """A quiz that has started, without its answers (even once answered: see the member's answers)."""
     return quizzes.visible_quiz(db.session(), code, now=now(), member_id=current_principal().member_id)

@@ -16,6 +16,7 @@ from app.auth.access import (
 )
 from app.clock import now
 from app.idempotency import idempotent
+from app.languages import CONTENT_LANGUAGE
 from app.schemas.rewards import (
     CatalogItemSchema,
     CatalogQuerySchema,
@@ -40,7 +41,7 @@ blp = Blueprint("rewards", __name__, url_prefix="/api/v1", description="Rewards,
 @blp.route("/rewards", methods=["GET"])
 @require("admin", "service", "till", "member")
 @blp.arguments(CatalogQuerySchema, location="query")
-@blp.response(200, CatalogItemSchema(many=True))
+@blp.response(200, CatalogItemSchema(many=True), headers=CONTENT_LANGUAGE)
 def list_catalog(query: dict[str, int]) -> list[CatalogItem]:
     """The rewards a member can get now, with ``affordable``: a member's token sees their own; clients
     pass ``member_id``, or get the whole active catalog without it."""
@@ -61,7 +62,7 @@ def list_catalog(query: dict[str, int]) -> list[CatalogItem]:
 @require("admin", "service", "member")
 @idempotent
 @blp.arguments(RedemptionSchema, example=examples.REDEMPTION)
-@blp.response(201, VoucherSchema)
+@blp.response(201, VoucherSchema, headers=CONTENT_LANGUAGE)
 def redeem_reward(body: dict[str, str], member_id: int) -> dict[str, Any]:
     """Spend points on a reward: 201 with the voucher. Not enough points: 422; out of stock: 409."""
     ensure_member_access(member_id)
@@ -72,7 +73,7 @@ def redeem_reward(body: dict[str, str], member_id: int) -> dict[str, Any]:
 
 @blp.route("/members/<id:member_id>/vouchers", methods=["GET"])
 @require("admin", "service", "member")
-@blp.response(200, VoucherSchema(many=True))
+@blp.response(200, VoucherSchema(many=True), headers=CONTENT_LANGUAGE)
 def member_vouchers(member_id: int) -> list[dict[str, Any]]:
     """A member's vouchers, newest first, with their state (issued, redeemed, cancelled, expired)."""
     ensure_member_access(member_id)
@@ -83,7 +84,7 @@ def member_vouchers(member_id: int) -> list[dict[str, Any]]:
 
 @blp.route("/vouchers/<code>", methods=["GET"])
 @require("admin", "service", "till", "member")
-@blp.response(200, VoucherSchema)
+@blp.response(200, VoucherSchema, headers=CONTENT_LANGUAGE)
 def validate_voucher(code: str) -> dict[str, Any]:
     """Look a voucher up, as a till does before accepting it: its state says whether it can be used."""
     return voucher_document(_visible_voucher(code))
@@ -92,7 +93,7 @@ def validate_voucher(code: str) -> dict[str, Any]:
 @blp.route("/vouchers/<code>/redeem", methods=["POST"])
 @require("admin", "service", "till")
 @blp.arguments(VoucherUseSchema, example=examples.VOUCHER_USE)
-@blp.response(201, VoucherSchema)
+@blp.response(201, VoucherSchema, headers=CONTENT_LANGUAGE)
 @blp.alt_response(200, schema=VoucherSchema, description="The same till and receipt again: the original answer")
 def use_voucher(body: dict[str, str], code: str) -> Any:
     """Use a voucher once for a receipt. Used already: 409; expired: 422; a till only for its store."""
@@ -105,7 +106,7 @@ def use_voucher(body: dict[str, str], code: str) -> Any:
 
 @blp.route("/vouchers/<code>/cancel", methods=["POST"])
 @require("admin", "service", "member")
-@blp.response(200, VoucherSchema)
+@blp.response(200, VoucherSchema, headers=CONTENT_LANGUAGE)
 def cancel_voucher(code: str) -> dict[str, Any]:
     """Cancel an unused voucher and give its points back (a member: their own)."""
     _visible_voucher(code)
@@ -161,6 +162,7 @@ def voucher_document(voucher: Voucher) -> dict[str, Any]:
         **{column: getattr(voucher, column) for column in VOUCHER_FIELDS},
         "reward_code": voucher.reward.code,
         "reward_name": voucher.reward.name,
+        "reward": voucher.reward,
         "status": voucher.state(now()),
     }
 

@@ -6,6 +6,7 @@ from app import db
 from app.api import Blueprint
 from app.auth.access import current_principal, ensure_member_access, require
 from app.clock import now
+from app.languages import CONTENT_LANGUAGE
 from app.schemas.status import StatusSchema
 from loyalty.members.operations import get_member
 from rewards.status import MemberStatus, member_status
@@ -16,7 +17,7 @@ blp = Blueprint("status", __name__, url_prefix="/api/v1", description="Where a m
 @blp.route("/members/<id:member_id>/status", methods=["GET"])
 @require("admin", "service", "till", "member")
 @blp.etag
-@blp.response(200, StatusSchema)
+@blp.response(200, StatusSchema, headers=CONTENT_LANGUAGE)
 def get_member_status(member_id: int) -> MemberStatus:
     """Balance, pending, lifetime and qualifying points; tier and next tier; next threshold; points
     expiring soon; rewards available now. With ``If-None-Match`` naming the document's ``ETag``, an
@@ -29,7 +30,7 @@ def get_member_status(member_id: int) -> MemberStatus:
 @blp.route("/me/status", methods=["GET"])
 @require("member")
 @blp.etag
-@blp.response(200, StatusSchema)
+@blp.response(200, StatusSchema, headers=CONTENT_LANGUAGE)
 def my_status() -> MemberStatus:
     """The calling member's status document."""
     member_id = current_principal().member_id

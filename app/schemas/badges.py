@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.schemas.common import TranslatedString, translations
 from app.schemas.purchases import CODE
 from app.schemas.rewards import REWARD_CODE
 from rewards.badges.models import METRIC_NAMES
@@ -39,6 +40,7 @@ class BadgeSchema(Schema):
     points = fields.Integer(load_only=True, strict=True, validate=validate.Range(0, 1_000_000))
     levels = fields.List(fields.Nested(BadgeLevelSchema), validate=validate.Length(1, 10))
     is_active = fields.Boolean()
+    translations = translations("name", "description")
 
 
 class BadgeUpdateSchema(BadgeSchema):
@@ -51,8 +53,8 @@ class BadgeCatalogSchema(Schema):
     """A badge as members see it in the catalog."""
 
     code = fields.String()
-    name = fields.String()
-    description = fields.String()
+    name = TranslatedString()
+    description = TranslatedString()
     image_url = fields.String(allow_none=True)
     metric = fields.String()
     qualifier = fields.String(allow_none=True)
@@ -67,8 +69,8 @@ class EarnedLevelSchema(Schema):
 
 class BadgeStandingSchema(Schema):
     code = fields.String(attribute="badge.code")
-    name = fields.String(attribute="badge.name")
-    description = fields.String(attribute="badge.description")
+    name = TranslatedString(attribute="badge.name", of="badge")
+    description = TranslatedString(attribute="badge.description", of="badge")
     image_url = fields.String(attribute="badge.image_url", allow_none=True)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import plausible_instant
+from app.schemas.common import TranslatedString, plausible_instant, translations
 from app.schemas.engagement import ACTION_KEY
 from app.schemas.purchases import CODE
 from app.schemas.rewards import REWARD_CODE
@@ -28,6 +28,7 @@ class ChallengeSchema(Schema):
     code = fields.String(required=True, validate=REWARD_CODE)
     name = fields.String(required=True, validate=validate.Length(1, 120))
     description = fields.String(validate=validate.Length(max=2000))
+    translations = translations("name", "description")
     starts_at = fields.AwareDateTime(required=True, validate=plausible_instant)
     ends_at = fields.AwareDateTime(
         allow_none=True, validate=plausible_instant, metadata={"description": "None: open-ended"}
@@ -61,8 +62,8 @@ class StepProgressSchema(Schema):
 
 class MemberChallengeSchema(Schema):
     code = fields.String(attribute="challenge.code")
-    name = fields.String(attribute="challenge.name")
-    description = fields.String(attribute="challenge.description")
+    name = TranslatedString(attribute="challenge.name", of="challenge")
+    description = TranslatedString(attribute="challenge.description", of="challenge")
     starts_at = fields.AwareDateTime(attribute="challenge.starts_at")
     ends_at = fields.AwareDateTime(attribute="challenge.ends_at", allow_none=True)
     is_ordered = fields.Boolean(attribute="challenge.is_ordered")

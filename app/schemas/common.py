@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
@@ -9,8 +10,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, utils, validate
 
+from app.languages import languages
+from loyalty import identifiers
 from loyalty.identifiers import IdentifierRule
 
 MAX_AMOUNT = 10_000_000
@@ -30,6 +33,9 @@ class Identifier(validate.Regexp):
         if not isinstance(value, str) or not self.rule.matches(value):
             raise ValidationError(self.error)
         return value
+
+
+LOCALE = Identifier(identifiers.LOCALE)
 
 
 class PlainDecimal(fields.Decimal):
@@ -95,6 +101,55 @@ def month_day(value: str) -> None:
         datetime.strptime(f"2000-{value}", "%Y-%m-%d")
     except ValueError:
         raise ValidationError("A day of the year as MM-DD, e.g. 01-31.") from None
+
+
+def unique_items(values: list[Any]) -> None:
+    if len(set(values)) != len(values):
+        raise ValidationError("Each item once.")
+
+
+def translations(*names: str, lists: tuple[str, ...] = ()) -> fields.Dict:
+    """The ``translations`` of a translatable thing: ``{"en": {"name": "…"}}``, for the ``names``
+    (texts) and ``lists`` (lists of texts) it has."""
+    return fields.Dict(
+        keys=fields.String(validate=LOCALE),
+        values=fields.Nested(_texts_schema(names, lists)),
+        validate=validate.Length(max=20),
+        metadata={"description": "The texts in the program's other languages, by locale: {\"en\": {\"name\": \"…\"}}"},
+    )
+
+
+@functools.cache
+def _texts_schema(names: tuple[str, ...], lists: tuple[str, ...]) -> type[Schema]:
+    texts: dict[str, fields.Field] = {name: fields.String(validate=validate.Length(1, 2000)) for name in names}
+    for name in lists:
+        texts[name] = fields.List(fields.String(validate=validate.Length(1, 200)), validate=validate.Length(max=20))
+    return Schema.from_dict(texts, name="Texts" + "".join(name.title() for name in (*names, *lists)))
+
+
+class _Translated(fields.Field):
+    """A text of the thing ``of`` (the serialised object itself by default) in the caller's language;
+    ``text`` names it in the thing's translations when the answer names it otherwise."""
+
+    def __init__(self, *args: Any, of: str | None = None, text: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.of = of
+        self.text = text
+
+    def serialize(self, attr: str, obj: Any, accessor: Callable[[Any, str, Any], Any] | None = None, **kwargs: Any) -> Any:
+        value = super().serialize(attr, obj, accessor, **kwargs)
+        thing = obj if self.of is None else utils.get_value(obj, self.of)
+        found = utils.get_value(thing, "translations", default=None)
+        name = self.text or (self.attribute or attr).split(".")[-1]
+        return languages().text(value, found if isinstance(found, Mapping) else None, name)
+
+
+class TranslatedString(_Translated, fields.String):
+    """A name or description in the caller's language (``Content-Language`` says which)."""
+
+
+class TranslatedList(_Translated, fields.List):
+    """A list of texts (a tier's benefits) in the caller's language."""
 
 
 def past_date(value: date) -> None:

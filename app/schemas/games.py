@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import money, plausible_instant
+from app.schemas.common import TranslatedString, money, plausible_instant, translations
 from app.schemas.engagement import ACTION_KEY
 from app.schemas.ledger import LedgerQuerySchema
 from app.schemas.rewards import REWARD_CODE
@@ -39,6 +39,7 @@ class GameSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(GAME_KINDS))
     name = fields.String(required=True, validate=validate.Length(1, 120))
     description = fields.String(validate=validate.Length(max=2000))
+    translations = translations("name", "description")
     starts_at = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
     ends_at = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
     is_active = fields.Boolean()
@@ -86,8 +87,8 @@ class PlaySchema(Schema):
 class MemberGameSchema(Schema):
     code = fields.String(attribute="game.code")
     kind = fields.String(attribute="game.kind")
-    name = fields.String(attribute="game.name")
-    description = fields.String(attribute="game.description")
+    name = TranslatedString(attribute="game.name", of="game")
+    description = TranslatedString(attribute="game.description", of="game")
     starts_at = fields.AwareDateTime(attribute="game.starts_at", allow_none=True)
     ends_at = fields.AwareDateTime(attribute="game.ends_at", allow_none=True)
     is_open = fields.Boolean()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import Identifier, past_date, timezone_name
+from app.schemas.common import LOCALE, Identifier, past_date, timezone_name
 from app.schemas.engagement import EngagementStandingSchema
 from app.schemas.purchases import CARD, CODE
 from app.schemas.status import StatusSchema
 from loyalty import identifiers
 
 PHONE = Identifier(identifiers.PHONE)
-LOCALE = Identifier(identifiers.LOCALE)
 PREFERRED_CHANNELS = ("email", "sms", "push", "in_app")
 
 

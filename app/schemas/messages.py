@@ -41,6 +41,7 @@ class MessageSchema(MessageStateSchema):
     step = fields.String(allow_none=True)
     variant = fields.String(allow_none=True)
     template = fields.String(attribute="template_key")
+    locale = fields.String(metadata={"description": "The language the template was written in for the member"})
     copy_of_id = fields.Integer(allow_none=True, metadata={"description": "The message this one is the in-app copy of"})
     attempts = fields.Integer()
     subject = fields.String()

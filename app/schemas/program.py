@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import money, month_day, plausible_instant, rate, timezone_name
-from app.schemas.members import LOCALE
+from app.schemas.common import LOCALE, money, month_day, plausible_instant, rate, timezone_name, unique_items
 from app.schemas.purchases import CODE, STORE_CODE
 from loyalty.members.operations import PROFILE_FIELDS
 from loyalty.program.models import CHANNELS, EARNING_RULE_KINDS
@@ -26,6 +25,11 @@ class ProgramSettingsSchema(Schema):
     claim_window_days = fields.Integer(strict=True, validate=validate.Range(0, 3650))
     default_timezone = fields.String(validate=timezone_name)
     default_locale = fields.String(validate=LOCALE)
+    locales = fields.List(
+        fields.String(validate=LOCALE), validate=[validate.Length(1, 20), unique_items],
+        metadata={"description": "The languages of the program's texts; the first is the original one, "
+                  "each other one is a translation every message template must have"},
+    )
     points_expiry_months = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(1, 120),
         metadata={"description": "Points expire this many months after they were earned; null: never"},
@@ -69,3 +73,17 @@ class EarningRuleUpdateSchema(EarningRuleSchema):
     kind = fields.String(validate=validate.OneOf(EARNING_RULE_KINDS))
     name = fields.String(validate=validate.Length(1, 120))
     multiplier = rate(maximum=MAX_MULTIPLIER)
+
+
+class MissingTranslationSchema(Schema):
+    kind = fields.String(metadata={"description": "template, tier, reward, badge, challenge, quiz or game"})
+    key = fields.String(metadata={"description": "The template's key, or the thing's code"})
+    locale = fields.String()
+    fields_ = fields.List(fields.String(), data_key="fields", attribute="fields", metadata={"description": "The texts without a translation"})
+
+
+class TranslationReportSchema(Schema):
+    """The texts the program has in its original language and not in the others it declares."""
+
+    locales = fields.List(fields.String(), metadata={"description": "The program's languages, the original first"})
+    missing = fields.List(fields.Nested(MissingTranslationSchema))

@@ -6,9 +6,13 @@ before answering cannot hold them, whatever the quiz holds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import Identifier, plausible_instant
+from app.languages import languages
+from app.schemas.common import LOCALE, Identifier, TranslatedString, plausible_instant, translations
 from app.schemas.rewards import REWARD_CODE
 from loyalty import identifiers
 
@@ -18,6 +22,13 @@ CHOICE_ID = Identifier(identifiers.CHOICE_ID)
 class ChoiceSchema(Schema):
     id = fields.String(required=True, validate=CHOICE_ID)
     text = fields.String(required=True, validate=validate.Length(1, 200))
+
+
+class QuestionTextsSchema(Schema):
+    """A question in another language: its text, and its choices' texts by id."""
+
+    text = fields.String(validate=validate.Length(1, 500))
+    choices = fields.Dict(keys=fields.String(validate=CHOICE_ID), values=fields.String(validate=validate.Length(1, 200)))
 
 
 class QuestionSchema(Schema):
@@ -32,6 +43,12 @@ class QuestionSchema(Schema):
         validate=validate.Length(max=10),
         metadata={"description": "The ids of the right choices (exactly one unless multiple)"},
     )
+    translations = fields.Dict(
+        keys=fields.String(validate=LOCALE),
+        values=fields.Nested(QuestionTextsSchema),
+        validate=validate.Length(max=20),
+        metadata={"description": "The question in the program's other languages: {\"en\": {\"text\": …, \"choices\": {\"a\": …}}}"},
+    )
 
 
 class QuizSchema(Schema):
@@ -40,6 +57,7 @@ class QuizSchema(Schema):
     code = fields.String(required=True, validate=REWARD_CODE)
     title = fields.String(required=True, validate=validate.Length(1, 200))
     description = fields.String(validate=validate.Length(max=2000))
+    translations = translations("title", "description")
     points_per_correct = fields.Integer(required=True, strict=True, validate=validate.Range(0, 1_000_000))
     starts_at = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
     ends_at = fields.AwareDateTime(allow_none=True, validate=plausible_instant)
@@ -58,21 +76,30 @@ class QuizUpdateSchema(QuizSchema):
     )
 
 
+class TranslatedChoices(fields.List):
+    """A question's choices, each in the caller's language."""
+
+    def serialize(self, attr: str, obj: Any, accessor: Callable[[Any, str, Any], Any] | None = None, **kwargs: Any) -> Any:
+        choices = super().serialize(attr, obj, accessor, **kwargs)
+        texts = languages().text({}, obj.translations, "choices")
+        return [{**choice, "text": texts.get(choice["id"], choice["text"])} for choice in choices]
+
+
 class PublicQuestionSchema(Schema):
-    """A question as members see it: no right choices."""
+    """A question as members see it, in their language: no right choices."""
 
     number = fields.Integer(attribute="position")
-    text = fields.String()
+    text = TranslatedString()
     multiple = fields.Boolean()
-    choices = fields.List(fields.Nested(ChoiceSchema))
+    choices = TranslatedChoices(fields.Nested(ChoiceSchema))
 
 
 class PublicQuizSchema(Schema):
     """A quiz as members see it: no right choices."""
 
     code = fields.String(attribute="quiz.code")
-    title = fields.String(attribute="quiz.title")
-    description = fields.String(attribute="quiz.description")
+    title = TranslatedString(attribute="quiz.title", of="quiz")
+    description = TranslatedString(attribute="quiz.description", of="quiz")
     points_per_correct = fields.Integer(attribute="quiz.points_per_correct")
     starts_at = fields.AwareDateTime(attribute="quiz.starts_at", allow_none=True)
     ends_at = fields.AwareDateTime(attribute="quiz.ends_at", allow_none=True)

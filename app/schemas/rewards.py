@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import MAX_ID, Identifier, money, plausible_instant
+from app.schemas.common import MAX_ID, Identifier, TranslatedString, money, plausible_instant, translations
 from app.schemas.purchases import CODE, STORE_CODE
 from app.schemas.tiers import TIER_CODE
 from loyalty import identifiers
@@ -30,6 +30,7 @@ class RewardSchema(Schema):
     is_offer = fields.Boolean(
         metadata={"description": "Given by scenarios only (welcome, birthday offers); not redeemable with points"}
     )
+    translations = translations("name", "description")
 
 
 class RewardUpdateSchema(RewardSchema):
@@ -42,8 +43,8 @@ class RewardUpdateSchema(RewardSchema):
 
 class CatalogItemSchema(Schema):
     code = fields.String(attribute="reward.code")
-    name = fields.String(attribute="reward.name")
-    description = fields.String(attribute="reward.description")
+    name = TranslatedString(attribute="reward.name", of="reward")
+    description = TranslatedString(attribute="reward.description", of="reward")
     kind = fields.String(attribute="reward.kind")
     amount = fields.Decimal(as_string=True, attribute="reward.amount", allow_none=True)
     percent = fields.Integer(attribute="reward.percent", allow_none=True)
@@ -66,7 +67,7 @@ class VoucherSchema(Schema):
     code = fields.String()
     member_id = fields.Integer()
     reward_code = fields.String()
-    reward_name = fields.String()
+    reward_name = TranslatedString(of="reward", text="name")
     kind = fields.String()
     amount = fields.Decimal(as_string=True, allow_none=True)
     percent = fields.Integer(allow_none=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import Identifier, plausible_instant
+from app.schemas.common import LOCALE, Identifier, plausible_instant
 from loyalty import identifiers
 from notifications.scenarios.operations import STATUSES
 
@@ -49,17 +49,29 @@ class ScenarioVersionSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
-class TemplateSchema(Schema):
+class TemplatePartsSchema(Schema):
     """The four Jinja parts of a message: email = subject + text + html, SMS = short, push = subject +
     short, in-app = subject + text."""
 
-    key = fields.String(dump_only=True)
     subject = fields.String(required=True, validate=validate.Length(1, 1000))
     text = fields.String(required=True, validate=validate.Length(1, 50_000))
     html = fields.String(
         required=True, validate=validate.Length(max=200_000), metadata={"description": "Empty: a text-only email"}
     )
     short = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class TemplateSchema(TemplatePartsSchema):
+    """A message template: its parts in the program's original language (the first of its
+    ``locales``), and a translation for each other language the program declares."""
+
+    key = fields.String(dump_only=True)
+    translations = fields.Dict(
+        keys=fields.String(validate=LOCALE),
+        values=fields.Nested(TemplatePartsSchema),
+        validate=validate.Length(max=20),
+        metadata={"description": "The parts in each other language, by locale; each reads the original's placeholders"},
+    )
     updated_at = fields.AwareDateTime(dump_only=True)
 
 

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from app.schemas.common import TranslatedList, TranslatedString
+
 from app.schemas.engagement import EngagementStandingSchema
 
 
 class TierStatusSchema(Schema):
     code = fields.String()
-    name = fields.String()
+    name = TranslatedString()
     since = fields.AwareDateTime()
-    benefits = fields.List(fields.String())
+    benefits = TranslatedList(fields.String())
     multiplier = fields.Decimal(as_string=True)
 
 
 class NextTierSchema(Schema):
     code = fields.String(attribute="tier.code")
-    name = fields.String(attribute="tier.name")
+    name = TranslatedString(attribute="tier.name", of="tier")
     threshold = fields.Integer(attribute="tier.threshold")
     points_needed = fields.Integer(metadata={"description": "Qualifying points still needed"})
     progress = fields.Float(metadata={"description": "0 to 1, from the current tier to the next"})
@@ -25,7 +27,7 @@ class NextTierSchema(Schema):
 
 class RewardSummarySchema(Schema):
     code = fields.String()
-    name = fields.String()
+    name = TranslatedString()
     kind = fields.String()
     amount = fields.Decimal(as_string=True, allow_none=True)
     percent = fields.Integer(allow_none=True)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import AtMostDecimals, Identifier
+from app.schemas.common import AtMostDecimals, Identifier, translations
 from loyalty import identifiers
 from loyalty.tiers.models import CARD_STATUSES
 
@@ -25,6 +25,7 @@ class TierSchema(Schema):
         as_string=True, load_default=Decimal(1), validate=[validate.Range(Decimal(0), Decimal(100)), AtMostDecimals(4)]
     )
     benefits = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list)
+    translations = translations("name", lists=("benefits",))
     has_card = fields.Boolean(load_default=False)
 
 

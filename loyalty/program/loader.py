@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from loyalty.engagement.models import EngagementAction
 from loyalty.engagement.operations import save_action
 from loyalty.engagement.score import get_score_settings, save_score_settings
+from loyalty.i18n import language, normalize
 from loyalty.program.cache import new_token
 from loyalty.program.models import BOUND_SETTINGS, EarningRule, ProgramSettings, amounts_as_strings
 from loyalty.tiers.models import Tier
@@ -56,6 +57,8 @@ def load_core_program(session: Session, data: dict[str, Any]) -> bool:
                 point_value=Decimal(str(program["point_value"])),
                 referral_min_amount=Decimal(str(program["referral_min_amount"])),
                 config_token=new_token(),
+                # Without a list of languages, the texts are in the default locale's language only.
+                locales=[normalize(tag) for tag in program.get("locales") or [language(program["default_locale"])]],
                 **{key: amounts_as_strings(program[key]) for key in BOUND_SETTINGS},
                 **{
                     key: program[key]

@@ -43,6 +43,9 @@ class ProgramSettings(Base):
     #: Used for members who do not give their own.
     default_timezone: Mapped[str] = mapped_column(String(64))
     default_locale: Mapped[str] = mapped_column(String(16))
+    #: The languages of the program's texts; the first is the original one (the texts' own columns),
+    #: every other one must be translated in each message template.
+    locales: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Earned points expire this many months after they were earned; NULL: they never expire.
     points_expiry_months: Mapped[int | None] = mapped_column(Integer)
     #: ``PointsExpiring`` fires, and the status document warns, this many days before an expiry.

@@ -75,6 +75,12 @@ def update_settings(session: Session, changes: dict[str, Any]) -> ProgramSetting
     settings = settings_row(session)
     if settings is None:
         raise NotFound("no program is loaded; run `flask --app wsgi loyalty init`")
+    locales = changes.get("locales")
+    if locales is not None and settings.locales and locales[:1] != settings.locales[:1]:
+        raise InvalidOperation(
+            f"the first locale is the texts' original language, {settings.locales[0]!r}: add languages after it",
+            field="locales",
+        )
     for name, value in changes.items():
         setattr(settings, name, amounts_as_strings(value) if name in BOUND_SETTINGS else value)
     touch(session)

@@ -9,12 +9,13 @@ from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, I
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.db import Base, BigIntPK, Rate, UTCDateTime
+from loyalty.i18n import Translatable
 from loyalty.members.models import Member
 
 CARD_STATUSES = ("pending", "printed", "shipped")
 
 
-class Tier(Base):
+class Tier(Translatable, Base):
     """A level of the ladder: reached with ``threshold`` qualifying points over the program's window."""
 
     __tablename__ = "tiers"

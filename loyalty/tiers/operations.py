@@ -9,7 +9,7 @@ down only at their review date, one tier at a time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from loyalty import audit, outbox
 from loyalty.dates import add_months, next_month_day
 from loyalty.errors import Conflict, InvalidOperation, NotFound
+from loyalty.i18n import Translations
 from loyalty.events import CardIssuanceQueued, TierDowngraded, TierUpgraded
 from loyalty.ledger.models import LedgerEntry
 from loyalty.members import codes
@@ -45,6 +46,8 @@ class TierView:
     multiplier: Decimal
     benefits: tuple[str, ...]
     has_card: bool
+    #: The name and benefits in other languages (:mod:`loyalty.i18n`).
+    translations: Translations = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ def _read_ladder(session: Session) -> Ladder:
             multiplier=tier.multiplier,
             benefits=tuple(tier.benefits),
             has_card=tier.has_card,
+            translations=tier.translations,
         )
         for tier in session.scalars(select(Tier).order_by(Tier.rank))
     ]
@@ -292,6 +296,7 @@ def save_ladder(session: Session, tiers: Sequence[dict[str, Any]]) -> list[Tier]
         tier = existing.get(spec["code"]) or Tier(code=spec["code"])
         for name in ("name", "rank", "threshold", "multiplier", "benefits", "has_card"):
             setattr(tier, name, spec[name])
+        tier.translations = spec.get("translations", {})
         session.add(tier)
         result.append(tier)
     touch(session)

@@ -27,18 +27,35 @@ def event_context(session: Session, event_type: str, payload: dict[str, Any]) ->
             "from_name": from_tier.name if from_tier else payload["from_tier"],
             "to_name": to_tier.name if to_tier else payload["to_tier"],
             "benefits": list(to_tier.benefits) if to_tier else [],
+            "translations": {
+                locale: {"from_name": texts.get("from_name"), "to_name": texts.get("to_name"), "benefits": texts.get("benefits")}
+                for locale, texts in _tier_texts(from_tier, to_tier).items()
+            },
         }
     elif event_type == "PointsExpiring":
-        context["points"] = {"expiring": payload["points"], "expires_on": payload["expires_at"][:10]}
+        # The instant: the message writes it as a day of the member's own calendar.
+        context["points"] = {"expiring": payload["points"], "expires_on": payload["expires_at"]}
     elif event_type == "BadgeAwarded":
-        description = session.scalar(select(Badge.description).where(Badge.code == payload["badge_code"]))
+        badge = session.scalar(select(Badge).where(Badge.code == payload["badge_code"]))
         context["badge"] = {
             "code": payload["badge_code"],
             "name": payload["badge_name"],
             "level": payload.get("level_name") or payload["level"],
-            "description": description or "",
+            "description": badge.description if badge else "",
+            "translations": badge.translations if badge else {},
         }
     return context
+
+
+def _tier_texts(from_tier: Tier | None, to_tier: Tier | None) -> dict[str, dict[str, Any]]:
+    """Locale → the upgrade's names and benefits in it, from the two tiers' translations."""
+    texts: dict[str, dict[str, Any]] = {}
+    for prefix, tier in (("from_", from_tier), ("to_", to_tier)):
+        for locale, translated in (tier.translations if tier else {}).items():
+            texts.setdefault(locale, {})[f"{prefix}name"] = translated.get("name")
+            if tier is to_tier:
+                texts[locale]["benefits"] = translated.get("benefits")
+    return texts
 
 
 def purchase_context(session: Session, purchase_id: int) -> dict[str, Any]:

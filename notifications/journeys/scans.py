@@ -8,7 +8,8 @@
 - ``enrolled_without_purchase``: enrolled ``days`` days ago or more, never bought
   (``ix_members_enrolled_at``); once per member.
 - ``date``: a birthday or enrolment anniversary ``-offset_days`` days ahead on the member's own
-  calendar (``ix_members_birthday_md`` / ``ix_members_enrolled_md``); once a year.
+  calendar (``ix_members_birthday_md`` / ``ix_members_enrolled_md``); once a year. An anniversary
+  brings how many years the member has been with the program (``date.years``).
 
 Members the re-entry rule keeps out are excluded by the query (``NOT EXISTS`` on the journeys index),
 so a scan that runs every few minutes only looks at newcomers.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
-from typing import TypeVarTuple
+from typing import Any, TypeVarTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, exists, select
@@ -88,13 +89,13 @@ def scan_query_near_threshold(
 
 def _near_threshold(session: Session, scenario: Scenario, definition: Definition, now: datetime) -> int:
     thresholds = session.execute(
-        select(PointThreshold.points, Reward.name, Reward.description)
+        select(PointThreshold.points, Reward.name, Reward.description, Reward.translations)
         .join(Reward, Reward.code == PointThreshold.reward_code)
         .where(PointThreshold.is_active.is_(True))
         .order_by(PointThreshold.points)
     ).all()
     entered = 0
-    for points, reward_name, reward_description in thresholds:
+    for points, reward_name, reward_description, reward_translations in thresholds:
         candidates = []
         for member_id, balance in session.execute(scan_query_near_threshold(scenario, definition, points, now)):
             variant, _ = assign(scenario.key, definition, member_id)
@@ -102,7 +103,7 @@ def _near_threshold(session: Session, scenario: Scenario, definition: Definition
             if balance >= points - distance:
                 context = {
                     "threshold": points,
-                    "reward": {"name": reward_name, "description": reward_description},
+                    "reward": {"name": reward_name, "description": reward_description, "translations": reward_translations},
                     "points": {"at_entry": balance},
                 }
                 candidates.append(Candidate(member_id, context))
@@ -128,7 +129,11 @@ def _dates(session: Session, scenario: Scenario, definition: Definition, now: da
         else:
             original = enrolled_at.date()
         if _celebrated_on(original, day.year) == day:
-            context = {"date": {"day": day.isoformat(), "valid_from": day.isoformat(), "valid_until": day.isoformat()}}
+            context: dict[str, Any] = {
+                "date": {"day": day.isoformat(), "valid_from": day.isoformat(), "valid_until": day.isoformat()}
+            }
+            if column is Member.enrolled_md:
+                context["date"]["years"] = day.year - original.year
             candidates.append(Candidate(member_id, context, entry_key=f"date:{day.year}"))
     return _enter_all(session, scenario, definition, candidates, "date", now)
 

@@ -221,15 +221,21 @@ def _grant(session: Session, journey: Journey, options: dict[str, Any], now: dat
             "percent": voucher.percent,
             "currency": get_settings(session).currency,
             "description": voucher.reward.description,
-            "valid_from": now.date().isoformat(),
-            "valid_until": voucher.expires_at.date().isoformat(),
+            "translations": {
+                locale: {"description": texts["description"]}
+                for locale, texts in voucher.reward.translations.items()
+                if texts.get("description")
+            },
+            # Instants: a message writes them as days of the member's own calendar.
+            "valid_from": now.isoformat(),
+            "valid_until": voucher.expires_at.isoformat(),
         }
     else:
         until = now + timedelta(days=int(grant["within_days"]))
         session.add(
             PurchaseBonus(member_id=journey.member_id, journey_id=journey.id, points=int(grant["bonus_points"]), expires_at=until)
         )
-        context["bonus"] = {"points": int(grant["bonus_points"]), "valid_until": until.date().isoformat()}
+        context["bonus"] = {"points": int(grant["bonus_points"]), "valid_until": until.isoformat()}
     journey.context = context
     session.flush()
 

@@ -21,9 +21,11 @@ from loyalty.program.operations import get_settings
 from loyalty.tiers.operations import load_ladder
 from notifications.channels.base import CHANNELS
 from notifications.messages.models import Message, PushSubscription
-from notifications.rendering import TemplateParts, render
+from loyalty.i18n import Languages, language
+from notifications.rendering import Formats, TemplateParts, render
 from notifications.runtime import Runtime
 from notifications.scenarios.models import MessageTemplate
+from notifications.scenarios.templates import parts_for
 
 
 @dataclass(frozen=True)
@@ -71,18 +73,16 @@ def queue(session: Session, runtime: Runtime, request: Request, *, now: datetime
     template = session.scalar(select(MessageTemplate).where(MessageTemplate.key == request.template_key))
     if template is None:
         raise LookupError(f"no message template {request.template_key!r}")
-    parts = TemplateParts(
-        key=template.key, subject=template.subject, text=template.text, html=template.html, short=template.short
-    )
+    worded = in_members_language(session, template, request.member)
     created = []
     for channel in chosen:
         send_key = f"{request.key}.{channel}"
         if session.scalar(select(Message.id).where(Message.send_key == send_key)) is not None:
             continue
-        message = _message(session, runtime, request, parts, channel, send_key, now=now)
+        message = _message(session, runtime, request, worded, channel, send_key, now=now)
         created.append(message)
         if channel != "in_app" and "in_app" not in chosen:
-            copy = _message(session, runtime, request, parts, "in_app", f"{send_key}.copy", now=now)
+            copy = _message(session, runtime, request, worded, "in_app", f"{send_key}.copy", now=now)
             copy.copy_of_id = message.id
             copy.status = "held"
             copy.due_at = None
@@ -90,19 +90,41 @@ def queue(session: Session, runtime: Runtime, request: Request, *, now: datetime
     return created
 
 
+@dataclass(frozen=True)
+class Worded:
+    """A template in the member's language, and how figures are written for them."""
+
+    parts: TemplateParts
+    locale: str
+    formats: Formats
+    languages: Languages
+
+
+def in_members_language(session: Session, template: MessageTemplate, member: Member) -> Worded:
+    """The member's locale, else its language, else the program's default, else the original; figures
+    in the member's own locale when it speaks the language chosen (``fr-CA`` reading ``fr``)."""
+    settings = get_settings(session)
+    languages = Languages.of([member.locale], default_locale=settings.default_locale, original=settings.locales[0])
+    parts, locale = parts_for(template, languages)
+    wording = member.locale if language(member.locale) == language(locale) else locale
+    return Worded(
+        parts=parts, locale=locale, formats=Formats(locale=wording, timezone=member.timezone), languages=languages
+    )
+
+
 def _message(
     session: Session,
     runtime: Runtime,
     request: Request,
-    parts: TemplateParts,
+    worded: Worded,
     channel: str,
     send_key: str,
     *,
     now: datetime,
 ) -> Message:
     member = request.member
-    context = message_context(session, runtime, request, channel=channel, send_key=send_key)
-    rendered = render(parts, context)
+    context = message_context(session, runtime, request, worded.languages, channel=channel, send_key=send_key)
+    rendered = render(worded.parts, context, worded.formats)
     message = Message(
         member_id=member.id,
         journey_id=request.journey_id,
@@ -110,6 +132,7 @@ def _message(
         step=request.step,
         variant=request.variant,
         template_key=request.template_key,
+        locale=worded.locale,
         channel=channel,
         is_marketing=request.is_marketing,
         send_key=send_key,
@@ -130,9 +153,10 @@ def _message(
 
 
 def message_context(
-    session: Session, runtime: Runtime, request: Request, *, channel: str, send_key: str
+    session: Session, runtime: Runtime, request: Request, languages: Languages, *, channel: str, send_key: str
 ) -> dict[str, Any]:
-    """The template variables: the journey's captured figures plus the member's current ones."""
+    """The template variables: the journey's captured figures plus the member's current ones, names
+    in the member's language."""
     member = request.member
     captured = request.context
     settings = get_settings(session)
@@ -143,7 +167,9 @@ def message_context(
         points["threshold"] = captured["threshold"]
         points["missing"] = max(captured["threshold"] - member.points_balance, 0)
     context: dict[str, Any] = {
-        key: captured[key] for key in ("reward", "offer", "bonus", "purchase", "tier", "badge", "selection", "date") if key in captured
+        key: languages.localized(value) if isinstance(value, dict) else value
+        for key, value in captured.items()
+        if key in ("reward", "offer", "bonus", "purchase", "tier", "badge", "selection", "date")
     }
     context.update(
         member={
@@ -151,7 +177,7 @@ def message_context(
             "last_name": member.last_name,
             "email": member.email,
             "tier": member.tier_code,
-            "tier_name": tier.name,
+            "tier_name": languages.text(tier.name, tier.translations, "name"),
             "card_number": member.card_number,
         },
         points=points,

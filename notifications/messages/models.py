@@ -38,6 +38,8 @@ class Message(Base):
     step: Mapped[str | None] = mapped_column(String(64))
     variant: Mapped[str | None] = mapped_column(String(32))
     template_key: Mapped[str] = mapped_column(String(64))
+    #: The template's language chosen for the member (their locale, its language, the program's).
+    locale: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(8))
     is_marketing: Mapped[bool] = mapped_column(Boolean)
     #: The in-app copy of a message sent on another channel: ``held`` until that one is sent (then

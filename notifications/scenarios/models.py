@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
+from loyalty.i18n import Translatable
 
 
 class Scenario(Base):
@@ -54,7 +55,7 @@ class ScenarioVersion(Base):
     __table_args__ = (UniqueConstraint("scenario_id", "version"),)
 
 
-class MessageTemplate(Base):
+class MessageTemplate(Translatable, Base):
     """The Jinja parts of one message: rendered per channel from one context."""
 
     __tablename__ = "message_templates"

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from loyalty.members.models import Member
 from notifications.channels.base import CHANNELS
 from notifications.journeys.models import Journey
-from notifications.messages.compose import Request, message_context
-from notifications.rendering import Rendered, RenderFailed, TemplateParts, render
+from notifications.messages.compose import Request, in_members_language, message_context
+from notifications.rendering import Rendered, RenderFailed, render
 from notifications.runtime import Runtime
 from notifications.scenarios.models import Scenario
 from notifications.scenarios.templates import get_template
@@ -43,20 +43,18 @@ def journey_context(session: Session, scenario: Scenario, member_id: int) -> dic
 def preview_template(
     session: Session, runtime: Runtime, template_key: str, member: Member, *, context: dict[str, Any], is_marketing: bool
 ) -> list[ChannelPreview]:
-    """The template rendered for ``member`` with a journey's captured ``context``, on every channel."""
-    template = get_template(session, template_key)
-    parts = TemplateParts(
-        key=template.key, subject=template.subject, text=template.text, html=template.html, short=template.short
-    )
+    """The template rendered for ``member`` with a journey's captured ``context``, on every channel, in
+    the member's language."""
+    worded = in_members_language(session, get_template(session, template_key), member)
     request = Request(
         member=member, template_key=template_key, channels="preferred", is_marketing=is_marketing, key="preview",
         context=context,
     )  # fmt: skip
     previews = []
     for channel in CHANNELS:
-        variables = message_context(session, runtime, request, channel=channel, send_key=f"preview.{channel}")
+        variables = message_context(session, runtime, request, worded.languages, channel=channel, send_key=f"preview.{channel}")
         try:
-            previews.append(ChannelPreview(channel, render(parts, variables)))
+            previews.append(ChannelPreview(channel, render(worded.parts, variables, worded.formats)))
         except RenderFailed as failed:
             previews.append(ChannelPreview(channel, None, f"{failed.part}: {failed.reason}"))
     return previews

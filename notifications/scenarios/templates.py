@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,9 @@ from sqlalchemy.orm import Session
 from loyalty import audit
 from loyalty.db import insert_if_absent
 from loyalty.errors import Conflict, InvalidOperation, NotFound
-from notifications.rendering import PARTS, TemplateParts, validate
+from loyalty.i18n import Languages, normalize
+from loyalty.program.operations import get_settings
+from notifications.rendering import PARTS, TemplateParts, placeholders, validate
 from notifications.scenarios.models import MessageTemplate
 
 #: A template's key, as a send step names it.
@@ -31,31 +34,79 @@ def get_template(session: Session, key: str) -> MessageTemplate:
 
 
 def save_template(session: Session, key: str, parts: dict[str, Any], *, now: datetime) -> tuple[MessageTemplate, bool]:
-    """Create or replace the template ``key``; returns it and whether it is new.
+    """Create or replace the template ``key`` (its parts in the program's original language, and
+    ``translations``); returns it and whether it is new.
 
-    A part that does not compile (broken Jinja) is refused, naming the part and the line. Messages
-    already queued keep the text they were rendered with; the next ones use the new template.
+    Refused, naming the template, the locale and the part: a part that does not compile (broken
+    Jinja), a language the program declares left untranslated, a translation reading other
+    placeholders than the original. Messages already queued keep the text they were rendered with.
     """
     if not KEY.fullmatch(key):
         raise InvalidOperation("a key of lower-case letters, digits and _, starting with a letter", field="key")
     values = {name: parts[name] for name in PARTS}
-    errors = validate(TemplateParts(key=key, **values))
-    if errors:
-        part, error = errors[0]
-        raise InvalidOperation(f"the template does not compile: {error}", field=part)
-    created = insert_if_absent(session, MessageTemplate, {"key": key, **values, "updated_at": now}, key=["key"])
+    translations = {normalize(locale): {name: text[name] for name in PARTS} for locale, text in parts.get("translations", {}).items()}
+    check_template_set(
+        TemplateParts(key=key, **values),
+        {locale: TemplateParts(key=key, **text) for locale, text in translations.items()},
+        declared=get_settings(session).locales,
+    )
+    row = {"key": key, **values, "translations": translations, "updated_at": now}
+    created = insert_if_absent(session, MessageTemplate, row, key=["key"])
     if created is not None:  # an INSERT statement: the audit log's flush listener does not see it
         audit.record(
             session, action="create", entity="message_templates", entity_key=created, before=None,
-            after={"id": created, "key": key, **values, "updated_at": now},
+            after={"id": created, **row},
         )  # fmt: skip
     template = get_template(session, key)
     if created is None:
-        for name, value in values.items():
+        for name, value in row.items():
             setattr(template, name, value)
-        template.updated_at = now
         session.flush()
     return template, created is not None
+
+
+def check_template_set(original: TemplateParts, translations: Mapping[str, TemplateParts], *, declared: Sequence[str]) -> None:
+    """Every part compiles, every declared language (after the original, the first) is there, and
+    each translated part reads exactly the placeholders of the original's."""
+    key = original.key
+    errors = validate(original)
+    if errors:
+        part, error = errors[0]
+        raise InvalidOperation(f"template {key!r}: the part does not compile: {error}", field=part)
+    for locale in declared[1:]:
+        if locale not in translations:
+            raise InvalidOperation(
+                f"template {key!r} has no translation in {locale!r}, a language the program declares",
+                field=f"translations.{locale}",
+            )
+    for locale, translation in translations.items():
+        errors = validate(translation)
+        if errors:
+            part, error = errors[0]
+            raise InvalidOperation(
+                f"template {key!r}, locale {locale!r}: the part does not compile: {error}", field=f"translations.{locale}.{part}"
+            )
+        for part in PARTS:
+            expected, found = placeholders(getattr(original, part)), placeholders(getattr(translation, part))
+            if expected != found:
+                name, verb = (
+                    (min(found - expected), "is not in the original")
+                    if found - expected
+                    else (min(expected - found), "of the original is missing")
+                )
+                raise InvalidOperation(
+                    f"template {key!r}, locale {locale!r}, {part}: the placeholder {name!r} {verb}",
+                    field=f"translations.{locale}.{part}",
+                )
+
+
+def parts_for(template: MessageTemplate, languages: Languages) -> tuple[TemplateParts, str]:
+    """The template in the reader's best language, and that language's locale."""
+    locale = languages.pick(template.translations)
+    texts = template.translations.get(locale) if locale != languages.original else None
+    if texts is None:
+        return TemplateParts(key=template.key, **{name: getattr(template, name) for name in PARTS}), languages.original
+    return TemplateParts(key=template.key, **{name: texts[name] for name in PARTS}), locale
 
 
 def create_template(session: Session, key: str, parts: dict[str, Any], *, now: datetime) -> MessageTemplate:
@@ -71,4 +122,5 @@ def create_template(session: Session, key: str, parts: dict[str, Any], *, now: d
 def change_template(session: Session, key: str, changes: dict[str, Any], *, now: datetime) -> MessageTemplate:
     """Change some parts of the template ``key``; the others stay as they are."""
     template = get_template(session, key)
-    return save_template(session, key, {**{name: getattr(template, name) for name in PARTS}, **changes}, now=now)[0]
+    current = {name: getattr(template, name) for name in PARTS}
+    return save_template(session, key, {**current, "translations": template.translations, **changes}, now=now)[0]

@@ -8,13 +8,14 @@ from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
+from loyalty.i18n import Translatable
 from rewards.badges.metrics import METRICS
 
 #: What a badge can count.
 METRIC_NAMES = tuple(METRICS)
 
 
-class Badge(Base):
+class Badge(Translatable, Base):
     """A badge: earned at each of its levels when the member's ``metric`` reaches the level's target."""
 
     __tablename__ = "badges"

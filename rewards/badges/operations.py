@@ -11,7 +11,7 @@ new ones fire ``BadgeAwarded`` and credit their points.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from loyalty import outbox
 from loyalty.db import dialect_insert, table_of
 from loyalty.errors import Conflict, InvalidOperation, NotFound
+from loyalty.i18n import Translations
 from loyalty.events import BadgeAwarded
 from loyalty.ledger import operations as ledger
 from loyalty.program.cache import cached, touch
@@ -57,6 +58,8 @@ class BadgeView:
     metric: str
     qualifier: str | None
     levels: tuple[LevelView, ...]
+    #: The name and description in other languages (:mod:`loyalty.i18n`).
+    translations: Translations = field(default_factory=dict)
 
     @property
     def key(self) -> MetricKey:
@@ -115,6 +118,7 @@ def _read_badges(session: Session) -> tuple[BadgeView, ...]:
             metric=badge.metric,
             qualifier=badge.qualifier,
             levels=tuple(LevelView(level.rank, level.name, level.target, level.points) for level in badge.levels),
+            translations=badge.translations,
         )
         for badge in session.scalars(select(Badge).order_by(Badge.code))
     )

@@ -9,11 +9,12 @@ from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.db import Base, BigIntPK, Money, UTCDateTime
+from loyalty.i18n import Translatable
 
 REWARD_KINDS = ("fixed_voucher", "percent_voucher", "gift", "free_shipping", "event_invitation")
 
 
-class Reward(Base):
+class Reward(Translatable, Base):
     """Something a member can get for points: each redemption issues a single-use voucher."""
 
     __tablename__ = "rewards"

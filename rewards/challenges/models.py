@@ -8,11 +8,12 @@ from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
+from loyalty.i18n import Translatable
 
 STEP_KINDS = ("purchase", "engagement")
 
 
-class Challenge(Base):
+class Challenge(Translatable, Base):
     """Steps to do between ``starts_at`` and ``ends_at``, rewarded once when all are done."""
 
     __tablename__ = "challenges"

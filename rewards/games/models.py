@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.db import Base, BigIntPK, Money, UTCDateTime
+from loyalty.i18n import Translatable
 from rewards.vouchers.models import Voucher
 
 GAME_KINDS = ("wheel", "scratch")
@@ -30,7 +31,7 @@ PRIZE_KINDS = ("points", "reward")
 PLAY_OUTCOMES = ("prize", "no_prize", "out_of_stock")
 
 
-class Game(Base):
+class Game(Translatable, Base):
     """An instant-win game: prizes drawn by weight, a play earned by each qualifying event."""
 
     __tablename__ = "games"

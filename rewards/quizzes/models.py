@@ -20,9 +20,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
+from loyalty.i18n import Translatable
 
 
-class Quiz(Base):
+class Quiz(Translatable, Base):
     """A quiz members answer once, open between ``starts_at`` and ``ends_at``."""
 
     __tablename__ = "quizzes"
@@ -56,7 +57,7 @@ class Quiz(Base):
         return self.has_started(at) and (self.ends_at is None or at < self.ends_at)
 
 
-class QuizQuestion(Base):
+class QuizQuestion(Translatable, Base):
     """One question: its choices, shown to members, and the right ones, never shown before they answer."""
 
     __tablename__ = "quiz_questions"

@@ -234,6 +234,10 @@ def _question(index: int, spec: dict[str, Any]) -> QuizQuestion:
         raise InvalidOperation(
             "the right choices must be distinct ids of this question's choices", field=f"{field}.correct"
         )
+    for locale, texts in spec.get("translations", {}).items():
+        unknown = sorted(set(texts.get("choices", {})) - set(ids))
+        if unknown:
+            raise InvalidOperation(f"no choice has the id {unknown[0]!r}", field=f"{field}.translations.{locale}.choices")
     multiple = bool(spec.get("multiple", False))
     if not multiple and len(correct) != 1:
         raise InvalidOperation("a single-choice question has exactly one right choice", field=f"{field}.correct")
@@ -242,5 +246,6 @@ def _question(index: int, spec: dict[str, Any]) -> QuizQuestion:
         text=spec["text"],
         multiple=multiple,
         choices=[{"id": choice["id"], "text": choice["text"]} for choice in spec["choices"]],
+        translations=spec.get("translations", {}),
         correct=correct,
     )

@@ -41,6 +41,18 @@ NOTE = {
 }
 
 
+def bilingual_note(**overrides: str) -> dict[str, Any]:
+    """The note for a program in French and English (the default program): the French original,
+    translated in English; ``overrides`` change a part in both."""
+    french = {
+        "subject": "Un mot pour {{ member.first_name }}",
+        "text": "Bonjour {{ member.first_name }}, votre compte : {{ links.account }}",
+        "html": '<p>Bonjour {{ member.first_name }}, <a href="{{ links.account }}">votre compte</a>.</p>',
+        "short": "Bonjour {{ member.first_name }}",
+    }
+    return {**french, **overrides, "translations": {"en": {**NOTE, **overrides}}}
+
+
 def make_runtime(app: Flask, files: Path, *, smtp_server: SmtpServer | None = None) -> Runtime:
     """The application's links; email to ``smtp_server`` if given, every other channel to files."""
     settings = ChannelSettings(
@@ -100,7 +112,7 @@ def message_world(
     their push subscription, a blackout period and their open complaint. The messages go through
     the engine's own queueing and delivery bookkeeping, without a scheduler pass (fast)."""
     with session_scope(sessions) as session:
-        save_template(session, "note", NOTE, now=now)
+        save_template(session, "note", bilingual_note(), now=now)
         member = session.get_one(Member, member_id)
         queued = {
             name: compose.queue(

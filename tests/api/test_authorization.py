@@ -32,7 +32,7 @@ from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
 from loyalty.errors import NotFound
 from loyalty.members.models import Member
-from tests.api.scenario_engine import NOTE, message_world
+from tests.api.scenario_engine import bilingual_note, message_world
 from tests.builders import member_body, purchase_body
 from tests.conftest import DEFAULT_PROGRAM
 from tests.snapshots import Reused
@@ -251,6 +251,7 @@ TABLE: list[Row] = [
     ),
     Row("GET", "/api/v1/admin/program", admin_only(200)),
     Row("PATCH", "/api/v1/admin/program", admin_only(200), body=lambda w: {"name": "Renamed program"}),
+    Row("GET", "/api/v1/admin/translations/missing", admin_only(200)),
     Row("GET", "/api/v1/admin/earning-rules", admin_only(200)),
     Row(
         "POST",
@@ -473,7 +474,7 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/admin/scenarios/{key}/kpis", admin_only(200), aliases={"key": "scenario_key"}),
     Row("GET", "/api/v1/admin/templates", admin_only(200)),
     Row("GET", "/api/v1/admin/templates/{key}", admin_only(200), aliases={"key": "template_key"}),
-    Row("PUT", "/api/v1/admin/templates/{key}", admin_only(200), body=lambda w: NOTE, aliases={"key": "template_key"}),
+    Row("PUT", "/api/v1/admin/templates/{key}", admin_only(200), body=lambda w: bilingual_note(), aliases={"key": "template_key"}),
     Row("GET", "/api/v1/admin/marketing", admin_only(200)),
     Row(
         "PUT",

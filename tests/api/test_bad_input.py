@@ -24,7 +24,7 @@ from werkzeug.test import TestResponse
 from app.auth.clients import create_client
 from app.models import Base
 from loyalty.db import session_scope
-from tests.api.scenario_engine import NOTE, message_world
+from tests.api.scenario_engine import bilingual_note, message_world
 from tests.builders import member_body, purchase_body
 from tests.conftest import DEFAULT_PROGRAM
 from tests.snapshots import Reused
@@ -273,7 +273,7 @@ def scenario(**overrides: Any) -> dict[str, Any]:
 
 
 def template(**overrides: Any) -> dict[str, Any]:
-    return shaped({**NOTE, **overrides})
+    return shaped({**bilingual_note(), **overrides})
 
 
 def pressure(**overrides: Any) -> dict[str, Any]:
@@ -1342,7 +1342,7 @@ CODE_ROUTES = [
     ("GET", "/api/v1/admin/scenarios/{}/versions", "admin", None),
     ("GET", "/api/v1/admin/scenarios/{}/kpis", "admin", None),
     ("GET", "/api/v1/admin/templates/{}", "admin", None),
-    ("PUT", "/api/v1/admin/templates/{}", "admin", NOTE),
+    ("PUT", "/api/v1/admin/templates/{}", "admin", bilingual_note()),
     ("POST", "/api/v1/webhooks/{}", "anonymous", {"provider_ref": "ref-1", "status": "delivered"}),
 ]
 CASES += [
@@ -1438,7 +1438,7 @@ VALID = [
     ("PUT", "/api/v1/admin/engagement-score", score_settings(half_life_days=7.5), "admin", 200),
     ("POST", "/api/v1/admin/scenarios", scenario(), "admin", 201),
     ("PATCH", "/api/v1/admin/scenarios/near_threshold", {"description": "", "is_marketing": False}, "admin", 200),
-    ("PUT", "/api/v1/admin/templates/welcome", template(html=""), "admin", 200),
+    ("PUT", "/api/v1/admin/templates/welcome", bilingual_note(html=""), "admin", 200),
     ("PUT", "/api/v1/admin/templates/welcome_back", template(), "admin", 201),
     ("PUT", "/api/v1/admin/marketing", pressure(cap_messages=0, quiet_start="00:00", quiet_end="23:59"), "admin", 200),
     ("POST", "/api/v1/admin/blackouts", blackout(), "admin", 201),

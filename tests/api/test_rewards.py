@@ -106,7 +106,7 @@ def unlocked(sessions) -> list[dict[str, Any]]:
 
 def test_the_catalog_tells_a_member_which_rewards_their_balance_covers(client, service, member_with):
     member = member_with(50)
-    response = client.get(f"/api/v1/rewards?member_id={member['id']}", headers=service)
+    response = client.get(f"/api/v1/rewards?member_id={member['id']}", headers={**service, "Accept-Language": "en"})
     assert catalog(response) == [("FREESHIP", True), ("VOUCHER10", False), ("VOUCHER20", False)]
     assert response.json[0] == {
         "code": "FREESHIP",
@@ -167,7 +167,7 @@ def test_redeeming_debits_the_cost_and_issues_a_voucher(client, member_with, log
     assert {key: value for key, value in voucher.items() if key != "code"} == {
         "member_id": member["id"],
         "reward_code": "FREESHIP",
-        "reward_name": "Free shipping",
+        "reward_name": "Livraison offerte",  # in the member's language: French, the program's default
         "kind": "free_shipping",
         "amount": None,
         "percent": None,

@@ -41,7 +41,7 @@ def program() -> Path:
 @pytest.fixture
 def status_of(client, admin) -> Callable[[Member], dict[str, Any]]:
     def read(member: Member) -> dict[str, Any]:
-        response = client.get(f"/api/v1/members/{member['id']}/status", headers=admin)
+        response = client.get(f"/api/v1/members/{member['id']}/status", headers={**admin, "Accept-Language": "en"})
         assert response.status_code == 200, response.json
         return response.json
 

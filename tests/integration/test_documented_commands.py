@@ -110,5 +110,7 @@ def test_a_documented_command_works_in_a_fresh_shell(after_make_run: Path, docum
         return
     if "simulate" in words:
         words = [SMALL_SIMULATION.get(previous, word) for previous, word in zip(["", *words], words, strict=False)]
-    result = subprocess.run(words, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    # What the documented `echo "$PASSWORD" |` gives a command that reads a password.
+    password = "a-long-enough-password-42\n" if "--password-stdin" in words else None
+    result = subprocess.run(words, cwd=ROOT, env=env, input=password, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"{document}: {command}\n{result.stderr}"

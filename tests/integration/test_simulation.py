@@ -95,3 +95,12 @@ def test_a_database_that_is_not_empty_is_refused(app: Flask, database_url: str) 
 
     assert result.exit_code == 2
     assert "empty database" in result.output
+
+
+def test_the_report_counts_the_messages_sent_in_each_language(sixty_members: Result) -> None:
+    prefix = "messages sent by language: "
+    [line] = [line for line in sixty_members.stdout.splitlines() if line.startswith(prefix)]
+    counts = {locale: int(count) for locale, count in (item.split() for item in line.removeprefix(prefix).split(", "))}
+
+    # French members, and those whose language the program does not have, read French; the others English.
+    assert set(counts) == {"en", "fr"} and counts["fr"] > counts["en"] > 0

@@ -30,7 +30,8 @@ def test_a_badge_earned_is_announced_in_the_app(
 
     [announcement] = messages(member["id"], scenario_key="badge_awarded")
     assert announcement.channel == "in_app" and announcement.status == "delivered"
-    assert "review" in announcement.subject.lower() or "review" in announcement.body_text.lower()
+    assert announcement.subject == "Nouveau badge pour vous, Jean : «\u00a0Premier avis\u00a0»"
+    assert "Vous avez publié votre premier avis." in announcement.body_text
 
 
 def test_an_engagement_score_falling_to_at_risk_starts_the_re_engagement_offer(

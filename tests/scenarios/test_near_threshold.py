@@ -51,7 +51,9 @@ def test_a_member_at_90_points_gets_the_reminder_with_the_balance_the_points_mis
     [mail] = smtp_server.messages
     assert mail.recipients == [duchemin["email"]]
     text = mail.message.get_body(("plain",)).get_content()
-    assert "You have 90 points" in text and "only 10 more" in text and "10 € voucher is yours" in text
+    # In French, the language of the program and of M. Duchemin.
+    assert "Vous avez 90 points" in text and "encore 10 et vous atteignez 100 points" in text
+    assert "la récompense «\u00a0Bon d'achat de 10 €\u00a0» est à vous" in text
     assert [copy.status for copy in messages(duchemin["id"], channel="in_app")] == ["delivered"]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from notifications.rendering import RenderFailed, TemplateParts, read_default_templates, render, validate
+from notifications.rendering import Formats, RenderFailed, TemplateParts, read_default_templates, render, validate
 
 UNSUBSCRIBE = "https://club.maison-lumiere.example/u/9f2c?channel=email&sig=ab12"
 PIXEL = "https://club.maison-lumiere.example/o/j12.welcome.email.gif"
@@ -48,7 +48,7 @@ NEAR = {"balance": 460, "threshold": 500, "missing": 40}
 #: What each scenario adds to the base context, and what its message must say.
 SCENARIOS: dict[str, tuple[dict[str, Any], list[str]]] = {
     "near_threshold_reminder": ({"points": NEAR}, ["40 more", "500 points", "460 points"]),
-    "near_threshold_vip_offer": ({"points": NEAR, "offer": OFFER}, ["VIP", "€10 off", "VIP-7QX2", "6 December 2026"]),
+    "near_threshold_vip_offer": ({"points": NEAR, "offer": OFFER}, ["VIP", "€10.00 off", "VIP-7QX2", "6 December 2026"]),
     "near_threshold_vip_thanks": ({"member": {**BASE["member"], "tier_name": "VIP"}}, ["VIP", "card is on its way"]),
     "welcome": (
         {
@@ -76,15 +76,22 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[str]]] = {
         {"tier": {"from_name": "Silver", "to_name": "Gold", "benefits": ["Points x1.5", "Free shipping"]}},
         ["Gold", "Silver", "Points x1.5", "Free shipping"],
     ),
-    "reactivation_offer": ({"offer": OFFER}, ["miss you", "€10", "VIP-7QX2", "6 December 2026"]),
+    "reactivation_offer": ({"offer": OFFER}, ["miss you", "€10.00", "VIP-7QX2", "6 December 2026"]),
     "reactivation_bigger_offer": (
         {"offer": {**OFFER, "amount": Decimal(20), "code": "BACK-20"}},
-        ["best offer", "€20", "BACK-20"],
+        ["best offer", "€20.00", "BACK-20"],
     ),
-    "first_purchase_nudge": ({"offer": OFFER}, ["first purchase", "€10", "VIP-7QX2"]),
+    "first_purchase_nudge": ({"offer": OFFER}, ["first purchase", "€10.00", "VIP-7QX2"]),
     "birthday": (
-        {"offer": {**OFFER, "valid_until": date(2026, 11, 29), "code": "BDAY-15", "amount": Decimal(15)}},
-        ["birthday", "€15", "BDAY-15", "29 November 2026"],
+        {
+            "offer": {**OFFER, "valid_until": date(2026, 11, 29), "code": "BDAY-15", "amount": Decimal(15)},
+            "date": {"day": date(2026, 11, 29)},
+        },
+        ["birthday", "€15.00", "BDAY-15", "29 November 2026"],
+    ),
+    "membership_anniversary": (
+        {"offer": OFFER, "date": {"day": date(2026, 12, 15), "years": 2}},
+        ["2 years", "€10.00 off", "VIP-7QX2", "15 December 2026"],
     ),
     "points_expiring": (
         {"points": {"balance": 460, "expiring": 120, "expires_on": date(2026, 12, 31)}},
@@ -104,7 +111,9 @@ FULL = {
     **{name: value for extra, _ in SCENARIOS.values() for name, value in extra.items() if name != "points"},
 }
 
-DEFAULTS = read_default_templates()
+#: The shipped templates in English, figures written the British way for these tests.
+DEFAULTS = {key: by_locale["en"] for key, by_locale in read_default_templates().items()}
+BRITISH = Formats(locale="en-GB", timezone="Europe/Paris")
 
 
 def test_the_defaults_hold_a_template_for_every_scenario() -> None:
@@ -114,7 +123,7 @@ def test_the_defaults_hold_a_template_for_every_scenario() -> None:
 @pytest.mark.parametrize("key", sorted(SCENARIOS))
 def test_each_default_template_renders_with_only_what_its_scenario_provides(key: str) -> None:
     extra, says = SCENARIOS[key]
-    rendered = render(DEFAULTS[key], {**BASE, **extra})
+    rendered = render(DEFAULTS[key], {**BASE, **extra}, BRITISH)
 
     assert "Camille" in rendered.subject + rendered.text
     assert rendered.html is not None
@@ -128,7 +137,7 @@ def test_each_default_template_renders_with_only_what_its_scenario_provides(key:
 
 @pytest.mark.parametrize("key", sorted(SCENARIOS))
 def test_each_default_template_renders_with_every_variable(key: str) -> None:
-    rendered = render(DEFAULTS[key], FULL)
+    rendered = render(DEFAULTS[key], FULL, BRITISH)
 
     assert rendered.html is not None
     assert rendered.html.startswith("<!DOCTYPE html>")
@@ -140,8 +149,8 @@ def test_each_default_template_renders_with_every_variable(key: str) -> None:
 def test_the_reminder_names_the_reward_only_when_there_is_one() -> None:
     template = DEFAULTS["near_threshold_reminder"]
 
-    with_reward = render(template, {**BASE, "points": NEAR, "reward": {"name": "a Fig candle"}})
-    without = render(template, {**BASE, "points": NEAR})
+    with_reward = render(template, {**BASE, "points": NEAR, "reward": {"name": "a Fig candle"}}, BRITISH)
+    without = render(template, {**BASE, "points": NEAR}, BRITISH)
 
     assert with_reward.subject == "Camille, just 40 points to go for a Fig candle"
     assert without.subject == "Camille, just 40 points to go"
@@ -149,7 +158,7 @@ def test_the_reminder_names_the_reward_only_when_there_is_one() -> None:
 
 
 def test_a_birthday_offer_over_several_days_gives_both_dates() -> None:
-    rendered = render(DEFAULTS["birthday"], {**BASE, "offer": OFFER})
+    rendered = render(DEFAULTS["birthday"], {**BASE, "offer": OFFER, "date": {"day": date(2026, 11, 29)}}, BRITISH)
 
     assert "from 29 November 2026 to 6 December 2026" in rendered.text
 
@@ -191,7 +200,7 @@ def test_a_template_without_html_gives_a_text_only_email() -> None:
 
 
 def test_no_open_pixel_without_its_url() -> None:
-    rendered = render(DEFAULTS["welcome"], {**FULL, "open_pixel": ""})
+    rendered = render(DEFAULTS["welcome"], {**FULL, "open_pixel": ""}, BRITISH)
 
     assert rendered.html is not None and "<img" not in rendered.html
 
@@ -213,17 +222,26 @@ def test_validate_accepts_every_default_template(key: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("source", "expected"),
+    ("locale", "source", "expected"),
     [
-        ("{{ 10 | money('EUR') }}", "€10"),
-        ("{{ '12.5' | money('GBP') }}", "£12.50"),
-        ("{{ 1250 | money }}", "€1,250"),
-        ("{{ 7 | money('SEK') }}", "7 SEK"),
-        ("{{ day | date }}", "29 November 2026"),
-        ("{{ '2026-12-06T23:00:00+00:00' | date }}", "6 December 2026"),
+        ("en", "{{ 10 | money('EUR') }}", "€10.00"),
+        ("en", "{{ '12.5' | money('GBP') }}", "£12.50"),
+        ("en", "{{ 1250 | money }}", "€1,250.00"),
+        ("en", "{{ 1250 | number }}", "1,250"),
+        ("en", "{{ day | date }}", "November 29, 2026"),
+        ("en-GB", "{{ day | date }}", "29 November 2026"),
+        ("fr", "{{ 20 | money }}", "20,00\xa0€"),
+        ("fr", "{{ 1250 | number }}", "1\u202f250"),
+        ("fr", "{{ '2026-12-15' | date }}", "15 décembre 2026"),
+        ("fr-CA", "{{ 20 | money('CAD') }}", "20,00\xa0$"),
+        # 23:00 UTC is already the 7th in Paris.
+        ("fr", "{{ '2026-12-06T23:00:00+00:00' | date }}", "7 décembre 2026"),
+        ("de", "{{ 7 | money('SEK') }}", "7,00\xa0SEK"),
     ],
 )
-def test_amounts_and_dates_read_naturally(source: str, expected: str) -> None:
+def test_amounts_and_dates_are_written_for_the_readers_locale_and_time_zone(locale: str, source: str, expected: str) -> None:
     parts = TemplateParts(key="k", subject=source, text="", html="", short="")
 
-    assert render(parts, {**BASE, "day": date(2026, 11, 29)}).subject == expected
+    rendered = render(parts, {**BASE, "day": date(2026, 11, 29)}, Formats(locale=locale, timezone="Europe/Paris"))
+
+    assert rendered.subject == expected
