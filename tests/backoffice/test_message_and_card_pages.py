@@ -72,7 +72,7 @@ def test_a_dead_letter_is_sent_again_and_the_redrive_is_audited(staff_client, wo
 def test_a_message_page_says_what_became_of_it(staff_client, world) -> None:
     html = staff_client("support").get(f"/admin/messages/{world['dead_message_id']}").get_data(as_text=True)
 
-    assert "mailbox unknown" in html and "Hello Aline" in html and "Send again" in html
+    assert "mailbox unknown" in html and "Aline" in html and "Send again" in html
 
 
 def test_a_blackout_is_planned_on_the_calendar_and_an_inverted_one_is_refused_beside_its_end(
