@@ -180,7 +180,7 @@ def test_a_message_template_is_created_changed_part_by_part_and_a_broken_part_is
     assert taken.status_code == 422 and "already" in error_beside(taken.get_data(as_text=True), "key")
     broken = marketer.post("/admin/program/templates/winter_note", data={**TEMPLATE, "text": "{% if %}"})
     assert broken.status_code == 422
-    assert error_beside(broken.get_data(as_text=True), "text").startswith("The template does not compile")
+    assert "does not compile" in error_beside(broken.get_data(as_text=True), "text")
     changed = marketer.post("/admin/program/templates/winter_note", data={**TEMPLATE, "short": "Brr"})
     assert changed.status_code == 302
 
