@@ -76,6 +76,7 @@ def test_purchase_records_the_purchase_and_the_points_earned(make_member, make_p
         "total": "45.90",
         "currency": "EUR",
         "is_first_purchase": True,
+        "is_history": False,
     }
     assert recorded["PointsEarned"] == {
         "occurred_at": "2026-11-22T10:00:00+00:00",

@@ -132,7 +132,7 @@ def test_the_unsubscribe_page_asks_before_withdrawing_the_consent(client, admin,
     done = client.post(link)
     assert done.status_code == 200 and "no longer receive emails" in done.text
     assert client.get(f"/api/v1/members/{email.member_id}", headers=admin).json["consents"] == {
-        "email": False, "sms": True, "push": False,
+        "email": False, "sms": True, "push": False, "postal": False,
     }  # fmt: skip
     [updated] = events(sessions, "MemberUpdated")
     assert updated["changed"] == ["consents.email"]

@@ -84,7 +84,7 @@ def test_support_changes_consents_at_the_members_request_audited(staff_client, m
     support = staff_client("support")
     assert support.post(f"/admin/members/{member['id']}/consents", data={"consent_push": "1"}).status_code == 302
     with session_scope(sessions) as session:
-        assert session.get(Member, member["id"]).consents == {"email": False, "sms": False, "push": True}  # type: ignore[union-attr]
+        assert session.get(Member, member["id"]).consents == {"email": False, "sms": False, "push": True, "postal": False}  # type: ignore[union-attr]
     [entry] = [e for e in audit_of(sessions, "members") if e.action == "update"]
     assert entry.actor == "staff:support@brand.example"
     assert {k: entry.before[k] for k in ("consent_email", "consent_sms", "consent_push")} == {"consent_email": True, "consent_sms": True, "consent_push": False}
