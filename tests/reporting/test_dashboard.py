@@ -140,7 +140,7 @@ def test_messages_per_channel_and_scenarios_by_revenue_count_the_rows_of_the_per
             status = rng.choice(["sent", "delivered", "failed", "queued"])
             session.add(
                 Message(
-                    member_id=rng.choice(seeded)["id"], template_key="t", channel=rng.choice(["email", "sms", "push"]),
+                    member_id=rng.choice(seeded)["id"], template_key="t", locale="fr", channel=rng.choice(["email", "sms", "push"]),
                     is_marketing=True, send_key=f"k{n}", status=status, recipient="x", subject="s", body_text="b",
                     body_short="b", data={}, attempts=1, created_at=sent_at,
                     sent_at=None if status == "queued" else sent_at,
