@@ -107,7 +107,7 @@ def test_a_failing_event_goes_to_the_dead_letters_and_the_consumer_goes_on(
     failing = members[1]["id"]
     run_consumers(sessions, [noting("picky", fails_for=failing)], clock=clock.now)
     with sessions() as session:
-        refused = list(session.scalars(select(OutboxEvent.id).where(OutboxEvent.event_type == "PurchaseRecorded", OutboxEvent.member_id == failing)))
+        refused = list(session.scalars(select(OutboxEvent.id).where(OutboxEvent.event_type == "PurchaseRecorded", OutboxEvent.member_id == failing).order_by(OutboxEvent.id)))
     assert seen(sessions, "picky") == sorted(set(purchase_ids(sessions)) - set(refused))
     letters = client.get("/api/v1/admin/outbox/dead-letters", query_string={"consumer": "picky"}, headers=admin)
     assert letters.status_code == 200
