@@ -133,12 +133,19 @@ def _check_rule(session: Session, rule: EarningRule) -> None:
         raise InvalidOperation("a category rule has no window or channel; use a promotion", field="kind")
     if rule.segment_key is not None and rule.kind != "promotion":
         raise InvalidOperation("only a promotion is for a segment", field="segment_key")
-    if rule.segment_key is not None and session.scalar(select(Segment.id).where(Segment.key == rule.segment_key)) is None:
+    if rule.segment_key is not None and not _segment_exists(session, rule.segment_key):
         raise InvalidOperation(f"no segment is called {rule.segment_key!r}", field="segment_key")
     if rule.starts_at and rule.ends_at and rule.starts_at >= rule.ends_at:
         raise InvalidOperation("a promotion must end after it starts", field="ends_at")
     if rule.kind == "category" and rule.is_active and _category_rule_exists(session, rule):
         raise Conflict(f"an active rule already sets the multiplier of {rule.category!r}: change it", field="category")
+
+
+def _segment_exists(session: Session, key: str) -> bool:
+    """Whether a segment is called ``key``; the rule being checked is not flushed first, so a change
+    that breaks a constraint is still refused by the checks that follow, not by the database."""
+    with session.no_autoflush:
+        return session.scalar(select(Segment.id).where(Segment.key == key)) is not None
 
 
 def _category_rule_exists(session: Session, rule: EarningRule) -> bool:

@@ -246,3 +246,13 @@ def test_a_campaign_awards_each_member_of_its_segment_once(client, admin, make_m
     assert [a - b for a, b in zip(after, before)] == [25, 0, 25]
     with sessions() as session:
         assert members_out_of_balance(session) == members_with_lots_out_of_step(session) == []
+
+
+def test_a_promotion_changed_to_an_empty_window_for_a_segment_is_refused_beside_its_end(client, admin) -> None:
+    created = client.post("/api/v1/admin/earning-rules", json={"kind": "promotion", "name": "p", "multiplier": "2"}, headers=admin)
+    change = {"segment_key": "nobody", "starts_at": "2000-01-01T00:00:00Z", "ends_at": "2000-01-01T00:00:00Z"}
+
+    response = client.patch(f"/api/v1/admin/earning-rules/{created.json['id']}", json=change, headers=admin)
+
+    assert response.status_code == 422
+    assert [param["name"] for param in response.json["invalid_params"]] == ["segment_key"]
