@@ -144,6 +144,7 @@ def limit_attempts(view: F) -> F:
     """Count the view's failed attempts (401) per account and per address, with the lock-out."""
     for key in (_account, _address):
         view = cast(F, limiter.limit(
-            _attempts, key_func=key, deduct_when=_failed, on_breach=_log_refusal, meta_limits=[MetaLimit(_lockout)]
+            _attempts, key_func=key, deduct_when=_failed, on_breach=_log_refusal,
+            meta_limits=[MetaLimit(_lockout, key_function=key)],
         )(view))  # fmt: skip
     return view

@@ -77,10 +77,18 @@ def test_a_lock_out_is_audited(app: Flask, client, make_member):
     for _ in range(9):
         wrong_login(client, member["email"], address="10.0.2.3")
     audited = refusals_audited(app)
-    # The refusals of the minute, then the lock-out for the hour, which the address earned.
+    # The refusals of the minute, then the account's lock-out for the hour.
     assert [entry[0] for entry in audited] == ["refuse-attempts", "lock-out"]
     _action, actor, _entity, key, after = audited[-1]
-    assert (actor, key, after["counted_per"], after["limit"]) == ("address:10.0.2.3", member["email"].lower(), "address", "3 per 1 hour")
+    assert (actor, key, after["counted_per"], after["limit"]) == ("address:10.0.2.3", member["email"].lower(), "account", "3 per 1 hour")
+
+
+def test_an_address_that_keeps_trying_is_locked_out_for_longer(client, make_member):
+    members = [make_member() for _ in range(9)]
+    statuses = [wrong_login(client, member["email"], address="10.0.2.4").status_code for member in members]
+    assert statuses == [401] * 5 + [429] * 4
+    # Each account tried once, but the address was refused three times within the hour.
+    assert int(wrong_login(client, members[0]["email"], address="10.0.2.4").headers["Retry-After"]) > 60
 
 
 def test_a_refused_client_id_is_audited(app: Flask, client, clock):
