@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.requestlog import JsonFormatter
+from app.serving import ARRIVED_AT
 from notifications.bootstrap import CONSUMERS
 from tests.conftest import Headers
 
@@ -36,7 +38,9 @@ def value(samples, name: str, **labels: str) -> float:
 def test_requests_are_counted_by_route_and_status_with_their_latency(client, admin: Headers):
     before = scrape(client)
     for _ in range(3):
-        assert client.get("/api/v1/rewards", headers=admin).status_code == 200
+        # The server closes the answer once written out: the latency is observed then.
+        with client.get("/api/v1/rewards", headers=admin) as answered:
+            assert answered.status_code == 200
     assert client.get("/api/v1/members/999999", headers=admin).status_code == 404
     after = scrape(client)
     ok = {"method": "GET", "route": "/api/v1/rewards", "status": "200"}
@@ -47,6 +51,34 @@ def test_requests_are_counted_by_route_and_status_with_their_latency(client, adm
     count = "loyalty_http_request_duration_seconds_count"
     assert value(after, count, **timed) - value(before, count, **timed) == 3
     assert value(after, "loyalty_http_request_duration_seconds_bucket", le="+Inf", **timed) >= 3
+    own = "loyalty_http_request_app_duration_seconds_count"
+    assert value(after, own, **timed) - value(before, own, **timed) == 3
+
+
+def waited(client, admin: Headers, *, headers: dict[str, str] | None = None, **kwargs) -> float:
+    """The seconds ``loyalty_http_request_duration_seconds`` adds for one request."""
+    timed = {"method": "GET", "route": "/api/v1/rewards"}
+    before = value(scrape(client), "loyalty_http_request_duration_seconds_sum", **timed)
+    with client.get("/api/v1/rewards", headers={**admin, **(headers or {})}, **kwargs) as answered:
+        assert answered.status_code == 200
+    return value(scrape(client), "loyalty_http_request_duration_seconds_sum", **timed) - before
+
+
+def test_latency_counts_from_when_gunicorn_took_the_request_in(client, admin: Headers):
+    assert waited(client, admin) < 2
+    assert 5 <= waited(client, admin, environ_base={ARRIVED_AT: time.time() - 5}) < 7
+
+
+@pytest.mark.parametrize("stamp", ["t={:.3f}", "t={:.0f}000000", "{:.0f}000"])
+def test_latency_counts_from_a_trusted_proxys_request_start(app: Flask, client, admin: Headers, stamp: str):
+    header = {"X-Request-Start": stamp.format(time.time() - 5)}
+    assert waited(client, admin, headers=header) < 2  # no proxy is trusted: a client's say
+    app.config["LOYALTY_TRUSTED_PROXIES"] = 1
+    try:
+        assert 4 <= waited(client, admin, headers=header) < 7
+        assert waited(client, admin, headers={"X-Request-Start": "t=yesterday"}) < 2
+    finally:
+        app.config["LOYALTY_TRUSTED_PROXIES"] = 0
 
 
 def test_purchases_and_points_are_counted_once_committed(client, till, admin, make_member, make_purchase):
