@@ -1,15 +1,19 @@
 """gunicorn's threaded worker, noting when each request reached it (``gunicorn.conf.py`` names it).
 
-A request can wait in a worker before the application sees it: the worker's threads are busy, the
-connection is queued for the next free one. A client counts that wait; a clock started by the
-application cannot. This worker notes the moment it hands a connection to its threads (a new
-connection accepted, or a kept-alive one with its next request) and gives it to the application in
-the WSGI environ, under :data:`ARRIVED_AT` (seconds since the epoch), from which
-``loyalty_http_request_duration_seconds`` is measured (app/metrics.py).
+A request can wait before the application sees it: in the socket until the worker's main thread
+looks, then queued for a free thread. A client counts that wait; a clock started by the application
+cannot. This worker gives the application, in the WSGI environ under :data:`ARRIVED_AT` (seconds
+since the epoch), when the request arrived: on Linux the kernel's receive time of its first bytes
+(``SO_TIMESTAMPNS``, read with a peek when the connection is handed to the threads); elsewhere, or
+for the first request of a connection, the moment it is handed over.
+``loyalty_http_request_duration_seconds`` is measured from there (app/metrics.py).
 """
 
 from __future__ import annotations
 
+import socket
+import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -21,6 +25,34 @@ from gunicorn.workers.gthread import ThreadWorker as GunicornThreadWorker
 ARRIVED_AT = "loyalty.arrived_at"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+#: Linux's value, which Python names on few builds.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+_TIMESPEC = struct.Struct("qq")
+
+
+def received_at(sock: socket.socket) -> float | None:
+    """When the kernel received the first bytes waiting on ``sock`` (``SO_TIMESTAMPNS`` on), read
+    without consuming them; None when nothing waits or the socket cannot say (TLS, not Linux)."""
+    try:
+        _data, ancillary, _flags, _address = sock.recvmsg(
+            1, socket.CMSG_SPACE(_TIMESPEC.size), socket.MSG_PEEK | socket.MSG_DONTWAIT
+        )
+    except (OSError, NotImplementedError, ValueError):
+        return None
+    for level, kind, value in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= _TIMESPEC.size:
+            seconds, nanoseconds = _TIMESPEC.unpack_from(value)
+            return float(seconds + nanoseconds / 1e9)
+    return None
+
+
+def stamp_receipts(sock: socket.socket) -> None:
+    """Have the kernel note when each packet reaches ``sock`` (Linux; elsewhere nothing)."""
+    if sys.platform == "linux":
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        except OSError:
+            pass
 
 
 class ThreadWorker(GunicornThreadWorker):
@@ -31,7 +63,12 @@ class ThreadWorker(GunicornThreadWorker):
         self._handling = threading.local()
 
     def enqueue_req(self, conn: Any) -> None:
-        conn.arrived_at = time.time()
+        if not getattr(conn, "stamped", False):
+            stamp_receipts(conn.sock)
+            conn.stamped = True
+            conn.arrived_at = time.time()
+        else:
+            conn.arrived_at = received_at(conn.sock) or time.time()
         super().enqueue_req(conn)
 
     def handle_request(self, req: Any, conn: Any) -> Any:

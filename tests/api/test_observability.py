@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import time
 from collections.abc import Iterator
 
@@ -13,7 +14,7 @@ from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.requestlog import JsonFormatter
-from app.serving import ARRIVED_AT
+from app.serving import ARRIVED_AT, received_at, stamp_receipts
 from notifications.bootstrap import CONSUMERS
 from tests.conftest import Headers
 
@@ -150,3 +151,18 @@ def test_health_is_liveness_and_ready_checks_the_database_and_its_migrations(cli
     assert client.get("/health").json == {"status": "ok"}
     ready = client.get("/ready")
     assert ready.status_code == 200 and ready.json["status"] == "ready"
+
+
+def test_the_worker_reads_when_the_kernel_received_a_request_without_consuming_it():
+    with socket.create_server(("127.0.0.1", 0)) as server, socket.create_connection(server.getsockname()) as client:
+        accepted, _address = server.accept()
+        with accepted:
+            stamp_receipts(accepted)
+            accepted.setblocking(False)
+            assert received_at(accepted) is None  # nothing waits
+            sent = time.time()
+            client.sendall(b"GET /health HTTP/1.1\r\n\r\n")
+            time.sleep(0.3)
+            arrived = received_at(accepted)
+            assert arrived is not None and sent - 0.05 <= arrived <= sent + 0.2 < time.time()
+            assert accepted.recv(100).startswith(b"GET /health")
