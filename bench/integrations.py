@@ -1,7 +1,8 @@
 """Imports and segments at scale, on PostgreSQL: a members file of a million rows imported, then
 segment counts over the million members.
 
-``python -m bench.integrations [--members 1000000] [--counts-only]``. Recreates the database ``loyalty_bench_integrations``,
+``python -m bench.integrations [--members 1000000] [--counts-only] [--database NAME]``. Recreates the database
+``loyalty_bench_integrations`` (or ``NAME``),
 loads the default program, writes a members CSV (external id, email, names, birth date, time zone,
 consents, an opening balance for two thirds with its expiry), imports it with the same runner as
 ``loyalty import`` (batches of 1,000, one transaction each) and reports the time, the rate and the
@@ -98,8 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--counts-only", action="store_true", help="time the counts on the database as it is")
+    parser.add_argument("--database", default=DATABASE, help=f"the database to recreate or reuse (default {DATABASE})")
     options = parser.parse_args(argv)
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}" if options.counts_only else stack.recreate_database(DATABASE)
+    url = (
+        f"postgresql+psycopg://postgres@127.0.0.1:5432/{options.database}"
+        if options.counts_only
+        else stack.recreate_database(options.database)
+    )
     if not options.counts_only:
         upgrade(url)
     engine = make_engine(url)
