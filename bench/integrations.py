@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.migrate import upgrade
 from bench import stack
 from loyalty.db import make_engine, session_scope
-from loyalty.imports.runner import run_import
+from loyalty.imports.outcome import Outcome
+from loyalty.imports.runner import OnBatch, run_import
 from loyalty.members.models import Member
 from loyalty.program.operations import read_program_file
 from loyalty.dates import add_months
@@ -132,11 +133,23 @@ def _import(sessions: sessionmaker[Session], members: int) -> None:
               f"written in {time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
         started = time.perf_counter()
         with path.open(encoding="utf-8", newline="") as lines:
-            outcome = run_import(sessions, kind="members", fmt="csv", lines=lines, now=NOW)
+            outcome = run_import(sessions, kind="members", fmt="csv", lines=lines, now=NOW, on_batch=_progress(started, members))
         seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"import: {outcome.rows} rows, {outcome.imported} imported, {outcome.failed} bad in {seconds:.1f} s "
           f"({outcome.rows / seconds:,.0f} rows/s); peak memory of the process {peak:.0f} MiB", flush=True)  # fmt: skip
+
+
+def _progress(started: float, members: int) -> OnBatch:
+    """Prints the rows done, the rate and the memory every 50,000 rows."""
+
+    def report(_session: Session, total: Outcome, _batch: Outcome, _line: int) -> None:
+        if total.rows % 50_000 == 0 or total.rows == members:
+            seconds = time.perf_counter() - started
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"  {total.rows:>9,} rows in {seconds:6.0f} s ({total.rows / seconds:,.0f} rows/s), peak {peak:.0f} MiB", flush=True)
+
+    return report
 
 
 def _seed_purchases(engine: Engine) -> None:
