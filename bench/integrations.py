@@ -57,6 +57,24 @@ SEED_LINES = text(
     SELECT id, 1, 'SKU', (ARRAY['shoes', 'beauty', 'textile', 'home'])[1 + id % 4], 1, total, 0 FROM purchases
     """
 )
+#: The per-member summary the segment conditions read, as the migration back-fills it (the consumer keeps
+#: it from then on; the seeded purchases record no events).
+SEED_SUMMARY = (
+    text(
+        """
+        INSERT INTO member_purchase_months (member_id, month, purchases, spend)
+        SELECT member_id, date_trunc('month', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', count(*), sum(total - returned_amount)
+        FROM purchases WHERE member_id IS NOT NULL GROUP BY 1, 2
+        """
+    ),
+    text(
+        """
+        INSERT INTO member_categories (member_id, category, last_bought_at)
+        SELECT p.member_id, l.category, max(p.occurred_at) FROM purchases AS p JOIN purchase_lines AS l ON l.purchase_id = p.id
+        WHERE p.member_id IS NOT NULL AND l.category IS NOT NULL GROUP BY 1, 2
+        """
+    ),
+)
 LAST_PURCHASES = text(
     "UPDATE members m SET last_purchase_at = p.occurred_at, purchase_count = 1 FROM purchases p WHERE p.member_id = m.id"
 )
@@ -107,8 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         if options.counts_only
         else stack.recreate_database(options.database)
     )
-    if not options.counts_only:
-        upgrade(url)
+    upgrade(url)  # on a database an earlier run left, the migrations since (and their back-fills)
     engine = make_engine(url)
     sessions = sessionmaker(engine, expire_on_commit=False)
     register_condition("badge", badge_held)
@@ -160,6 +177,8 @@ def _seed_purchases(engine: Engine) -> None:
         connection.execute(SEED_PURCHASES, {"now": NOW})
         connection.execute(SEED_LINES)
         connection.execute(LAST_PURCHASES)
+        for statement in SEED_SUMMARY:
+            connection.execute(statement)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))
     print(f"seeded purchases in {time.perf_counter() - started:.1f} s", flush=True)
