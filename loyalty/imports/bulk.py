@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from psycopg import sql
 from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
+
+from loyalty.db import copy_rows
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], *, ids: bool = False) -> list[int]:
@@ -29,7 +30,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
         return list(session.scalars(stmt, list(rows)))
     new_ids = _reserve_ids(session, table, len(rows)) if ids else []
     names = [*(["id"] if ids else []), *rows[0]]
-    _copy(session, table, names, ([new_id, *row.values()] for new_id, row in zip(new_ids, rows)) if ids else (list(row.values()) for row in rows))
+    copy_rows(session, table, names, ([new_id, *row.values()] for new_id, row in zip(new_ids, rows)) if ids else (list(row.values()) for row in rows))
     return new_ids
 
 
@@ -41,16 +42,3 @@ def _reserve_ids(session: Session, table: Table, count: int) -> list[int]:
             {"table": table.name, "count": count},
         )
     )
-
-
-def _copy(session: Session, table: Table, names: list[str], rows: Any) -> None:
-    dialect = session.get_bind().dialect
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(name) for name in names)
-    )
-    connection = session.connection().connection.driver_connection
-    assert connection is not None  # a live session's connection
-    with connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([value if process is None else process(value) for process, value in zip(processors, row)])
