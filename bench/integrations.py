@@ -171,8 +171,12 @@ def _progress(started: float, members: int) -> OnBatch:
 
 def _seed_purchases(engine: Engine) -> None:
     with engine.begin() as connection:
-        if connection.execute(text("SELECT count(*) FROM purchases")).scalar_one():
-            return  # seeded by an earlier run
+        seeded = connection.execute(text("SELECT count(*) FROM purchases")).scalar_one()
+    if seeded:  # by an earlier run; the summary tables may be new, back-filled by the migration
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE member_purchase_months, member_categories"))
+        return
+    with engine.begin() as connection:
         started = time.perf_counter()
         connection.execute(SEED_PURCHASES, {"now": NOW})
         connection.execute(SEED_LINES)
