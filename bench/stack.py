@@ -29,6 +29,7 @@ from app.auth.clients import ClientCredentials
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+#: A busy shared machine (load average above 15) has taken more than 30 s to start gunicorn and import the app.
 READY_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 15.0
 

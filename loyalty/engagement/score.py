@@ -71,6 +71,11 @@ class ScoreSettings:
         elapsed = max((now - as_of) / self.half_life, 0.0)
         return score * 0.5**elapsed
 
+    def standing(self, score: float, as_of: datetime, now: datetime) -> EngagementStanding:
+        """``score`` (at ``as_of``) seen at ``now``: decayed and rounded, with its level."""
+        decayed = self.decayed(score, as_of, now)
+        return EngagementStanding(score=round(decayed, 2), level=self.level_of(decayed))
+
     def drops_at(self, score: float, as_of: datetime) -> datetime | None:
         """When ``score`` (at ``as_of``) falls below its level's lower boundary: the next whole second
         after the exact instant, so that the score is below the boundary then; None for ``dormant``."""
@@ -160,8 +165,7 @@ def member_engagement(session: Session, member_id: int, *, now: datetime) -> Eng
     if settings is None:
         return None
     row = session.scalar(select(EngagementScore).where(EngagementScore.member_id == member_id))
-    score = settings.decayed(row.score, row.as_of, now) if row else 0.0
-    return EngagementStanding(score=round(score, 2), level=settings.level_of(score))
+    return settings.standing(row.score, row.as_of, now) if row else settings.standing(0.0, now, now)
 
 
 def get_score_settings(session: Session) -> EngagementScoreSettings | None:
