@@ -41,7 +41,11 @@ def record_purchase(body: dict[str, Any]) -> Any:
         **{key: value for key, value in body.items() if key != "lines"},
         lines=tuple(purchases.LineInput(**line) for line in body["lines"]),
     )
-    result = purchases.record_purchase(db.session(), data, now=now())
+    try:
+        result = purchases.record_purchase(db.session(), data, now=now())
+    except purchases.RecordedMeanwhile:  # answered as the replay it turned out to be
+        db.session().rollback()
+        result = purchases.record_purchase(db.session(), data, now=now())
     return result.receipt, 201 if result.created else 200
 
 
