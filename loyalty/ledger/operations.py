@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import ColumnElement, Row, case, func, select, update
+from sqlalchemy import ColumnElement, Date, Row, case, cast, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
 from loyalty.errors import InsufficientPoints, InvalidOperation, NotFound
 from loyalty.events import PointsDebited, PointsEarned
 from loyalty.dates import add_months_monotonic
-from loyalty.ledger.models import ENTRY_KINDS, LedgerEntry, PointLot
+from loyalty.ledger.models import ENTRY_KINDS, LedgerEntry, PointLot, QualifyingMonth
 from loyalty.program.operations import get_settings
 from loyalty.members.models import Member
 
@@ -303,3 +303,42 @@ def members_with_lots_out_of_step(session: Session) -> list[tuple[int, int, int]
         .order_by(Member.id)
     )
     return [(row[0], row[1], row[2]) for row in session.execute(stmt)]
+
+
+def qualifying_months_out_of_step(session: Session) -> list[tuple[int, date, int, int]]:
+    """Months whose :class:`QualifyingMonth` row differs from the sum of the member's qualifying entries
+    of that month: ``(member id, month, points kept, points in the ledger)``.
+
+    The read model's invariant (the trigger keeps it), checked by ``loyalty check-ledger`` and the tests.
+    """
+    month = _entry_month(session)
+    sums = (
+        select(LedgerEntry.member_id, month.label("month"), func.sum(LedgerEntry.points).label("total"))
+        .where(LedgerEntry.is_qualifying.is_(True))
+        .group_by(LedgerEntry.member_id, month)
+        .subquery()
+    )
+    kept = QualifyingMonth.__table__
+    ledger_side = (
+        select(sums.c.member_id, sums.c.month, func.coalesce(kept.c.points, 0), sums.c.total)
+        .outerjoin(kept, (kept.c.member_id == sums.c.member_id) & (kept.c.month == sums.c.month))
+        .where(func.coalesce(kept.c.points, 0) != sums.c.total)
+    )
+    kept_side = (
+        select(kept.c.member_id, kept.c.month, kept.c.points, literal(0))
+        .outerjoin(sums, (kept.c.member_id == sums.c.member_id) & (kept.c.month == sums.c.month))
+        .where(sums.c.member_id.is_(None), kept.c.points != 0)
+    )
+    rows = [*session.execute(ledger_side), *session.execute(kept_side)]
+    return sorted((row[0], _as_date(row[1]), int(row[2]), int(row[3])) for row in rows)
+
+
+def _entry_month(session: Session) -> ColumnElement[Any]:
+    """The first day of an entry's month (UTC), as the trigger that keeps the months computes it."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("month", func.timezone("UTC", LedgerEntry.created_at)), Date)
+    return func.date(LedgerEntry.created_at, "start of month")
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
