@@ -412,7 +412,7 @@ def claim_purchase(
     )  # fmt: skip
     balance = _reward_referral_if_due(session, posting, member_id, purchase.total, now)
     if purchase.returned_amount > 0:
-        balance = _reverse_returned_points(session, purchase.id, now)[1]
+        balance = _debit_reversed_points(session, _reverse_returned_points(session, purchase.id), purchase.id, now)
     session.execute(
         update(Purchase).where(Purchase.id == purchase.id).values(balance_after=balance),
         execution_options={"synchronize_session": False},
@@ -445,13 +445,13 @@ def record_return(
     request_hash = _fingerprint(
         {"return_no": return_no, "amount": str(amount.quantize(CENT)) if amount else None, "lines": line_list}
     )
-    existing = _find_return(session, purchase_id, return_no)
-    if existing is not None:
+    try:
+        amount = _amount_returned(purchase, amount, lines)
+    except InvalidOperation:  # no longer acceptable, unless it is a replay of a return recorded before
+        existing = _find_return(session, purchase_id, return_no)
+        if existing is None:
+            raise
         return _replayed_return(existing, request_hash, purchase.member_id)
-    if amount is None:
-        amount = _lines_value(purchase, lines)
-    if amount <= 0:
-        raise InvalidOperation("a return must have a positive amount", field="amount")
     return_id = insert_if_absent(
         session,
         PurchaseReturn,
@@ -466,41 +466,106 @@ def record_return(
         },
         key=("purchase_id", "return_no"),
     )
-    if return_id is None:  # the same return, posted concurrently, won the insert
+    if return_id is None:  # recorded before (or concurrently): the original answer
         existing = _find_return(session, purchase_id, return_no)
         assert existing is not None
         return _replayed_return(existing, request_hash, purchase.member_id)
     if line_list and _take_back_lines(session, purchase, lines):
-        amount = purchase.total - session.execute(
-            select(Purchase.returned_amount).where(Purchase.id == purchase_id)
-        ).scalar_one()
-        if amount <= 0:  # everything paid was already returned (by amount): nothing is left to give back
-            raise InvalidOperation("this return would exceed what was bought", field="lines")
+        amount = _rest_of_total(session, purchase)
+    taken = _take_back_amount(session, purchase, amount, by_lines=bool(line_list))
+    outbox.record(
+        session,
+        PurchaseReturned(occurred_at=now, member_id=taken.member_id, purchase_id=purchase_id, return_id=return_id, amount=amount),
+    )
+    balance = None
+    if taken.member_id is not None:
+        balance = _debit_reversed_points(session, taken, purchase_id, now)
+    recorded = session.scalars(
+        update(PurchaseReturn)
+        .where(PurchaseReturn.id == return_id)
+        .values(amount=amount, points_reversed=taken.points, balance_after=balance)
+        .returning(PurchaseReturn),
+        execution_options={"synchronize_session": False},
+    ).one()
+    return ReturnResult(purchase_return=recorded, member_id=taken.member_id, created=True)
+
+
+@dataclass(frozen=True)
+class _Reversal:
+    """A return counted on its purchase: its member, the points it takes back, how many of them were
+    still pending."""
+
+    member_id: int | None
+    points: int
+    from_pending: int
+
+
+def _amount_returned(purchase: Purchase, amount: Decimal | None, lines: Sequence[tuple[str, int]]) -> Decimal:
+    """The amount a return gives back: as given, or the value of its lines."""
+    if amount is None:
+        amount = _lines_value(purchase, lines)
+    if amount <= 0:
+        raise InvalidOperation("a return must have a positive amount", field="amount")
+    return amount
+
+
+def _rest_of_total(session: Session, purchase: Purchase) -> Decimal:
+    """What is left of the total once every line came back: the amount of a return that completes it."""
+    amount = purchase.total - session.execute(
+        select(Purchase.returned_amount).where(Purchase.id == purchase.id)
+    ).scalar_one()
+    if amount <= 0:  # everything paid was already returned (by amount): nothing is left to give back
+        raise InvalidOperation("this return would exceed what was bought", field="lines")
+    return amount
+
+
+def _take_back_amount(session: Session, purchase: Purchase, amount: Decimal, *, by_lines: bool) -> _Reversal:
+    """Count ``amount`` as returned on the purchase, with the points it takes back (pending ones first).
+
+    A return by amount of a purchase unchanged since it was read does it in one statement, guarded by
+    the figures it was computed from; otherwise (lines returned, or another return or release
+    meanwhile) the purchase row is locked by the update of its returned amount and read again.
+    """
+    if not by_lines:
+        points = points_to_reverse(
+            awarded=purchase.points_awarded,
+            already_reversed=purchase.points_reversed,
+            total=purchase.total,
+            returned_amount=purchase.returned_amount + amount,
+            lines=[_bought(line) for line in purchase.lines],
+        )
+        from_pending = min(points, purchase.points_pending)
+        member_id = session.execute(
+            update(Purchase)
+            .where(
+                Purchase.id == purchase.id,
+                Purchase.returned_amount == purchase.returned_amount,
+                Purchase.points_reversed == purchase.points_reversed,
+                Purchase.points_pending == purchase.points_pending,
+                Purchase.returned_amount + amount <= Purchase.total,
+            )
+            .values(
+                returned_amount=Purchase.returned_amount + amount,
+                points_reversed=Purchase.points_reversed + points,
+                points_pending=Purchase.points_pending - from_pending,
+            )
+            .returning(Purchase.member_id),
+            execution_options={"synchronize_session": False},
+        ).one_or_none()
+        if member_id is not None:
+            return _Reversal(member_id=member_id[0], points=points, from_pending=from_pending)
     taken = session.execute(
         update(Purchase)
-        .where(Purchase.id == purchase_id, Purchase.returned_amount + amount <= Purchase.total)
+        .where(Purchase.id == purchase.id, Purchase.returned_amount + amount <= Purchase.total)
         .values(returned_amount=Purchase.returned_amount + amount)
         .returning(Purchase.member_id),
         execution_options={"synchronize_session": False},
     ).one_or_none()
     if taken is None:
         raise InvalidOperation("this return would exceed what was bought", field="amount")
-    member_id = taken.member_id
-    outbox.record(
-        session,
-        PurchaseReturned(occurred_at=now, member_id=member_id, purchase_id=purchase_id, return_id=return_id, amount=amount),
-    )
-    reversed_points, balance = 0, None
-    if member_id is not None:
-        reversed_points, balance = _reverse_returned_points(session, purchase_id, now)
-    session.execute(
-        update(PurchaseReturn)
-        .where(PurchaseReturn.id == return_id)
-        .values(amount=amount, points_reversed=reversed_points, balance_after=balance),
-        execution_options={"synchronize_session": False},
-    )
-    session.flush()
-    return ReturnResult(purchase_return=session.get_one(PurchaseReturn, return_id), member_id=member_id, created=True)
+    if taken.member_id is None:
+        return _Reversal(member_id=None, points=0, from_pending=0)
+    return _reverse_returned_points(session, purchase.id)
 
 
 def get_purchase(session: Session, purchase_id: int) -> Purchase:
@@ -612,9 +677,8 @@ def _release_at(settings: ProgramSettings, occurred_at: datetime, now: datetime)
     return release_at if release_at > now else None
 
 
-def _reverse_returned_points(session: Session, purchase_id: int, now: datetime) -> tuple[int, int]:
-    """Bring the points reversed for a purchase up to its returned share: ``(points taken back now,
-    the member's balance after)``. Points still pending are taken back first, then spendable ones.
+def _reverse_returned_points(session: Session, purchase_id: int) -> _Reversal:
+    """Bring the points reversed for a purchase up to its returned share (pending points first).
 
     The purchase row is updated first, which locks it: two returns of one purchase reverse in turn
     and never take back more than was awarded.
@@ -633,7 +697,7 @@ def _reverse_returned_points(session: Session, purchase_id: int, now: datetime) 
         ),
         execution_options={"synchronize_session": False},
     ).one()
-    lines = session.execute(
+    lines = session.execute(  # columns, not the session's copies of the lines: they may have moved since
         select(PurchaseLine.unit_price, PurchaseLine.quantity, PurchaseLine.returned_quantity, PurchaseLine.points)
         .where(PurchaseLine.purchase_id == purchase_id)
     ).all()
@@ -642,7 +706,7 @@ def _reverse_returned_points(session: Session, purchase_id: int, now: datetime) 
         already_reversed=row.points_reversed,
         total=row.total,
         returned_amount=row.returned_amount,
-        lines=[BoughtLine(line.unit_price * line.quantity, line.points, line.quantity, line.returned_quantity) for line in lines],
+        lines=[_bought(line) for line in lines],
     )
     from_pending = min(points, row.points_pending)
     if points:
@@ -655,18 +719,29 @@ def _reverse_returned_points(session: Session, purchase_id: int, now: datetime) 
             ),
             execution_options={"synchronize_session": False},
         )
+    return _Reversal(member_id=row.member_id, points=points, from_pending=from_pending)
+
+
+def _bought(line: Any) -> BoughtLine:
+    """A line as the reversal counts it (a line of the purchase, or its columns read again)."""
+    return BoughtLine(line.unit_price * line.quantity, line.points, line.quantity, line.returned_quantity)
+
+
+def _debit_reversed_points(session: Session, taken: _Reversal, purchase_id: int, now: datetime) -> int:
+    """Take back the reversed points (those still pending from the pending count); the balance after."""
+    assert taken.member_id is not None
     posting = ledger.post(
         session,
-        member_id=row.member_id,
-        points=-(points - from_pending),
+        member_id=taken.member_id,
+        points=-(taken.points - taken.from_pending),
         kind="reverse",
         reason="return",
         now=now,
         source=("purchase", str(purchase_id)),
         qualifying=True,
-        also={"pending_points": Member.pending_points - from_pending} if from_pending else None,
+        also={"pending_points": Member.pending_points - taken.from_pending} if taken.from_pending else None,
     )
-    return points, posting.balance
+    return posting.balance
 
 
 def _lines_value(purchase: Purchase, lines: Sequence[tuple[str, int]]) -> Decimal:
