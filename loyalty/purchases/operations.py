@@ -169,16 +169,30 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
     balance_after = None
     if credit is not None:
         balance_after = _post_credit(session, credit, purchase_id, data, pending=release_at is not None, now=now)
-        if balance_after != credit.row.points_balance:  # a reaction or the referral reward credited more
+        if balance_after != credit.row.points_balance:  # a reaction or the referral reward moved it again
             session.execute(
                 update(Purchase).where(Purchase.id == purchase_id).values(balance_after=balance_after),
                 execution_options={"synchronize_session": False},
             )
+    return _recorded(session, data, purchase_id, credit, earned.points, balance_after, now)
+
+
+def _recorded(
+    session: Session,
+    data: PurchaseInput,
+    purchase_id: int,
+    credit: _Credit | None,
+    points: int,
+    balance_after: int | None,
+    now: datetime,
+) -> PurchaseResult:
+    """Record ``PurchaseRecorded``, send what is left to send, and answer the receipt."""
+    member_id = credit.member_id if credit else None
     outbox.record(
         session,
         PurchaseRecorded(
             occurred_at=now,
-            member_id=credit.member_id if credit else None,
+            member_id=member_id,
             purchase_id=purchase_id,
             store_code=data.store_code,
             channel=data.channel,
@@ -192,12 +206,12 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
         id=purchase_id,
         store_code=data.store_code,
         receipt_no=data.receipt_no,
-        member_id=credit.member_id if credit else None,
+        member_id=member_id,
         channel=data.channel,
         currency=data.currency,
         total=data.total.quantize(CENT),
         occurred_at=data.occurred_at.astimezone(UTC),
-        points_awarded=earned.points,
+        points_awarded=points,
         points_balance=balance_after,
     )
     return PurchaseResult(receipt=receipt, created=True)
