@@ -1,7 +1,7 @@
 """Qualifying months: each member's qualifying points by month, kept by a trigger on the ledger.
 
 Revision ID: a3c5e7f9b1d2
-Revises: e8a2c4f6b0d1
+Revises: f2b4d6a8c0e1
 Create Date: 2026-12-04 17:10:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'a3c5e7f9b1d2'
-down_revision = 'e8a2c4f6b0d1'
+down_revision = 'f2b4d6a8c0e1'
 branch_labels = None
 depends_on = None
 
