@@ -9,7 +9,7 @@ from loyalty.customevents.models import CustomEvent, CustomEventType
 from loyalty.db import Base
 from loyalty.engagement.models import Engagement, EngagementAction, EngagementScore, EngagementScoreSettings
 from loyalty.imports.models import ImportedRef, ImportJob
-from loyalty.ledger.models import LedgerEntry, PointLot
+from loyalty.ledger.models import LedgerEntry, PointLot, QualifyingMonth
 from loyalty.members.models import Member
 from loyalty.outbox import OutboxEvent
 from loyalty.program.models import EarningRule, ProgramSettings

@@ -161,11 +161,21 @@ def add_interaction(session: Session, *, member_id: int, interaction: str, now: 
 def member_engagement(session: Session, member_id: int, *, now: datetime) -> EngagementStanding | None:
     """The member's score and level now (0 and ``dormant`` before any interaction); None when the
     program keeps no score."""
+    if score_settings(session) is None:
+        return None
+    row = session.scalar(select(EngagementScore).where(EngagementScore.member_id == member_id))
+    return standing(session, row.score if row else None, row.as_of if row else None, now=now)
+
+
+def standing(session: Session, score: float | None, as_of: datetime | None, *, now: datetime) -> EngagementStanding | None:
+    """The standing now of a score kept as of ``as_of`` (None: no score yet, 0 and ``dormant``); None
+    when the program keeps no score."""
     settings = score_settings(session)
     if settings is None:
         return None
-    row = session.scalar(select(EngagementScore).where(EngagementScore.member_id == member_id))
-    return settings.standing(row.score, row.as_of, now) if row else settings.standing(0.0, now, now)
+    if score is None or as_of is None:
+        return settings.standing(0.0, now, now)
+    return settings.standing(score, as_of, now)
 
 
 def get_score_settings(session: Session) -> EngagementScoreSettings | None:
