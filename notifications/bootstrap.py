@@ -35,14 +35,32 @@ from loyalty.events import (
     TierUpgraded,
     all_event_types,
 )
-from loyalty.reactions import reward_enrolment, reward_profile_completion, score_interaction, score_interactions, upgrade_tier
+from loyalty.reactions import (
+    reward_enrolment,
+    reward_profile_completion,
+    score_interaction,
+    score_interactions,
+    upgrade_tier,
+)
 from loyalty.segments.compiler import register_condition
-from notifications.journeys.bonuses import credit_purchase_bonus, credit_purchase_bonuses
+from notifications.journeys.bonuses import (
+    credit_purchase_bonus,
+    credit_purchase_bonuses,
+)
 from notifications.journeys.triggers import enter_triggered
 from rewards import gamification
 from rewards.badges.segments import badge_held
-from rewards.games.operations import earn_play_for_engagement, earn_play_for_purchase, earn_plays, withdraw_plays_for_return
-from rewards.leaderboards.operations import apply_points, count_points, uncount_returned_points
+from rewards.games.operations import (
+    earn_play_for_engagement,
+    earn_play_for_purchase,
+    earn_plays,
+    withdraw_plays_for_return,
+)
+from rewards.leaderboards.operations import (
+    apply_points,
+    count_points,
+    uncount_returned_points,
+)
 from rewards.thresholds.operations import unlock_crossed_thresholds
 
 IN_TRANSACTION: dict[type[DomainEvent], Sequence[Handler]] = {

@@ -23,8 +23,8 @@ from loyalty import outbox
 from loyalty.customevents.models import CustomEventType
 from loyalty.db import dialect_insert, table_of
 from loyalty.errors import Conflict, InvalidOperation, NotFound
-from loyalty.i18n import Translations
 from loyalty.events import BadgeAwarded
+from loyalty.i18n import Translations
 from loyalty.ledger import operations as ledger
 from loyalty.program.cache import cached, touch
 from loyalty.tiers.operations import load_ladder
