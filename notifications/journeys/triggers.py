@@ -116,11 +116,15 @@ def record_purchases(session: Session, purchases: Sequence[tuple[int, dict[str, 
     )
     for journey in found:
         journeys.setdefault(journey.member_id, []).append(journey)
+    definitions: dict[tuple[int, int], Definition] = {}
     for member_id, payload, at in purchases:
         for journey in journeys.get(member_id, ()):
             if journey.converted_at is not None or journey.entered_at >= at:
                 continue
-            goal = definition_of(session, journey.scenario_id, journey.scenario_version).goal
+            version = (journey.scenario_id, journey.scenario_version)
+            if version not in definitions:
+                definitions[version] = definition_of(session, *version)
+            goal = definitions[version].goal
             if goal is None or at - journey.entered_at > goal.within:
                 continue
             journey.converted_at = at
