@@ -42,6 +42,7 @@ from loyalty.reactions import (
     score_interactions,
     upgrade_tier,
 )
+from loyalty.segments import history as segment_history
 from loyalty.segments.compiler import register_condition
 from notifications.journeys.bonuses import (
     credit_purchase_bonus,
@@ -108,6 +109,8 @@ CONSUMERS: tuple[Consumer, ...] = (
     *(Consumer(name, on=tuple(handlers), apply=BATCHED.get(name) or each(handlers)) for name, handlers in DERIVED.items()),
     # scenario entries, journey conversions and wake-ups (docs/scenarios.md)
     Consumer("journeys", on=all_event_types(), apply=enter_triggered),
+    # the purchase history summarised per member for segment conditions (docs/integrations.md)
+    Consumer("segment-history", on=segment_history.EVENTS, apply=segment_history.summarise_purchases),
 )
 
 def register() -> None:
