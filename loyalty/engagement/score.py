@@ -15,15 +15,16 @@ away (``loyalty.engagement.tasks``).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from loyalty.db import insert_if_absent
+from loyalty.db import dialect_insert, insert_if_absent, table_of
 from loyalty.engagement.models import SCORE_INTERACTIONS, EngagementScore, EngagementScoreSettings
 from loyalty.errors import InvalidOperation
 from loyalty.events import (
@@ -155,6 +156,50 @@ def add_interaction(session: Session, *, member_id: int, interaction: str, now: 
         .where(EngagementScore.member_id == member_id)
         .values(score=score, as_of=as_of, level=settings.level_of(score), drops_at=settings.drops_at(score, as_of)),
         execution_options={"synchronize_session": False},
+    )
+
+
+def add_interactions(session: Session, interactions: Sequence[tuple[int, str, datetime]]) -> None:
+    """:func:`add_interaction` for each ``(member, interaction, at)`` in turn, on the members' scores
+    read at once (locked) and written back in one upsert: the ``engagement-score`` consumer's batch."""
+    settings = score_settings(session)
+    if settings is None:
+        return
+    weighed = [(member_id, settings.weights.get(interaction, 0.0), at) for member_id, interaction, at in interactions]
+    weighed = [(member_id, weight, at) for member_id, weight, at in weighed if weight > 0]
+    if not weighed:
+        return
+    members = sorted({member_id for member_id, _, _ in weighed})
+    locked = (
+        select(EngagementScore.member_id, EngagementScore.score, EngagementScore.as_of)
+        .where(EngagementScore.member_id.in_(members))
+        .order_by(EngagementScore.member_id)
+        .with_for_update()
+    )
+    scores: dict[int, tuple[float, datetime]] = {member_id: (score, as_of) for member_id, score, as_of in session.execute(locked)}
+    moved: set[int] = set()
+    for member_id, weight, at in weighed:
+        if member_id in scores:
+            score, as_of = scores[member_id]
+            scores[member_id] = (settings.decayed(score, as_of, at) + weight, max(at, as_of))
+        else:
+            scores[member_id] = (weight, at)
+        moved.add(member_id)
+    rows = [
+        {"member_id": member_id, "score": score, "as_of": as_of, "level": settings.level_of(score), "drops_at": settings.drops_at(score, as_of)}
+        for member_id in sorted(moved)
+        for score, as_of in [scores[member_id]]
+    ]
+    session.execute(_scores_upsert(dialect_insert(session)), rows)
+
+
+@cache
+def _scores_upsert(insert: Callable[[Table], Any]) -> Any:
+    """Insert scores, or overwrite them with the values given; built once per database."""
+    table = table_of(EngagementScore)
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["member_id"], set_={name: stmt.excluded[name] for name in ("score", "as_of", "level", "drops_at")}
     )
 
 
