@@ -39,6 +39,7 @@ from loyalty.reactions import reward_enrolment, reward_profile_completion, score
 from loyalty.segments.compiler import register_condition
 from notifications.journeys.bonuses import credit_purchase_bonus
 from notifications.journeys.triggers import enter_triggered
+from notifications.webhooks.delivery import queue_deliveries
 from rewards import gamification
 from rewards.badges.segments import badge_held
 from rewards.games.operations import earn_play_for_engagement, earn_play_for_purchase, withdraw_plays_for_return
@@ -84,6 +85,8 @@ CONSUMERS: tuple[Consumer, ...] = (
     *(Consumer(name, on=tuple(handlers), apply=BATCHED.get(name) or each(handlers)) for name, handlers in DERIVED.items()),
     # scenario entries, journey conversions and wake-ups (docs/scenarios.md)
     Consumer("journeys", on=all_event_types(), apply=enter_triggered),
+    # the brand's webhook subscriptions: one delivery per event and subscription (docs/integrations.md)
+    Consumer("webhooks", on=all_event_types(), apply=queue_deliveries),
 )
 
 def register() -> None:
