@@ -84,7 +84,7 @@ def delete_webhook(subscription_id: int) -> None:
 @blp.route("/<id:subscription_id>/rotate-secret", methods=["POST"])
 @require("admin")
 @blp.response(200, WebhookSecretSchema)
-def rotate_secret(subscription_id: int) -> WebhookSubscription:
+def rotate_webhook_secret(subscription_id: int) -> WebhookSubscription:
     """A new signing secret, shown once; for 24 hours the previous one signs too (a second ``v1``)."""
     return webhooks.rotate_secret(db.session(), subscription_id, now=now())
 
@@ -93,7 +93,7 @@ def rotate_secret(subscription_id: int) -> WebhookSubscription:
 @require("admin")
 @blp.arguments(DeliveryQuerySchema, location="query")
 @blp.response(200, DeliveryPageSchema)
-def list_deliveries(query: dict[str, Any], subscription_id: int) -> webhooks.DeliveryPage:
+def list_webhook_deliveries(query: dict[str, Any], subscription_id: int) -> webhooks.DeliveryPage:
     """The delivery log, newest first: status, attempts, next attempt, the receiver's last answer."""
     return webhooks.list_deliveries(db.session(), subscription_id, **query)
 
@@ -101,7 +101,7 @@ def list_deliveries(query: dict[str, Any], subscription_id: int) -> webhooks.Del
 @blp.route("/<id:subscription_id>/deliveries/<id:delivery_id>/redrive", methods=["POST"])
 @require("admin")
 @blp.response(200, DeliverySchema)
-def redrive_delivery(subscription_id: int, delivery_id: int) -> WebhookDelivery:
+def redrive_webhook_delivery(subscription_id: int, delivery_id: int) -> WebhookDelivery:
     """Send a dead delivery again with a fresh count of attempts. Not dead: 409."""
     return webhooks.redrive_delivery(db.session(), subscription_id, delivery_id, now=now())
 
@@ -109,6 +109,6 @@ def redrive_delivery(subscription_id: int, delivery_id: int) -> WebhookDelivery:
 @blp.route("/<id:subscription_id>/redrive", methods=["POST"])
 @require("admin")
 @blp.response(200, RedriveSchema)
-def redrive_dead(subscription_id: int) -> dict[str, int]:
+def redrive_webhook_dead_letters(subscription_id: int) -> dict[str, int]:
     """Send every dead delivery of the subscription again (after the receiver was fixed)."""
     return {"redriven": webhooks.redrive_dead(db.session(), subscription_id, now=now())}

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -52,6 +53,11 @@ def run_due(app: Flask) -> Callable[[], str]:
         return result.output
 
     return run
+
+
+def counted(outcome: str) -> float:
+    """``loyalty_webhook_deliveries_total{outcome=…}`` as /metrics reports it."""
+    return REGISTRY.get_sample_value("loyalty_webhook_deliveries_total", {"outcome": outcome}) or 0.0
 
 
 def subscribe(client: FlaskClient, admin: Headers, url: str, *event_types: str) -> dict[str, Any]:
@@ -206,9 +212,13 @@ def test_a_failing_subscription_is_paused_then_resumed_and_redriven(
     subscription = subscribe(client, admin, receiver.url, "MemberEnrolled")
     base = f"{ADMIN_WEBHOOKS}/{subscription['id']}"
     receiver.always(500)
+    counted_before = {outcome: counted(outcome) for outcome in ("failed", "dead", "delivered", "redriven")}
     make_member()
     make_member()
     run_until_settled(run_due, clock, sessions)
+    assert {outcome: counted(outcome) - before for outcome, before in counted_before.items()} == {
+        "failed": 4, "dead": 2, "delivered": 0, "redriven": 0
+    }
     dead = deliveries(sessions)
     assert [(d.status, d.attempts, d.last_status_code) for d in dead] == [("dead", 3, 500)] * 2
     paused = client.get(base, headers=admin).json
