@@ -71,9 +71,11 @@ def upgrade() -> None:
         postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN),
     )
     op.create_index('ix_webhook_deliveries_log', 'webhook_deliveries', ['subscription_id', 'id'], unique=False)
+    op.create_index('ix_webhook_deliveries_member_id', 'webhook_deliveries', ['member_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_webhook_deliveries_member_id', table_name='webhook_deliveries')
     op.drop_index('ix_webhook_deliveries_log', table_name='webhook_deliveries')
     op.drop_index('ix_webhook_deliveries_open', table_name='webhook_deliveries')
     op.drop_index('ix_webhook_deliveries_due', table_name='webhook_deliveries')

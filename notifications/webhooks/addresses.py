@@ -65,7 +65,7 @@ def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
     """The addresses of ``host``, every one of them allowed; raises :class:`AddressRefusedError`."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
+    except (OSError, UnicodeError, ValueError) as error:  # gaierror, an IDNA label too long…
         raise AddressRefusedError(f"{host} does not resolve ({error})") from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
     if not allow_private:

@@ -89,4 +89,6 @@ class WebhookDelivery(Base):
             sqlite_where=text("status IN ('pending', 'sending')"),
         ),
         Index("ix_webhook_deliveries_log", "subscription_id", "id"),
+        # A member's data export reads every table by member_id.
+        Index("ix_webhook_deliveries_member_id", "member_id"),
     )
