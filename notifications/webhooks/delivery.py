@@ -4,7 +4,7 @@
    delivery per active subscription that wants it, in the consumer's transaction: exactly once per
    event, and nothing for a change that rolled back (its event never reached the outbox).
 2. A worker (:func:`send_due`, in every pass of ``loyalty run-due``) claims due deliveries with a lease
-   (``SKIP LOCKED``), one per member and subscription at a time: a member's later delivery waits
+   (``SKIP LOCKED``) and sends a few at once, one per member and subscription at a time: a member's later delivery waits
    while an earlier one is pending or being retried, so a receiver sees each member's events in order.
 3. It posts them outside any transaction, signed, with a bounded time-out, then records the outcome in
    one short transaction: received (any 2xx); or a retry after an exponential backoff with jitter; or,
@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -57,8 +58,12 @@ class WebhookSettings:
     retry_cap: timedelta = timedelta(hours=6)
     #: A subscription pauses after this many deliveries in a row went to the dead letters.
     pause_after_dead: int = 5
-    #: How long a worker may hold a delivery it is sending before another takes it over.
-    lease: timedelta = timedelta(minutes=2)
+    #: Deliveries a worker sends at once (to different members or subscriptions), so that one slow
+    #: receiver does not hold up the others for a whole batch of time-outs.
+    concurrency: int = 8
+    #: How long a worker may hold a delivery it is sending before another takes it over: longer than
+    #: a batch takes when every request times out.
+    lease: timedelta = timedelta(minutes=5)
 
 
 def retry_delay(settings: WebhookSettings, attempts: int, *, jitter: float | None = None) -> timedelta:
@@ -171,15 +176,20 @@ def _reason(error: requests.RequestException) -> str:
     return f"unreachable: {error}"
 
 
-def send_due(sessions: sessionmaker[Session], sender: WebhookSender, *, clock: Clock, limit: int = 50) -> int:
-    """One batch: claim up to ``limit`` due deliveries, send them, record each outcome; returns how many."""
+def send_due(sessions: sessionmaker[Session], sender: WebhookSender, *, clock: Clock, limit: int = 24) -> int:
+    """One batch: claim up to ``limit`` due deliveries, send them (``concurrency`` at a time: a batch
+    holds at most one delivery per member and subscription, so order is kept), record each outcome;
+    returns how many."""
     settings = sender.settings
     with session_scope(sessions) as session:
         claimed = claim(session, settings, now=clock(), limit=limit)
-    for item in claimed:
-        outcome = sender.send(item, timestamp=int(clock().timestamp()))
-        with session_scope(sessions) as session:
-            record_outcome(session, settings, item, outcome, now=clock())
+    if not claimed:
+        return 0
+    with ThreadPoolExecutor(max_workers=min(settings.concurrency, len(claimed))) as pool:
+        outcomes = pool.map(lambda item: sender.send(item, timestamp=int(clock().timestamp())), claimed)
+        for item, outcome in zip(claimed, outcomes):
+            with session_scope(sessions) as session:
+                record_outcome(session, settings, item, outcome, now=clock())
     return len(claimed)
 
 
