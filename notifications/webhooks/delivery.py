@@ -166,11 +166,14 @@ class WebhookSender:
 
 def _reason(error: requests.RequestException) -> str:
     """A short reason for the log: refused address, time-out, or the connection's error."""
-    cause: BaseException | None = error
-    while cause is not None:
+    cause: object = error
+    for _ in range(10):  # requests wraps urllib3's error, which wraps the connection's
         if isinstance(cause, AddressRefused):
             return f"address refused: {cause.detail}"
-        cause = getattr(cause, "reason", None) or cause.__context__
+        if not isinstance(cause, BaseException):
+            break
+        reason = getattr(cause, "reason", None)
+        cause = reason if isinstance(reason, BaseException) else cause.__context__
     if isinstance(error, requests.Timeout):
         return f"timed out: {error}"
     return f"unreachable: {error}"

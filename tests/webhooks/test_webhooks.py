@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import dataclasses
+import ssl
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +22,9 @@ from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
 from loyalty.members.operations import NewMember, enroll_member
 from loyalty.outbox import OutboxEvent
-from notifications.webhooks.delivery import WebhookSender, WebhookSettings, retry_delay
+from notifications.webhooks.delivery import Claimed, WebhookSender, WebhookSettings, retry_delay
 from notifications.webhooks.models import WebhookDelivery
+from tests.servers import make_certificate
 from tests.webhooks.receiver import Receiver, verify
 
 Headers = dict[str, str]
@@ -319,3 +322,15 @@ def test_retries_back_off_exponentially_with_jitter() -> None:
     ]
     assert retry_delay(settings, 3, jitter=0.999) > timedelta(minutes=2)
     assert retry_delay(settings, 3, jitter=1) == timedelta(minutes=2)
+
+
+def test_an_https_receiver_s_certificate_is_verified(tmp_path: Path) -> None:
+    """The guarded connection still speaks TLS and checks the certificate: a self-signed one is refused."""
+    certificate, key = make_certificate(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, key)
+    with Receiver() as receiver:
+        receiver._http.socket = context.wrap_socket(receiver._http.socket, server_side=True)
+        item = Claimed(1, 1, f"https://127.0.0.1:{receiver.port}/hooks", 1, "MemberEnrolled", b"{}", ("whsec_x",))
+        outcome = WebhookSender(WebhookSettings(allow_private=True, timeout=2)).send(item, timestamp=0)
+    assert outcome.status_code is None and outcome.error is not None and "CERTIFICATE_VERIFY_FAILED" in outcome.error
