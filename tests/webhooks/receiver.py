@@ -12,10 +12,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 
-from tests.servers import HOST
+from tests.servers import HOST, ThreadedHttpServer
 
 #: Signatures older than this are replays (docs/integrations.md).
 TOLERANCE_SECONDS = 300
@@ -53,7 +53,7 @@ class Received:
         return int(self.headers["loyalty-event-id"])
 
 
-class Receiver:
+class Receiver(ThreadedHttpServer):
     """``with Receiver() as receiver:``: answers 200, or what :meth:`fail_next` and
     :meth:`hang_next` ask for."""
 
@@ -63,19 +63,8 @@ class Receiver:
         self._plan: list[int | float] = []  # an int: a status; a float: seconds to wait before a 200
         self._always: int | None = None
         self._lock = threading.Lock()
-        self._http = ThreadingHTTPServer((HOST, 0), _handler(self))
-        self._http.daemon_threads = True
-        self.port = self._http.server_address[1]
+        super().__init__(_handler(self))
         self.url = f"http://{HOST}:{self.port}/hooks"
-        self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), daemon=True)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._http.shutdown()
-        self._http.server_close()
 
     def fail_next(self, count: int, status: int = 500) -> None:
         with self._lock:

@@ -5,12 +5,11 @@ replayed request."""
 from __future__ import annotations
 
 import re
-import threading
 import time
 import types
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
 from notifications.webhooks.models import WebhookDelivery
 from notifications.webhooks.signing import body as webhook_body, signature
-from tests.servers import HOST
+from tests.servers import HOST, ThreadedHttpServer
 from tests.webhooks.test_webhooks import ADMIN_WEBHOOKS, Headers, run_due, subscribe  # noqa: F401 (fixture)
 
 DOC = Path(__file__).parents[2] / "docs" / "integrations.md"
@@ -53,14 +52,12 @@ def test_the_documented_receiver_verifies_and_deduplicates_real_deliveries(
     real_time: None, client: FlaskClient, admin: Headers, make_member: Callable[..., dict[str, Any]],
     run_due: Callable[[], str], sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    server = ThreadingHTTPServer((HOST, 0), object)  # the handler is set once the secret is known
-    url = f"http://{HOST}:{server.server_address[1]}/hooks"
+    server = ThreadedHttpServer(BaseHTTPRequestHandler)  # the receiver's handler once the secret is known
+    url = f"http://{HOST}:{server.port}/hooks"
     created = subscribe(client, admin, url, "MemberEnrolled")
     receiver = documented_receiver(created["secret"], monkeypatch)
-    server.RequestHandlerClass = receiver.Handler
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    server._http.RequestHandlerClass = receiver.Handler
+    with server:
         members = [make_member()["id"] for _ in range(2)]
         run_due()
         with session_scope(sessions) as session:
@@ -86,6 +83,3 @@ def test_the_documented_receiver_verifies_and_deduplicates_real_deliveries(
             assert answer.status_code == status
         assert 99 in receiver.handled
         assert not receiver.verify(payload, fresh, now=time.time() + timedelta(minutes=6).total_seconds())
-    finally:
-        server.shutdown()
-        server.server_close()
