@@ -122,7 +122,7 @@ def test_every_event_arrives_signed_in_order_per_member_despite_failures_and_a_t
     assert len(failed) == 6
     for request in failed:
         assert [r.body for r in receiver.accepted if r.event_id == request.event_id] == [request.body]
-    assert any("timed out" in (d.last_error or "") or d.attempts > 1 for d in deliveries(sessions))
+    assert [request.status for request in failed].count(None) == 1  # the one the sender stopped waiting for
     # Each member's events arrived in the order they happened.
     for member_id in members:
         arrived = [r.event_id for r in receiver.accepted if r.json()["data"].get("member_id") == member_id]
