@@ -14,7 +14,7 @@ from loyalty.members.models import Member
 from loyalty.outbox import OutboxEvent
 from loyalty.program.models import EarningRule, ProgramSettings
 from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
-from loyalty.segments.models import AwardCampaign, Segment
+from loyalty.segments.models import AwardCampaign, MemberCategory, MemberPurchaseMonth, Segment
 from loyalty.tiers.models import CardIssuance, Tier, TierChange
 from notifications.journeys.models import Journey, PurchaseBonus
 from notifications.messages.models import Message, PushSubscription
@@ -37,6 +37,8 @@ __all__ = [
     "WebhookDelivery",
     "WebhookSubscription",
     "AuditEntry",
+    "MemberCategory",
+    "MemberPurchaseMonth",
     "StaffAccount",
     "StaffLoginFailure",
     "BlackoutPeriod",

@@ -36,6 +36,7 @@ from loyalty.events import (
     all_event_types,
 )
 from loyalty.reactions import reward_enrolment, reward_profile_completion, score_interaction, upgrade_tier
+from loyalty.segments import history as segment_history
 from loyalty.segments.compiler import register_condition
 from notifications.journeys.bonuses import credit_purchase_bonus
 from notifications.journeys.triggers import enter_triggered
@@ -85,6 +86,8 @@ CONSUMERS: tuple[Consumer, ...] = (
     *(Consumer(name, on=tuple(handlers), apply=BATCHED.get(name) or each(handlers)) for name, handlers in DERIVED.items()),
     # scenario entries, journey conversions and wake-ups (docs/scenarios.md)
     Consumer("journeys", on=all_event_types(), apply=enter_triggered),
+    # the purchase history summarised per member for segment conditions (docs/integrations.md)
+    Consumer("segment-history", on=segment_history.EVENTS, apply=segment_history.summarise_purchases),
     # the brand's webhook subscriptions: one delivery per event and subscription (docs/integrations.md)
     Consumer("webhooks", on=all_event_types(), apply=queue_deliveries),
 )
