@@ -56,6 +56,7 @@ from loyalty.events import PurchaseRecorded
 from notifications.bootstrap import CONSUMERS
 from notifications.messages.models import Message
 from notifications.scheduler.models import JobRun
+from notifications.webhooks.models import WebhookDelivery
 
 REQUESTS = Counter("loyalty_http_requests", "HTTP requests answered", ["method", "route", "status"])
 #: 1 ms to 16 s, each bound 2^(1/5) above the previous: a quantile falls in a bucket 15 % wide.
@@ -78,6 +79,10 @@ PURCHASES = Counter("loyalty_purchases", "Purchases recorded", ["channel"])
 EVENTS = Counter("loyalty_events", "Domain events recorded, by type", ["type"])
 POINTS = Counter("loyalty_points", "Points moved by ledger entries, by kind (absolute values)", ["kind"])
 MESSAGES = Counter("loyalty_messages", "Messages changing status, by channel and the status reached", ["channel", "outcome"])
+WEBHOOKS = Counter(
+    "loyalty_webhook_deliveries", "Webhook delivery attempts and redrives, by outcome: delivered, failed (to be retried), dead, redriven",
+    ["outcome"],
+)
 #: Counting these in a request or a job would cost more than the statement that moves them.
 _UNCOUNTED_STATUSES = {"sending"}
 
@@ -160,6 +165,22 @@ def _collect(session: Session, _flush_context: Any) -> None:
             reached = inspect(row).attrs.status.history.added
             if reached and reached[0] not in _UNCOUNTED_STATUSES:
                 pending.append((MESSAGES, (row.channel, reached[0]), 1))
+        elif isinstance(row, WebhookDelivery):
+            outcome = _webhook_outcome(inspect(row).attrs.status.history)
+            if outcome is not None:
+                pending.append((WEBHOOKS, (outcome,), 1))
+
+
+def _webhook_outcome(history: Any) -> str | None:
+    """What a delivery's change of status says: received, retried later, given up, sent again."""
+    if not history.added:
+        return None
+    before, after = (history.deleted or [None])[0], history.added[0]
+    if after in ("delivered", "dead"):
+        return str(after)
+    if after == "pending":
+        return "redriven" if before == "dead" else "failed" if before == "sending" else None
+    return None
 
 
 def _publish(session: Session) -> None:
@@ -186,6 +207,13 @@ class DatabaseCollector(Collector):
             waiting = session.scalar(select(func.count()).where(Message.status.in_(("queued", "sending"))))
             dead_messages = session.scalar(select(func.count()).where(Message.status == "dead"))
             runs = session.execute(select(JobRun.job, JobRun.last_run_at)).all()
+            webhooks = dict(
+                session.execute(
+                    select(WebhookDelivery.status, func.count())
+                    .where(WebhookDelivery.status.in_(("pending", "sending", "dead")))
+                    .group_by(WebhookDelivery.status)
+                ).all()
+            )
             lags = consumers.lags(session, CONSUMERS, now=self.now)
             dead_events = dict(
                 session.execute(select(OutboxDeadLetter.consumer, func.count()).group_by(OutboxDeadLetter.consumer)).all()
@@ -197,6 +225,11 @@ class DatabaseCollector(Collector):
         )  # fmt: skip
         yield GaugeMetricFamily("loyalty_messages_waiting", "Messages queued or being sent", value=waiting or 0)
         yield GaugeMetricFamily("loyalty_dead_letters", "Messages given up after their last attempt", value=dead_messages or 0)
+        yield GaugeMetricFamily(
+            "loyalty_webhook_deliveries_waiting", "Webhook deliveries pending or being sent",
+            value=webhooks.get("pending", 0) + webhooks.get("sending", 0),
+        )  # fmt: skip
+        yield GaugeMetricFamily("loyalty_webhook_dead_letters", "Webhook deliveries given up", value=webhooks.get("dead", 0))
         backlog = GaugeMetricFamily("loyalty_outbox_consumer_backlog", "Events waiting for each outbox consumer", labels=["consumer"])
         lag = GaugeMetricFamily(
             "loyalty_outbox_consumer_lag_seconds", "Age of the oldest event waiting for each consumer", labels=["consumer"]

@@ -49,6 +49,7 @@ from notifications.journeys.bonuses import (
     credit_purchase_bonuses,
 )
 from notifications.journeys.triggers import enter_triggered
+from notifications.webhooks.delivery import queue_deliveries
 from rewards import gamification
 from rewards.badges.segments import badge_held
 from rewards.games.operations import (
@@ -111,6 +112,8 @@ CONSUMERS: tuple[Consumer, ...] = (
     Consumer("journeys", on=all_event_types(), apply=enter_triggered),
     # the purchase history summarised per member for segment conditions (docs/integrations.md)
     Consumer("segment-history", on=segment_history.EVENTS, apply=segment_history.summarise_purchases),
+    # the brand's webhook subscriptions: one delivery per event and subscription (docs/integrations.md)
+    Consumer("webhooks", on=all_event_types(), apply=queue_deliveries),
 )
 
 def register() -> None:

@@ -231,12 +231,13 @@ def init_app(app: Flask) -> None:
         streaks,
         tiers,
         tracking,
+        webhooks,
     )
 
     for module in (
         auth, members, status, purchases, engagement, rewards, tiers, badges, challenges, streaks, quizzes, games,
         leaderboards, admin, outbox, scenarios, marketing, messages, customevents, segments, imports, privacy, exports,
-        postal,
+        postal, webhooks,
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document
