@@ -174,6 +174,6 @@ def _timezones(session: Session, member_ids: set[int]) -> dict[int, str]:
 
 def _tiers_reached(session: Session, event: TierUpgraded) -> dict[badges.MetricKey, int]:
     """Reaching a tier reaches the ones below it too (an upgrade may jump several)."""
-    ladder = load_ladder(session)
+    ladder = load_ladder(session, holding=event.to_tier)
     rank = ladder.get(event.to_tier).rank
     return {("tier", tier.code): 1 for tier in ladder.tiers if tier.rank <= rank}

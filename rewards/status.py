@@ -119,7 +119,7 @@ def _document(session: Session, member: Member, figures: _Figures, now: datetime
     """Balance, pending, lifetime and qualifying points; tier and next tier; next threshold; points
     expiring within the program's notice period; rewards the member can redeem now; the engagement
     score and level."""
-    ladder = load_ladder(session)
+    ladder = load_ladder(session, holding=member.tier_code)
     tier = ladder.get(member.tier_code)
     qualifying = int(figures.qualifying)
     following = ladder.above(tier)

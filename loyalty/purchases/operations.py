@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import Row, case, insert, select, update
+from sqlalchemy import ColumnElement, Row, Select, case, insert, select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
@@ -248,13 +248,44 @@ def _credit_buyer(session: Session, data: PurchaseInput, *, pending: bool, now: 
             tier_multiplier=multiplier, segments=segments,
         )  # fmt: skip
 
-    if policy.segments:
+    def read_member_first() -> tuple[dict[str, Earned], ColumnElement[bool]]:
         member_id, tier_code, multiplier = _resolve_member(session, data.member_id, data.card_number)
-        by_tier = {tier_code: earned(multiplier, member_segments(session, member_id, policy.segments, now=now))}
-        which = Member.id == member_id
+        return {tier_code: earned(multiplier, member_segments(session, member_id, policy.segments, now=now))}, (
+            Member.id == member_id
+        )
+
+    if policy.segments:
+        by_tier, which = read_member_first()
     else:
         by_tier = {tier.code: earned(tier.multiplier) for tier in load_ladder(session).tiers}
         which = Member.id == data.member_id if data.member_id is not None else Member.card_number == data.card_number
+    recorded = select(Purchase.id).where(Purchase.store_code == data.store_code, Purchase.receipt_no == data.receipt_no)
+    row = _credit_tiers(session, data, which, by_tier, recorded, pending=pending)
+    if row is None:
+        if session.execute(recorded).first() is not None:
+            return None
+        # The member is unknown (said by the read), or in a tier this process's copy of the ladder
+        # does not hold yet (added within LOYALTY_CONFIG_CHECK_SECONDS): credit them from their row.
+        by_tier, which = read_member_first()
+        row = _credit_tiers(session, data, which, by_tier, recorded, pending=pending)
+        if row is None:
+            raise AssertionError("the member exists but was not credited")
+    if data.card_number is not None and row.card_number != data.card_number:
+        raise InvalidOperation("this card number belongs to another member", field="card_number")
+    return _Credit(member_id=row.id, earned=by_tier[row.tier_code], row=row)
+
+
+def _credit_tiers(
+    session: Session,
+    data: PurchaseInput,
+    which: ColumnElement[bool],
+    by_tier: dict[str, Earned],
+    recorded: Select[int],
+    *,
+    pending: bool,
+) -> Row[Any] | None:
+    """The one statement of a credit: the member's points picked by tier (``CASE tier_code``), the
+    purchase counted; no row when the receipt is recorded, the member unknown or in another tier."""
     points = case(*((Member.tier_code == code, got.points) for code, got in by_tier.items()), else_=0)
     counters: dict[str, Any] = {
         "purchase_count": Member.purchase_count + 1,
@@ -266,20 +297,11 @@ def _credit_buyer(session: Session, data: PurchaseInput, *, pending: bool, now: 
     }
     if pending:
         counters["pending_points"] = Member.pending_points + points
-    recorded = select(Purchase.id).where(Purchase.store_code == data.store_code, Purchase.receipt_no == data.receipt_no)
-    row = ledger.move_balance(
-        session, which & ~recorded.exists(), 0 if pending else points,
+    return ledger.move_balance(
+        session, which & Member.tier_code.in_(list(by_tier)) & ~recorded.exists(), 0 if pending else points,
         qualifying=True, also=counters,
         returning=("id", "card_number", "purchase_count", "sponsor_id", "referral_rewarded_at"),
     )  # fmt: skip
-    if row is None:
-        if session.execute(recorded).first() is not None:
-            return None
-        _resolve_member(session, data.member_id, data.card_number)  # says which member is unknown
-        raise AssertionError("the member exists but was not credited")
-    if data.card_number is not None and row.card_number != data.card_number:
-        raise InvalidOperation("this card number belongs to another member", field="card_number")
-    return _Credit(member_id=row.id, earned=by_tier.get(row.tier_code) or Earned.nothing(len(lines)), row=row)
 
 
 def _insert_purchase(

@@ -27,7 +27,7 @@ from loyalty.ledger.models import LedgerEntry, QualifyingMonth
 from loyalty.members import codes
 from loyalty.members.models import Member
 from loyalty.program.models import ProgramSettings
-from loyalty.program.cache import cached, touch
+from loyalty.program.cache import cached, refreshed, touch
 from loyalty.program.operations import get_settings
 from loyalty.tiers.models import CARD_STATUSES, CardIssuance, Tier, TierChange
 
@@ -79,9 +79,16 @@ class Ladder:
         return lower[-1] if lower else None
 
 
-def load_ladder(session: Session) -> Ladder:
-    """The ladder, from the process-wide copy of the configuration: it is read on every purchase."""
-    return cached(session, "ladder", _read_ladder)
+def load_ladder(session: Session, *, holding: str | None = None) -> Ladder:
+    """The ladder, from the process-wide copy of the configuration: it is read on every purchase.
+
+    ``holding``: a tier code read from the database (a member's tier). A copy without it is older than
+    a tier added through another worker (within ``LOYALTY_CONFIG_CHECK_SECONDS``): read the ladder again.
+    """
+    ladder = cached(session, "ladder", _read_ladder)
+    if holding is None or any(tier.code == holding for tier in ladder.tiers):
+        return ladder
+    return refreshed(session, "ladder", _read_ladder)
 
 
 def _read_ladder(session: Session) -> Ladder:
@@ -148,7 +155,7 @@ def check_upgrade(
     qualifying points never exceed lifetime points, a member whose lifetime total is below the next
     threshold is passed over without another query (the common case on the till path).
     """
-    ladder = load_ladder(session)
+    ladder = load_ladder(session, holding=tier_code)
     current = ladder.get(tier_code)
     following = ladder.above(current)
     if following is None or lifetime_points < following.threshold:
@@ -178,7 +185,6 @@ def review_due_tiers(session: Session, *, now: datetime, limit: int = 500) -> in
     moved down one tier, never more. Returns how many were reviewed; run again until it returns 0.
     """
     settings = get_settings(session)
-    ladder = load_ladder(session)
     since = window_start(settings, now)
     due = (
         select(Member.id, Member.tier_code, qualifying_since(since))
@@ -188,6 +194,7 @@ def review_due_tiers(session: Session, *, now: datetime, limit: int = 500) -> in
     )
     rows = session.execute(due).all()
     for member_id, tier_code, qualifying in rows:
+        ladder = load_ladder(session, holding=tier_code)
         current = ladder.get(tier_code)
         lower = ladder.below(current)
         if qualifying >= current.threshold or lower is None:

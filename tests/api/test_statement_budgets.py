@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ from sqlalchemy import update
 
 from app.auth.models import ApiClient
 from loyalty.db import session_scope
+from loyalty.members.models import Member
 from loyalty.program import cache
+from loyalty.tiers.models import Tier
 from tests.builders import purchase_body
 from tests.conftest import DEFAULT_PROGRAM, Headers
 from tests.statements import Statements, counting
@@ -138,3 +141,16 @@ def test_a_change_of_settings_through_another_worker_applies_within_the_check_ti
     while client.get("/api/v1/admin/program", headers=admin).json["minimum_amount"] != "7.00":
         assert time.monotonic() - started < KEPT_S + 0.5, "the old settings are still used after the check time"
         time.sleep(0.05)
+
+
+def test_a_member_in_a_tier_this_workers_copy_does_not_hold_yet_is_credited_at_that_tier(app, warm, client, till: Headers, member):
+    """A tier added through another worker (the copy of the ladder not yet refreshed): the member
+    already moved into it earns that tier's points, read from their row, not nothing."""
+    with session_scope(app.extensions["loyalty.sessions"]) as session:
+        session.add(Tier(code="LATE", name="Late", rank=99, threshold=10**9, multiplier=Decimal("2"), benefits=[]))
+        session.flush()
+        session.execute(update(Member).where(Member.id == member["id"]).values(tier_code="LATE"))
+    body = purchase_body(member_id=member["id"], total="10.00", lines=[{"sku": "A", "category": "food", "quantity": 1, "unit_price": "10.00"}])
+    response = client.post("/api/v1/purchases", json=body, headers=till)
+    assert response.status_code == 201, response.json
+    assert response.json["points_awarded"] == 20
