@@ -22,6 +22,7 @@ from notifications.pressure.models import BlackoutPeriod, Complaint, PressureSet
 from notifications.privacy.models import Erasure
 from notifications.scenarios.models import MessageTemplate, Scenario, ScenarioVersion
 from notifications.scheduler.models import JobRun
+from reporting.models import DashboardDay, DashboardDayRun
 from rewards.badges.models import Badge, BadgeLevel, MemberBadge, MemberMetric
 from rewards.catalog.models import Reward
 from rewards.challenges.models import Challenge, ChallengeParticipation, ChallengeProgress, ChallengeStep
@@ -34,6 +35,8 @@ from rewards.vouchers.models import Voucher
 
 __all__ = [
     "AuditEntry",
+    "DashboardDay",
+    "DashboardDayRun",
     "StaffAccount",
     "StaffLoginFailure",
     "BlackoutPeriod",

@@ -22,6 +22,7 @@ from notifications.messages.links import Links
 from notifications.runtime import Runtime
 from notifications.scheduler.jobs import Schedule, Task
 from notifications.scheduler.process import SchedulerProcess
+from reporting import daily as dashboard_days
 
 logger = logging.getLogger(__name__)
 
@@ -83,4 +84,6 @@ MAINTENANCE: tuple[tuple[str, Task], ...] = (
     ("release-pending", lambda session, now: release_pending_points(session, now=now)),
     ("review-tiers", lambda session, now: review_due_tiers(session, now=now)),
     ("engagement-drops", fire_engagement_drops),
+    # The back office's dashboard: each day counted once into the roll-up when it is over (reporting/).
+    ("dashboard-days", dashboard_days.refresh),
 )

@@ -1,0 +1,38 @@
+"""The dashboard's roll-up: the figures of each closed day.
+
+Revision ID: f2b4d6a8c0e1
+Revises: e8a2c4f6b0d1
+Create Date: 2026-12-04 17:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = 'f2b4d6a8c0e1'
+down_revision = 'e8a2c4f6b0d1'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'dashboard_days',
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('figure', sa.String(length=32), nullable=False),
+        sa.Column('key', sa.String(length=64), nullable=False),
+        sa.Column('value', sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint('day', 'figure', 'key', name=op.f('pk_dashboard_days')),
+    )
+    op.create_table(
+        'dashboard_day_runs',
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('counted_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('day', name=op.f('pk_dashboard_day_runs')),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('dashboard_day_runs')
+    op.drop_table('dashboard_days')
