@@ -263,3 +263,26 @@ def test_members_active_in_a_period_over_are_the_distinct_buyers_of_its_purchase
         }
         assert buyers
         assert dashboard.active_members(session, period, now=NOW) == len(buyers)
+
+
+def test_a_late_return_shows_once_its_day_is_counted_again(seeded, app, client, till, sessions) -> None:
+    period = Period.last_days(30, today=NOW.date())
+    with session_scope(sessions) as session:
+        roll_up(session)
+        old = session.scalars(
+            select(Purchase).where(Purchase.member_id.is_not(None), Purchase.occurred_at < NOW - timedelta(days=5)).order_by(Purchase.id)
+        ).first()
+        assert old is not None
+        before = dashboard.purchase_figures(period, dashboard.period_figures(session, period)).returned
+    returned = client.post(f"/api/v1/purchases/{old.id}/returns", json={"return_no": "LATE-1", "amount": "1.00"}, headers=till)
+    assert returned.status_code == 201, returned.json
+    with session_scope(sessions) as session:
+        assert dashboard.purchase_figures(period, dashboard.period_figures(session, period)).returned == before  # counted once
+
+    result = app.test_cli_runner().invoke(args=["loyalty", "dashboard-recount", "--from", str(old.occurred_at.date())])
+    assert result.exit_code == 0, result.output
+    assert "days counted again" in result.output
+    with session_scope(sessions) as session:
+        purchases = [p for p in session.scalars(select(Purchase)).all() if p.member_id is not None and period.starts_at <= p.occurred_at]
+        after = dashboard.purchase_figures(period, dashboard.period_figures(session, period)).returned
+    assert after == before + Decimal("1.00") == sum((p.returned_amount for p in purchases), Decimal("0"))
