@@ -1,4 +1,5 @@
-"""The dashboard's roll-up: the figures of each closed day.
+"""The dashboard's roll-up: the figures of each closed day; members by tier and by engagement level counted
+on an index.
 
 Revision ID: f2b4d6a8c0e1
 Revises: e8a2c4f6b0d1
@@ -31,8 +32,12 @@ def upgrade() -> None:
         sa.Column('counted_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('day', name=op.f('pk_dashboard_day_runs')),
     )
+    op.create_index('ix_members_tier_code', 'members', ['tier_code'], unique=False)
+    op.create_index('ix_engagement_scores_level', 'engagement_scores', ['level'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_engagement_scores_level', table_name='engagement_scores')
+    op.drop_index('ix_members_tier_code', table_name='members')
     op.drop_table('dashboard_day_runs')
     op.drop_table('dashboard_days')
