@@ -32,6 +32,7 @@ from loyalty.ledger.expiry import expire_points, notify_expiring_points
 from loyalty.ledger.operations import (
     members_out_of_balance,
     members_with_lots_out_of_step,
+    qualifying_months_out_of_step,
 )
 from loyalty.program.operations import read_program_file
 from loyalty.purchases.operations import release_pending_points
@@ -114,18 +115,24 @@ def disable_client_command(name: str) -> None:
 
 @loyalty_cli.command("check-ledger")
 def check_ledger_command() -> None:
-    """Verify that every member's balance equals the sum of their ledger entries, and that their point
-    lots hold it (max(balance, 0))."""
+    """Verify that every member's balance equals the sum of their ledger entries, that their point
+    lots hold it (max(balance, 0)), and that their qualifying months hold their qualifying entries."""
     with session_scope(db.sessions()) as session:
         drifted = members_out_of_balance(session)
         lots_off = members_with_lots_out_of_step(session)
+        months_off = qualifying_months_out_of_step(session)
     for member_id, balance, total in drifted:
         click.echo(f"member {member_id}: balance {balance}, ledger sum {total}")
     for member_id, balance, held in lots_off:
         click.echo(f"member {member_id}: balance {balance}, points in lots {held}")
-    if drifted or lots_off:
+    for member_id, month, kept, summed in months_off:
+        click.echo(f"member {member_id}: qualifying points of {month:%Y-%m} kept {kept}, ledger sum {summed}")
+    if drifted or lots_off or months_off:
         sys.exit(1)
-    click.echo("ledger consistent: every balance equals the sum of its entries and is held in point lots")
+    click.echo(
+        "ledger consistent: every balance equals the sum of its entries and is held in point lots;"
+        " every qualifying month holds its entries"
+    )
 
 
 @loyalty_cli.command("expire-points")

@@ -9,12 +9,12 @@ from loyalty.customevents.models import CustomEvent, CustomEventType
 from loyalty.db import Base
 from loyalty.engagement.models import Engagement, EngagementAction, EngagementScore, EngagementScoreSettings
 from loyalty.imports.models import ImportedRef, ImportJob
-from loyalty.ledger.models import LedgerEntry, PointLot
+from loyalty.ledger.models import LedgerEntry, PointLot, QualifyingMonth
 from loyalty.members.models import Member
 from loyalty.outbox import OutboxEvent
 from loyalty.program.models import EarningRule, ProgramSettings
 from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
-from loyalty.segments.models import AwardCampaign, Segment
+from loyalty.segments.models import AwardCampaign, MemberCategory, MemberPurchaseMonth, Segment
 from loyalty.tiers.models import CardIssuance, Tier, TierChange
 from notifications.journeys.models import Journey, PurchaseBonus
 from notifications.messages.models import Message, PushSubscription
@@ -22,7 +22,11 @@ from notifications.pressure.models import BlackoutPeriod, Complaint, PressureSet
 from notifications.privacy.models import Erasure
 from notifications.scenarios.models import MessageTemplate, Scenario, ScenarioVersion
 from notifications.scheduler.models import JobRun
+<<<<<<< HEAD
 from reporting.models import DashboardDay, DashboardDayRun
+=======
+from notifications.webhooks.models import WebhookDelivery, WebhookSubscription
+>>>>>>> main
 from rewards.badges.models import Badge, BadgeLevel, MemberBadge, MemberMetric
 from rewards.catalog.models import Reward
 from rewards.challenges.models import Challenge, ChallengeParticipation, ChallengeProgress, ChallengeStep
@@ -34,9 +38,16 @@ from rewards.thresholds.models import PointThreshold
 from rewards.vouchers.models import Voucher
 
 __all__ = [
+    "WebhookDelivery",
+    "WebhookSubscription",
     "AuditEntry",
+<<<<<<< HEAD
     "DashboardDay",
     "DashboardDayRun",
+=======
+    "MemberCategory",
+    "MemberPurchaseMonth",
+>>>>>>> main
     "StaffAccount",
     "StaffLoginFailure",
     "BlackoutPeriod",

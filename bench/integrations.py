@@ -1,7 +1,8 @@
 """Imports and segments at scale, on PostgreSQL: a members file of a million rows imported, then
 segment counts over the million members.
 
-``python -m bench.integrations [--members 1000000] [--counts-only]``. Recreates the database ``loyalty_bench_integrations``,
+``python -m bench.integrations [--members 1000000] [--counts-only] [--database NAME]``. Recreates the database
+``loyalty_bench_integrations`` (or ``NAME``),
 loads the default program, writes a members CSV (external id, email, names, birth date, time zone,
 consents, an opening balance for two thirds with its expiry), imports it with the same runner as
 ``loyalty import`` (batches of 1,000, one transaction each) and reports the time, the rate and the
@@ -28,7 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.migrate import upgrade
 from bench import stack
 from loyalty.db import make_engine, session_scope
-from loyalty.imports.runner import run_import
+from loyalty.imports.outcome import Outcome
+from loyalty.imports.runner import OnBatch, run_import
 from loyalty.members.models import Member
 from loyalty.program.operations import read_program_file
 from loyalty.dates import add_months
@@ -54,6 +56,24 @@ SEED_LINES = text(
     INSERT INTO purchase_lines (purchase_id, line_no, sku, category, quantity, unit_price, returned_quantity)
     SELECT id, 1, 'SKU', (ARRAY['shoes', 'beauty', 'textile', 'home'])[1 + id % 4], 1, total, 0 FROM purchases
     """
+)
+#: The per-member summary the segment conditions read, as the migration back-fills it (the consumer keeps
+#: it from then on; the seeded purchases record no events).
+SEED_SUMMARY = (
+    text(
+        """
+        INSERT INTO member_purchase_months (member_id, month, purchases, spend)
+        SELECT member_id, date_trunc('month', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', count(*), sum(total - returned_amount)
+        FROM purchases WHERE member_id IS NOT NULL GROUP BY 1, 2
+        """
+    ),
+    text(
+        """
+        INSERT INTO member_categories (member_id, category, last_bought_at)
+        SELECT p.member_id, l.category, max(p.occurred_at) FROM purchases AS p JOIN purchase_lines AS l ON l.purchase_id = p.id
+        WHERE p.member_id IS NOT NULL AND l.category IS NOT NULL GROUP BY 1, 2
+        """
+    ),
 )
 LAST_PURCHASES = text(
     "UPDATE members m SET last_purchase_at = p.occurred_at, purchase_count = 1 FROM purchases p WHERE p.member_id = m.id"
@@ -98,10 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--counts-only", action="store_true", help="time the counts on the database as it is")
+    parser.add_argument("--database", default=DATABASE, help=f"the database to recreate or reuse (default {DATABASE})")
     options = parser.parse_args(argv)
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}" if options.counts_only else stack.recreate_database(DATABASE)
-    if not options.counts_only:
-        upgrade(url)
+    url = (
+        f"postgresql+psycopg://postgres@127.0.0.1:5432/{options.database}"
+        if options.counts_only
+        else stack.recreate_database(options.database)
+    )
+    upgrade(url)  # on a database an earlier run left, the migrations since (and their back-fills)
     engine = make_engine(url)
     sessions = sessionmaker(engine, expire_on_commit=False)
     register_condition("badge", badge_held)
@@ -126,21 +150,39 @@ def _import(sessions: sessionmaker[Session], members: int) -> None:
               f"written in {time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
         started = time.perf_counter()
         with path.open(encoding="utf-8", newline="") as lines:
-            outcome = run_import(sessions, kind="members", fmt="csv", lines=lines, now=NOW)
+            outcome = run_import(sessions, kind="members", fmt="csv", lines=lines, now=NOW, on_batch=_progress(started, members))
         seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"import: {outcome.rows} rows, {outcome.imported} imported, {outcome.failed} bad in {seconds:.1f} s "
           f"({outcome.rows / seconds:,.0f} rows/s); peak memory of the process {peak:.0f} MiB", flush=True)  # fmt: skip
 
 
+def _progress(started: float, members: int) -> OnBatch:
+    """Prints the rows done, the rate and the memory every 50,000 rows."""
+
+    def report(_session: Session, total: Outcome, _batch: Outcome, _line: int) -> None:
+        if total.rows % 50_000 == 0 or total.rows == members:
+            seconds = time.perf_counter() - started
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"  {total.rows:>9,} rows in {seconds:6.0f} s ({total.rows / seconds:,.0f} rows/s), peak {peak:.0f} MiB", flush=True)
+
+    return report
+
+
 def _seed_purchases(engine: Engine) -> None:
     with engine.begin() as connection:
-        if connection.execute(text("SELECT count(*) FROM purchases")).scalar_one():
-            return  # seeded by an earlier run
+        seeded = connection.execute(text("SELECT count(*) FROM purchases")).scalar_one()
+    if seeded:  # by an earlier run; the summary tables may be new, back-filled by the migration
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE member_purchase_months, member_categories"))
+        return
+    with engine.begin() as connection:
         started = time.perf_counter()
         connection.execute(SEED_PURCHASES, {"now": NOW})
         connection.execute(SEED_LINES)
         connection.execute(LAST_PURCHASES)
+        for statement in SEED_SUMMARY:
+            connection.execute(statement)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))
     print(f"seeded purchases in {time.perf_counter() - started:.1f} s", flush=True)

@@ -1,7 +1,7 @@
 """Scenario scans at scale: the near-threshold and the inactivity scans over a million members on PostgreSQL.
 
-``python -m bench.scenario_scan [--members 1000000] [--reuse]``. Seeds the database ``loyalty_bench_scenarios``
-(dropped and created again unless ``--reuse`` finds it seeded), then times, with the program's 100-point threshold:
+``python -m bench.scenario_scan [--members 1000000] [--reuse] [--database NAME]``. Seeds the database
+``loyalty_bench_scenarios`` (or ``NAME``; dropped and created again unless ``--reuse`` finds it seeded), then times, with the program's 100-point threshold:
 
 1. the near-threshold query (``scan_query_near_threshold``) alone, and its ``EXPLAIN (ANALYZE, BUFFERS)``;
 2. the whole ``run_scan`` of the ``near_threshold`` scenario, which enters everybody it finds;
@@ -124,13 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reuse", action="store_true", help="keep the seeded database of an earlier run if it has the members"
     )
+    parser.add_argument("--database", default=DATABASE, help=f"the database to seed and scan (default {DATABASE})")
     options = parser.parse_args(argv)
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{options.database}"
     engine = make_engine(url)
     try:
         if not (options.reuse and _seeded_members(engine) == options.members):
             engine.dispose()
-            engine = make_engine(stack.recreate_database(DATABASE))
+            engine = make_engine(stack.recreate_database(options.database))
             _seed(engine, options.members)
         _forget_scan_journeys(engine)
         _run(sessionmaker(engine, expire_on_commit=False), engine)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -211,6 +211,24 @@ def insert_many(
         session.execute(from_rows)
         return []
     return list(session.execute(from_rows.returning(*(table.c[name] for name in returning))))
+
+
+def copy_rows(session: Session, table: Table, names: Sequence[str], rows: Iterable[Sequence[Any]], *, into: str | None = None) -> None:
+    """``COPY`` ``rows`` (values in the order of ``names``) into ``table``, or into the table named
+    ``into`` with the same columns (a temporary staging table), on PostgreSQL: psycopg formats the rows
+    in C, where the arrays of an ``unnest`` are escaped element by element in Python."""
+    from psycopg import sql
+
+    dialect = session.get_bind().dialect
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(into or table.name), sql.SQL(", ").join(sql.Identifier(name) for name in names)
+    )
+    connection = session.connection().connection.driver_connection
+    assert connection is not None  # a live session's connection
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([value if process is None else process(value) for process, value in zip(processors, row)])
 
 
 def dialect_insert(session: Session) -> Any:

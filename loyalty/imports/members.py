@@ -2,8 +2,9 @@
 
 A row is keyed by its ``external_id`` when it has one, else by its email: a member already holding
 that key is skipped (the file imported again changes nothing). New members are inserted in one
-statement per batch, with their entry tier's history line; an opening balance is one ledger entry of
-kind ``migration`` and one lot expiring at ``points_expire_at`` (or after the program's expiry period).
+statement per batch (``COPY`` on PostgreSQL, :mod:`loyalty.imports.bulk`), with their entry tier's
+history line; an opening balance is one ledger entry of kind ``migration`` and one lot expiring at
+``points_expire_at`` (or after the program's expiry period), each table written once per batch.
 Imported members are not "enrolled" now: no ``MemberEnrolled`` event, no welcome scenario, no
 account-creation points.
 """
@@ -14,12 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from loyalty.dates import add_months_monotonic
-from loyalty.db import insert_many, table_of
+from loyalty.db import table_of
 from loyalty.imports import values
+from loyalty.imports.bulk import insert_rows
 from loyalty.imports.outcome import Outcome, RowError
 from loyalty.imports.readers import RawRow
 from loyalty.ledger.models import LedgerEntry, PointLot
@@ -121,18 +123,17 @@ def import_batch(session: Session, rows: list[MemberRow], *, now: datetime) -> O
         }
         for row in fresh
     ]
-    inserted = insert_many(session, table_of(Member), member_rows, returning=("id", "email"))
-    ids: dict[str, int] = {row.email: row.id for row in inserted}
-    insert_many(
+    member_ids = insert_rows(session, table_of(Member), member_rows, ids=True)
+    insert_rows(
         session,
         table_of(TierChange),
         [
             {"member_id": member_id, "from_code": None, "to_code": entry.code, "reason": "enrolment",
              "qualifying_points": 0, "changed_at": now}
-            for member_id in ids.values()
+            for member_id in member_ids
         ],
     )  # fmt: skip
-    _open_balances(session, [(ids[row.email], row) for row in fresh if row.points and row.email], now=now,
+    _open_balances(session, [(member_id, row) for member_id, row in zip(member_ids, fresh) if row.points], now=now,
                    expiry_months=settings.points_expiry_months)  # fmt: skip
     outcome.imported = len(fresh)
     return outcome
@@ -142,12 +143,15 @@ def _not_imported(session: Session, rows: list[MemberRow], outcome: Outcome) -> 
     """The rows whose key no member holds yet; a key repeated within the batch is a bad row."""
     emails = {row.email for row in rows if row.email}
     external_ids = {row.external_id for row in rows if row.external_id}
-    taken_emails = set(session.scalars(select(Member.email).where(Member.email.in_(emails)))) if emails else set()
-    taken_ids = (
-        set(session.scalars(select(Member.external_id).where(Member.external_id.in_(external_ids))))
-        if external_ids
-        else set()
+    taken = (
+        session.execute(
+            select(Member.email, Member.external_id).where(or_(Member.email.in_(emails), Member.external_id.in_(external_ids)))
+        ).all()
+        if emails or external_ids
+        else []
     )
+    taken_emails = {email for email, _ in taken if email in emails}
+    taken_ids = {external_id for _, external_id in taken if external_id in external_ids}
     fresh: list[MemberRow] = []
     seen: dict[tuple[str, str], int] = {}
     for row in rows:
@@ -199,17 +203,15 @@ def _open_balances(
          "actor": None, "created_at": now}
         for member_id, row in members
     ]  # fmt: skip
-    entry_ids: dict[int, int] = {
-        row.member_id: row.id for row in insert_many(session, table_of(LedgerEntry), entries, returning=("member_id", "id"))
-    }
+    entry_ids = insert_rows(session, table_of(LedgerEntry), entries, ids=True)
     default_expiry = add_months_monotonic(now, expiry_months) if expiry_months else None
-    insert_many(
+    insert_rows(
         session,
         table_of(PointLot),
         [
-            {"member_id": member_id, "entry_id": entry_ids[member_id], "earned_at": now,
+            {"member_id": member_id, "entry_id": entry_id, "earned_at": now,
              "expires_at": row.points_expire_at or default_expiry, "points": row.points, "remaining": row.points,
              "expiry_notified_at": None}
-            for member_id, row in members
+            for entry_id, (member_id, row) in zip(entry_ids, members)
         ],
     )  # fmt: skip

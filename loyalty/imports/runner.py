@@ -23,7 +23,9 @@ from loyalty.imports.models import ImportJob
 from loyalty.imports.outcome import Outcome, RowError
 from loyalty.imports.readers import RawRow, read_rows
 
-BATCH = 1000
+#: Rows per transaction: a bigger batch pays its round trips and its commit over more rows (1,000 rows
+#: imported about a third slower on PostgreSQL); the memory it holds stays a few megabytes.
+BATCH = 5000
 #: Called in each batch's transaction with the totals so far, the batch's own outcome and its last line.
 OnBatch = Callable[[Session, Outcome, Outcome, int], None]
 

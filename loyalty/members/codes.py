@@ -6,7 +6,7 @@ import secrets
 
 CARD_PREFIX = "29"  # in-store (restricted circulation) number range, as used by retail loyalty cards
 CARD_LENGTH = 16
-REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I
+REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I; 32 letters
 REFERRAL_LENGTH = 8
 
 
@@ -28,9 +28,12 @@ def is_valid_card_number(number: str) -> bool:
 
 
 def new_card_number() -> str:
-    body = CARD_PREFIX + "".join(secrets.choice("0123456789") for _ in range(CARD_LENGTH - len(CARD_PREFIX) - 1))
+    random_digits = CARD_LENGTH - len(CARD_PREFIX) - 1
+    body = CARD_PREFIX + str(secrets.randbelow(10**random_digits)).zfill(random_digits)
     return body + luhn_check_digit(body)
 
 
 def new_referral_code() -> str:
-    return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(REFERRAL_LENGTH))
+    """Eight characters of a 32-letter alphabet: five random bits each (one call for the code; an
+    import draws a million of them)."""
+    return "".join(REFERRAL_ALPHABET[byte % 32] for byte in secrets.token_bytes(REFERRAL_LENGTH))

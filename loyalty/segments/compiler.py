@@ -5,7 +5,8 @@ A definition is a tree: ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}
 docs/integrations.md). Conditions on the member's row compare its columns; conditions on history are
 ``members.id IN (SELECT member_id … GROUP BY member_id HAVING …)``, or, when a member with no history
 qualifies too (``count < 2``), ``NOT IN`` the members whose history fails: the database evaluates the
-whole tree as one set-based statement, and no Python loop ever walks the members.
+whole tree as one set-based statement, and no Python loop ever walks the members. Purchases and
+categories are read from the per-member summary kept after commit (:mod:`loyalty.segments.history`).
 
 Compiling also validates: a faulty definition raises ``InvalidOperation`` naming the path of the
 failing part (``definition.all.1.purchases.count``).
@@ -20,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation as BadDecimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, and_, func, not_, or_, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, and_, func, literal, not_, or_, select, type_coerce, union_all
 from sqlalchemy.orm import InstrumentedAttribute
 
 from loyalty.customevents.models import CustomEvent
@@ -28,7 +29,9 @@ from loyalty.engagement.models import ENGAGEMENT_LEVELS, EngagementScore
 from loyalty.errors import InvalidOperation
 from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
-from loyalty.purchases.models import Purchase, PurchaseLine
+from loyalty.purchases.models import Purchase
+from loyalty.segments.history import month_start, next_month
+from loyalty.segments.models import MemberCategory, MemberPurchaseMonth
 
 #: How deep all/any/not may nest.
 MAX_DEPTH = 8
@@ -177,41 +180,58 @@ def _aggregated(
 ) -> ColumnElement[bool]:
     """Members whose history (rows ``where``) meets every ``(aggregate, bounds)``; members without
     such history count as zero."""
+    return _grouped(select(member_id).where(member_id.is_not(None), *where).group_by(member_id), measures)
+
+
+def _grouped(grouped: Select[Any], measures: list[tuple[Any, dict[str, int]]]) -> ColumnElement[bool]:
+    """Members of the ``grouped`` rows meeting every measure (or, when zero meets them too, not failing one)."""
     having = and_(*(_within(aggregate, bounds) for aggregate, bounds in measures))
-    grouped = select(member_id).where(member_id.is_not(None), *where).group_by(member_id)
     if all(_holds_for_zero(bounds) for _, bounds in measures):
         return Member.id.not_in(grouped.having(not_(having)))
     return Member.id.in_(grouped.having(having))
 
 
 def _purchases(value: Any, path: str, context: Context) -> ColumnElement[bool]:
-    """``{"within_days": 90, "count": {"gte": 3}, "spend": {"gte": "100.00"}}``: spend net of returns."""
+    """``{"within_days": 90, "count": {"gte": 3}, "spend": {"gte": "100.00"}}``: spend net of returns.
+
+    Read from the per-member monthly summary for the window's whole months, and from ``purchases`` for
+    its first, partial month only (``ix_purchases_occurred_at``): exact for any window, and the
+    purchases read are at most one month's.
+    """
     options = _object(value, path, {"within_days", "count", "spend"})
-    measures: list[tuple[Any, dict[str, int]]] = []
-    if "count" in options:
-        measures.append((func.count(Purchase.id), _range(options["count"], f"{path}.count")))
-    if "spend" in options:
-        net = type_coerce(Purchase.total, BigInteger) - type_coerce(Purchase.returned_amount, BigInteger)
-        measures.append((func.sum(net), _range(options["spend"], f"{path}.spend", money=True)))
-    if not measures:
+    wanted = [name for name in ("count", "spend") if name in options]
+    if not wanted:
         raise InvalidOperation("a count or a spend", field=path)
     since = _since(options, path, context)
-    where = [] if since is None else [Purchase.occurred_at >= since]
-    return _aggregated(Purchase.member_id, where, measures)
+    months = select(
+        MemberPurchaseMonth.member_id.label("member_id"),
+        MemberPurchaseMonth.purchases.label("purchases"),
+        type_coerce(MemberPurchaseMonth.spend, BigInteger).label("spend"),
+    )
+    history: Any = months
+    if since is not None:
+        whole_months_from = since if month_start(since) == since else next_month(month_start(since))
+        first_month = select(
+            Purchase.member_id,
+            literal(1, Integer),
+            type_coerce(Purchase.total, BigInteger) - type_coerce(Purchase.returned_amount, BigInteger),
+        ).where(Purchase.member_id.is_not(None), Purchase.occurred_at >= since, Purchase.occurred_at < whole_months_from)
+        history = union_all(months.where(MemberPurchaseMonth.month >= whole_months_from), first_month)
+    rows = history.subquery("history")
+    aggregates = {"count": func.sum(rows.c.purchases), "spend": func.sum(rows.c.spend)}
+    measures = [(aggregates[name], _range(options[name], f"{path}.{name}", money=name == "spend")) for name in wanted]
+    return _grouped(select(rows.c.member_id).group_by(rows.c.member_id), measures)
 
 
 def _categories(value: Any, path: str, context: Context) -> ColumnElement[bool]:
-    """``{"any_of": ["shoes"], "within_days": 365}``: bought a line in one of the categories."""
+    """``{"any_of": ["shoes"], "within_days": 365}``: bought a line in one of the categories (the
+    per-member summary of the last purchase in each category)."""
     options = _object(value, path, {"any_of", "within_days"})
     categories = _strings(options.get("any_of"), f"{path}.any_of")
     since = _since(options, path, context)
-    bought = (
-        select(Purchase.member_id)
-        .join(PurchaseLine, PurchaseLine.purchase_id == Purchase.id)
-        .where(Purchase.member_id.is_not(None), PurchaseLine.category.in_(categories))
-    )
+    bought = select(MemberCategory.member_id).where(MemberCategory.category.in_(categories))
     if since is not None:
-        bought = bought.where(Purchase.occurred_at >= since)
+        bought = bought.where(MemberCategory.last_bought_at >= since)
     return Member.id.in_(bought)
 
 

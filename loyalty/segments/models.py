@@ -1,14 +1,15 @@
-"""The segments table."""
+"""The segments table, and the purchase history summarised per member for their conditions."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from loyalty.db import Base, BigIntPK, UTCDateTime
+from loyalty.db import Base, BigIntPK, Money, UTCDateTime
 
 
 class Segment(Base):
@@ -39,3 +40,39 @@ class AwardCampaign(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (CheckConstraint("points > 0", name="points_positive"),)
+
+
+class MemberPurchaseMonth(Base):
+    """A member's purchases in one calendar month (UTC): how many, and the spend net of returns.
+
+    Kept after commit by the ``segment-history`` consumer (:mod:`loyalty.segments.history`); the
+    ``purchases`` condition reads whole months here and only the window's first, partial month from
+    ``purchases``.
+    """
+
+    __tablename__ = "member_purchase_months"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    #: The first instant of the month, UTC.
+    month: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    purchases: Mapped[int] = mapped_column(Integer)
+    spend: Mapped[Decimal] = mapped_column(Money())
+
+    __table_args__ = (
+        Index("ix_member_purchase_months_month", "month", "member_id", postgresql_include=["purchases", "spend"]),
+    )
+
+
+class MemberCategory(Base):
+    """When a member last bought a line of a category (kept by the same consumer): "bought shoes
+    within 90 days" is a range over one index."""
+
+    __tablename__ = "member_categories"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_bought_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_member_categories_category_last_bought_at", "category", "last_bought_at", postgresql_include=["member_id"]),
+    )

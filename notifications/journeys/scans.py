@@ -31,11 +31,10 @@ from notifications.journeys.models import Journey
 from notifications.scenarios.definition import Definition, resolve
 from notifications.scenarios.models import Scenario
 from notifications.scenarios.operations import parse
-from rewards.catalog.models import Reward
 from rewards.thresholds.models import PointThreshold
 
 #: Candidates entered per statement.
-BATCH = 1000
+BATCH = 10_000
 
 _Columns = TypeVarTuple("_Columns")
 
@@ -62,14 +61,14 @@ def run_scan(session: Session, scenario: Scenario, *, now: datetime) -> int:
             assert last is not None  # the query keeps members whose last purchase is before the cutoff
             context = {"inactive_since": last.date().isoformat()}
             candidates.append(Candidate(member_id, context, entry_key=f"inactive:{last.isoformat()}"))
-        return _enter_all(session, scenario, definition, candidates, "inactive", now)
+        return _enter_all(session, scenario, definition, candidates, "inactive", now, rule_applied=True)
     if scan == "enrolled_without_purchase":
         days = int(definition.trigger.options["days"])
         never_bought = select(Member.id).where(
             Member.purchase_count == 0, Member.enrolled_at <= now - timedelta(days=days)
         )
         ids = session.scalars(_not_recently_in(never_bought, scenario, definition, now)).all()
-        return _enter_all(session, scenario, definition, [Candidate(i, {}) for i in ids], "enrolled", now)
+        return _enter_all(session, scenario, definition, [Candidate(i, {}) for i in ids], "enrolled", now, rule_applied=True)
     return _dates(session, scenario, definition, now)
 
 
@@ -88,26 +87,24 @@ def scan_query_near_threshold(
 
 
 def _near_threshold(session: Session, scenario: Scenario, definition: Definition, now: datetime) -> int:
-    thresholds = session.execute(
-        select(PointThreshold.points, Reward.name, Reward.description, Reward.translations)
-        .join(Reward, Reward.code == PointThreshold.reward_code)
-        .where(PointThreshold.is_active.is_(True))
-        .order_by(PointThreshold.points)
+    """Members within their variant's distance below each active threshold. The journey captures the
+    threshold and the balance at entry; the reward's name and texts are read when a message is sent
+    (``threshold_reward``), not copied into every journey."""
+    thresholds = session.scalars(
+        select(PointThreshold.points).where(PointThreshold.is_active.is_(True)).order_by(PointThreshold.points)
     ).all()
+    distances = {
+        variant: int(resolve(definition.trigger.options["distance"], definition.params_for(variant)))
+        for variant in [None, *(variant.key for variant in definition.variants)]
+    }
     entered = 0
-    for points, reward_name, reward_description, reward_translations in thresholds:
+    for points in thresholds:
         candidates = []
         for member_id, balance in session.execute(scan_query_near_threshold(scenario, definition, points, now)):
-            variant, _ = assign(scenario.key, definition, member_id)
-            distance = int(resolve(definition.trigger.options["distance"], definition.params_for(variant)))
-            if balance >= points - distance:
-                context = {
-                    "threshold": points,
-                    "reward": {"name": reward_name, "description": reward_description, "translations": reward_translations},
-                    "points": {"at_entry": balance},
-                }
-                candidates.append(Candidate(member_id, context))
-        entered += _enter_all(session, scenario, definition, candidates, f"near:{points}:{now.date()}", now)
+            if definition.variants and balance < points - distances[assign(scenario.key, definition, member_id)[0]]:
+                continue
+            candidates.append(Candidate(member_id, {"threshold": points, "points": {"at_entry": balance}}))
+        entered += _enter_all(session, scenario, definition, candidates, f"near:{points}:{now.date()}", now, rule_applied=True)
     return entered
 
 
@@ -158,12 +155,23 @@ def _not_recently_in(
 
 
 def _enter_all(
-    session: Session, scenario: Scenario, definition: Definition, candidates: Sequence[Candidate], key: str, now: datetime
+    session: Session,
+    scenario: Scenario,
+    definition: Definition,
+    candidates: Sequence[Candidate],
+    key: str,
+    now: datetime,
+    *,
+    rule_applied: bool = False,
 ) -> int:
     """Enter the candidates in batches, in member order: the journeys' ids (the order their steps run
-    in when due at the same instant) do not depend on the order the database found the members in."""
+    in when due at the same instant) do not depend on the order the database found the members in.
+    ``rule_applied``: the scan's query left out the members the re-entry rule keeps out."""
     ordered = sorted(candidates, key=lambda candidate: candidate.member_id)
-    return sum(enter(session, scenario, definition, batch, entry_key=key, now=now) for batch in _batches(ordered))
+    return sum(
+        enter(session, scenario, definition, batch, entry_key=key, now=now, rule_applied=rule_applied)
+        for batch in _batches(ordered)
+    )
 
 
 def _batches(items: Sequence[Candidate]) -> Iterator[Sequence[Candidate]]:

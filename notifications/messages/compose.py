@@ -26,6 +26,8 @@ from notifications.rendering import Formats, TemplateParts, render
 from notifications.runtime import Runtime
 from notifications.scenarios.models import MessageTemplate
 from notifications.scenarios.templates import parts_for
+from rewards.catalog.models import Reward
+from rewards.thresholds.models import PointThreshold
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,18 @@ def _message(
     return message
 
 
+def threshold_reward(session: Session, points: int) -> dict[str, Any]:
+    """The name, description and translations of the reward a point threshold unlocks ({} if none)."""
+    found = session.execute(
+        select(Reward.name, Reward.description, Reward.translations)
+        .join(PointThreshold, PointThreshold.reward_code == Reward.code)
+        .where(PointThreshold.points == points)
+        .order_by(PointThreshold.is_active.desc())
+        .limit(1)
+    ).first()
+    return {"name": found.name, "description": found.description, "translations": found.translations} if found else {}
+
+
 def message_context(
     session: Session, runtime: Runtime, request: Request, languages: Languages, *, channel: str, send_key: str
 ) -> dict[str, Any]:
@@ -169,6 +183,8 @@ def message_context(
     if "threshold" in captured:
         points["threshold"] = captured["threshold"]
         points["missing"] = max(captured["threshold"] - member.points_balance, 0)
+        if "reward" not in captured:  # a near-threshold scan captures the threshold; its reward is read now
+            captured = {**captured, "reward": threshold_reward(session, captured["threshold"])}
     context: dict[str, Any] = {
         key: languages.localized(value) if isinstance(value, dict) else value
         for key, value in captured.items()

@@ -1,8 +1,8 @@
 """The dashboard's roll-up: the figures of each closed day; members by tier and by engagement level counted
 on an index.
 
-Revision ID: f2b4d6a8c0e1
-Revises: e8a2c4f6b0d1
+Revision ID: c4d8e2a6f0b3
+Revises: f3b7d1e9a5c2
 Create Date: 2026-12-04 17:00:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = 'f2b4d6a8c0e1'
-down_revision = 'e8a2c4f6b0d1'
+revision = 'c4d8e2a6f0b3'
+down_revision = 'f3b7d1e9a5c2'
 branch_labels = None
 depends_on = None
 
