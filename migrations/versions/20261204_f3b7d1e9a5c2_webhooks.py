@@ -1,7 +1,7 @@
 """Outbound webhooks: subscriptions and their deliveries.
 
 Revision ID: f3b7d1e9a5c2
-Revises: f2b4d6a8c0e1
+Revises: a3c5e7f9b1d2
 Create Date: 2026-12-04 17:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = 'f3b7d1e9a5c2'
-down_revision = 'f2b4d6a8c0e1'
+down_revision = 'a3c5e7f9b1d2'
 branch_labels = None
 depends_on = None
 
