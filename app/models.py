@@ -22,11 +22,8 @@ from notifications.pressure.models import BlackoutPeriod, Complaint, PressureSet
 from notifications.privacy.models import Erasure
 from notifications.scenarios.models import MessageTemplate, Scenario, ScenarioVersion
 from notifications.scheduler.models import JobRun
-<<<<<<< HEAD
-from reporting.models import DashboardDay, DashboardDayRun
-=======
 from notifications.webhooks.models import WebhookDelivery, WebhookSubscription
->>>>>>> main
+from reporting.models import DashboardDay, DashboardDayRun
 from rewards.badges.models import Badge, BadgeLevel, MemberBadge, MemberMetric
 from rewards.catalog.models import Reward
 from rewards.challenges.models import Challenge, ChallengeParticipation, ChallengeProgress, ChallengeStep
@@ -41,13 +38,10 @@ __all__ = [
     "WebhookDelivery",
     "WebhookSubscription",
     "AuditEntry",
-<<<<<<< HEAD
     "DashboardDay",
     "DashboardDayRun",
-=======
     "MemberCategory",
     "MemberPurchaseMonth",
->>>>>>> main
     "StaffAccount",
     "StaffLoginFailure",
     "BlackoutPeriod",
