@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -40,6 +40,7 @@ from loyalty.tiers.operations import review_due_tiers
 from notifications import simulation
 from notifications.program import load_program
 from notifications.scheduler.process import SchedulerProcess
+from reporting import daily as dashboard_days
 
 loyalty_cli = AppGroup("loyalty", help="Loyalty program commands.")
 
@@ -155,6 +156,21 @@ def review_tiers_command() -> None:
     """Review the members whose tier review date has come: keep their tier or move them down one."""
     reviewed = _in_batches(lambda session: review_due_tiers(session, now=now()))
     click.echo(f"{reviewed} members reviewed")
+
+
+@loyalty_cli.command("dashboard-recount")
+@click.option("--from", "first", required=True, type=click.DateTime(["%Y-%m-%d"]), help="The first day to count again.")
+def dashboard_recount_command(first: datetime) -> None:
+    """Count the dashboard's roll-up again from a day to the day before yesterday (after a change to
+    days already counted: returns, opens and clicks, late receipts), a month of days per transaction."""
+    day, last, counted = first.date(), now().date() - timedelta(days=2), 0
+    while day <= last:
+        until = min(last, day + timedelta(days=dashboard_days.BATCH_DAYS - 1))
+        with session_scope(db.sessions()) as session:
+            counted += dashboard_days.recount(session, day, until, now=now())
+        click.echo(f"counted {day} to {until}")
+        day = until + timedelta(days=1)
+    click.echo(f"{counted} days counted again into the dashboard's roll-up")
 
 
 def _in_batches(step: Callable[[Session], int]) -> int:

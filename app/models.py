@@ -23,6 +23,7 @@ from notifications.privacy.models import Erasure
 from notifications.scenarios.models import MessageTemplate, Scenario, ScenarioVersion
 from notifications.scheduler.models import JobRun
 from notifications.webhooks.models import WebhookDelivery, WebhookSubscription
+from reporting.models import DashboardDay, DashboardDayRun
 from rewards.badges.models import Badge, BadgeLevel, MemberBadge, MemberMetric
 from rewards.catalog.models import Reward
 from rewards.challenges.models import Challenge, ChallengeParticipation, ChallengeProgress, ChallengeStep
@@ -37,6 +38,8 @@ __all__ = [
     "WebhookDelivery",
     "WebhookSubscription",
     "AuditEntry",
+    "DashboardDay",
+    "DashboardDayRun",
     "MemberCategory",
     "MemberPurchaseMonth",
     "StaffAccount",

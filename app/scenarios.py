@@ -23,6 +23,7 @@ from notifications.runtime import Runtime
 from notifications.scheduler.jobs import Schedule, Task
 from notifications.scheduler.process import SchedulerProcess
 from notifications.webhooks.delivery import WebhookSender, WebhookSettings
+from reporting import daily as dashboard_days
 
 logger = logging.getLogger(__name__)
 
@@ -95,4 +96,6 @@ MAINTENANCE: tuple[tuple[str, Task], ...] = (
     ("release-pending", lambda session, now: release_pending_points(session, now=now)),
     ("review-tiers", lambda session, now: review_due_tiers(session, now=now)),
     ("engagement-drops", fire_engagement_drops),
+    # The back office's dashboard: each day counted once into the roll-up when it is over (reporting/).
+    ("dashboard-days", dashboard_days.refresh),
 )
