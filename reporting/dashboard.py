@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from loyalty.engagement.models import ENGAGEMENT_LEVELS, EngagementScore
@@ -141,9 +141,13 @@ def active_members(session: Session, period: Period, *, now: datetime) -> int:
     if period.ends_at > now:
         # Nobody has bought after the period yet: a member bought in it when their last purchase is in it.
         return session.scalar(select(func.count()).where(Member.last_purchase_at >= period.starts_at)) or 0
+    # The bounds are written into the statement: the plan that suits a period's width (an ordered scan of
+    # ``ix_purchases_member_id_occurred_at``, index only, for a long one) is chosen for each period, where a
+    # prepared statement's generic plan hashes every purchase's buyer (three times slower over 60 days).
+    starts, ends = (bindparam(None, at, type_=Purchase.occurred_at.type, literal_execute=True) for at in (period.starts_at, period.ends_at))
     buyers = (
         select(Purchase.member_id)
-        .where(Purchase.occurred_at >= period.starts_at, Purchase.occurred_at < period.ends_at, Purchase.member_id.is_not(None))
+        .where(Purchase.occurred_at >= starts, Purchase.occurred_at < ends, Purchase.member_id.is_not(None))
         .distinct()
         .subquery()
     )
