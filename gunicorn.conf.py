@@ -1,4 +1,7 @@
-"""gunicorn's settings file (read from the working directory): Prometheus multiprocess mode.
+"""gunicorn's settings file (read from the working directory): the worker, Prometheus multiprocess mode.
+
+The worker is gunicorn's threaded one (``--threads``), noting when each request arrived, so that
+the latency ``/metrics`` reports includes the wait for a free thread (app/serving.py).
 
 With ``PROMETHEUS_MULTIPROC_DIR`` set, every worker writes its metrics in that directory and
 ``/metrics`` adds them up (app/metrics.py): the directory is emptied when gunicorn starts, and the
@@ -9,6 +12,8 @@ import os
 import shutil
 from pathlib import Path
 from typing import Any
+
+worker_class = "app.serving.ThreadWorker"
 
 
 def on_starting(_server: Any) -> None:

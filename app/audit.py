@@ -1,5 +1,5 @@
 """What the audit log watches: the program's configuration, scenarios, support's changes to members,
-staff accounts and API clients (:mod:`loyalty.audit` writes the entries).
+staff accounts, API clients and webhook subscriptions (:mod:`loyalty.audit` writes the entries).
 
 The back office names its staff member as the actor (:mod:`app.backoffice.security`); the API names
 admin clients (:func:`app.auth.access.require`); the CLI names itself.
@@ -18,6 +18,7 @@ from loyalty.tiers.models import CardIssuance, Tier
 from notifications.messages.models import Message
 from notifications.pressure.models import BlackoutPeriod, Complaint, PressureSettings
 from notifications.scenarios.models import MessageTemplate, Scenario, ScenarioVersion
+from notifications.webhooks.models import WebhookDelivery, WebhookSubscription
 from rewards.badges.models import Badge, BadgeLevel
 from rewards.catalog.models import Reward
 from rewards.challenges.models import Challenge, ChallengeStep
@@ -35,8 +36,8 @@ AUDITED: tuple[type, ...] = (
     Scenario, ScenarioVersion, MessageTemplate, PressureSettings, BlackoutPeriod,
     # Members: profile and consents, manual adjustments (ledger entries), complaints, cards.
     Member, LedgerEntry, Complaint, CardIssuance,
-    # Messages sent again (a dead letter redriven).
-    Message,
+    # Messages sent again (a dead letter redriven); webhook subscriptions and their redriven deliveries.
+    Message, WebhookSubscription, WebhookDelivery,
     # Who may act.
     StaffAccount, ApiClient,
 )

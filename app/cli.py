@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -32,6 +32,7 @@ from loyalty.ledger.expiry import expire_points, notify_expiring_points
 from loyalty.ledger.operations import (
     members_out_of_balance,
     members_with_lots_out_of_step,
+    qualifying_months_out_of_step,
 )
 from loyalty.program.operations import read_program_file
 from loyalty.purchases.operations import release_pending_points
@@ -39,6 +40,7 @@ from loyalty.tiers.operations import review_due_tiers
 from notifications import simulation
 from notifications.program import load_program
 from notifications.scheduler.process import SchedulerProcess
+from reporting import daily as dashboard_days
 
 loyalty_cli = AppGroup("loyalty", help="Loyalty program commands.")
 
@@ -113,18 +115,24 @@ def disable_client_command(name: str) -> None:
 
 @loyalty_cli.command("check-ledger")
 def check_ledger_command() -> None:
-    """Verify that every member's balance equals the sum of their ledger entries, and that their point
-    lots hold it (max(balance, 0))."""
+    """Verify that every member's balance equals the sum of their ledger entries, that their point
+    lots hold it (max(balance, 0)), and that their qualifying months hold their qualifying entries."""
     with session_scope(db.sessions()) as session:
         drifted = members_out_of_balance(session)
         lots_off = members_with_lots_out_of_step(session)
+        months_off = qualifying_months_out_of_step(session)
     for member_id, balance, total in drifted:
         click.echo(f"member {member_id}: balance {balance}, ledger sum {total}")
     for member_id, balance, held in lots_off:
         click.echo(f"member {member_id}: balance {balance}, points in lots {held}")
-    if drifted or lots_off:
+    for member_id, month, kept, summed in months_off:
+        click.echo(f"member {member_id}: qualifying points of {month:%Y-%m} kept {kept}, ledger sum {summed}")
+    if drifted or lots_off or months_off:
         sys.exit(1)
-    click.echo("ledger consistent: every balance equals the sum of its entries and is held in point lots")
+    click.echo(
+        "ledger consistent: every balance equals the sum of its entries and is held in point lots;"
+        " every qualifying month holds its entries"
+    )
 
 
 @loyalty_cli.command("expire-points")
@@ -148,6 +156,21 @@ def review_tiers_command() -> None:
     """Review the members whose tier review date has come: keep their tier or move them down one."""
     reviewed = _in_batches(lambda session: review_due_tiers(session, now=now()))
     click.echo(f"{reviewed} members reviewed")
+
+
+@loyalty_cli.command("dashboard-recount")
+@click.option("--from", "first", required=True, type=click.DateTime(["%Y-%m-%d"]), help="The first day to count again.")
+def dashboard_recount_command(first: datetime) -> None:
+    """Count the dashboard's roll-up again from a day to the day before yesterday (after a change to
+    days already counted: returns, opens and clicks, late receipts), a month of days per transaction."""
+    day, last, counted = first.date(), now().date() - timedelta(days=2), 0
+    while day <= last:
+        until = min(last, day + timedelta(days=dashboard_days.BATCH_DAYS - 1))
+        with session_scope(db.sessions()) as session:
+            counted += dashboard_days.recount(session, day, until, now=now())
+        click.echo(f"counted {day} to {until}")
+        day = until + timedelta(days=1)
+    click.echo(f"{counted} days counted again into the dashboard's roll-up")
 
 
 def _in_batches(step: Callable[[Session], int]) -> int:

@@ -64,6 +64,15 @@ def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None =
         # Providers' delivery reports (POST /api/v1/webhooks/<channel>) send it in X-Webhook-Secret;
         # unset, every report is refused.
         "LOYALTY_WEBHOOK_SECRET": os.environ.get("LOYALTY_WEBHOOK_SECRET") or None,
+        # Outbound webhooks (docs/integrations.md): plain http and private, loopback or link-local
+        # addresses only when this is 1 (development, tests); the time-out of each request, the
+        # attempts before a dead letter, the first retry's delay (doubling, with jitter, up to six
+        # hours), and how many dead letters in a row pause a subscription.
+        "LOYALTY_WEBHOOK_ALLOW_PRIVATE": os.environ.get("LOYALTY_WEBHOOK_ALLOW_PRIVATE", "") == "1",
+        "LOYALTY_WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("LOYALTY_WEBHOOK_TIMEOUT_SECONDS", "10")),
+        "LOYALTY_WEBHOOK_MAX_ATTEMPTS": _int("LOYALTY_WEBHOOK_MAX_ATTEMPTS", 10),
+        "LOYALTY_WEBHOOK_RETRY_SECONDS": _int("LOYALTY_WEBHOOK_RETRY_SECONDS", 60),
+        "LOYALTY_WEBHOOK_PAUSE_AFTER": _int("LOYALTY_WEBHOOK_PAUSE_AFTER", 5),
         # The scheduler (docs/scenarios.md): in the web process only for `make run`.
         "LOYALTY_RUN_SCHEDULER": os.environ.get("LOYALTY_RUN_SCHEDULER", "") == "1",
         "LOYALTY_SCHEDULER_POLL_SECONDS": _int("LOYALTY_SCHEDULER_POLL_SECONDS", 10),

@@ -1,7 +1,14 @@
 """``GET /metrics`` in the Prometheus text format (prometheus-client).
 
-- Requests by route, method and status, and their latency (a histogram), measured around the whole
-  request, commit included.
+- Requests by route, method and status, and two latency histograms, commit included:
+  ``loyalty_http_request_duration_seconds``, what the client waits, from the moment the request
+  reached the server to the moment the server has written the answer out: the time a proxy in front stamped in ``X-Request-Start`` (read
+  only behind ``LOYALTY_TRUSTED_PROXIES``), else the time gunicorn's worker took it in
+  (app/serving.py), else the application's own start; and
+  ``loyalty_http_request_app_duration_seconds``, from the moment a thread of the application took the
+  request up. The gap between the two is the wait for a free thread. The first has fine buckets
+  (each bound 2^(1/5), about 15 %, above the previous, 1 ms to 16 s) so that a quantile read from it
+  (``histogram_quantile``) stays close to what a load generator measures.
 - What the program did, counted when the transaction that did it commits (a rolled-back purchase is
   not counted): domain events by type, purchases by channel, points by ledger entry kind (earn,
   bonus, redeem, reverse, expire, adjust), message outcomes by channel. The scheduler process counts its part (messages,
@@ -26,6 +33,7 @@ import os
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -39,6 +47,7 @@ from werkzeug.exceptions import abort
 
 from app import db
 from app.requestlog import route
+from app.serving import ARRIVED_AT
 from loyalty.ledger.models import LedgerEntry
 from loyalty import consumers
 from loyalty.consumers import OutboxDeadLetter
@@ -47,16 +56,33 @@ from loyalty.events import PurchaseRecorded
 from notifications.bootstrap import CONSUMERS
 from notifications.messages.models import Message
 from notifications.scheduler.models import JobRun
+from notifications.webhooks.models import WebhookDelivery
 
 REQUESTS = Counter("loyalty_http_requests", "HTTP requests answered", ["method", "route", "status"])
+#: 1 ms to 16 s, each bound 2^(1/5) above the previous: a quantile falls in a bucket 15 % wide.
+LATENCY_BUCKETS = tuple(round(0.001 * 2 ** (step / 5), 6) for step in range(71))
 LATENCY = Histogram(
-    "loyalty_http_request_duration_seconds", "Time to answer a request, commit included", ["method", "route"],
+    "loyalty_http_request_duration_seconds",
+    "Time from the request reaching the server (proxy or gunicorn) to the answer, commit included",
+    ["method", "route"], buckets=LATENCY_BUCKETS,
+)  # fmt: skip
+APP_LATENCY = Histogram(
+    "loyalty_http_request_app_duration_seconds",
+    "Time from a thread of the application taking the request up to the answer, commit included", ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )  # fmt: skip
+#: Set by a proxy in front: when it received the request (``t=`` seconds, milli- or microseconds).
+REQUEST_START_HEADER = "X-Request-Start"
+#: A stamp older than this is not a request start but a mistake (or a clock far off): ignored.
+_OLDEST_START_S = 3600.0
 PURCHASES = Counter("loyalty_purchases", "Purchases recorded", ["channel"])
 EVENTS = Counter("loyalty_events", "Domain events recorded, by type", ["type"])
 POINTS = Counter("loyalty_points", "Points moved by ledger entries, by kind (absolute values)", ["kind"])
 MESSAGES = Counter("loyalty_messages", "Messages changing status, by channel and the status reached", ["channel", "outcome"])
+WEBHOOKS = Counter(
+    "loyalty_webhook_deliveries", "Webhook delivery attempts and redrives, by outcome: delivered, failed (to be retried), dead, redriven",
+    ["outcome"],
+)
 #: Counting these in a request or a job would cost more than the statement that moves them.
 _UNCOUNTED_STATUSES = {"sending"}
 
@@ -77,6 +103,33 @@ def count_commits(sessions: sessionmaker[Session]) -> None:
 
 def _start() -> None:
     g.metrics_started = time.perf_counter()
+    g.metrics_arrived = arrived_at(time.time())
+
+
+def arrived_at(now: float) -> float:
+    """When the request reached the server (seconds since the epoch): a trusted proxy's
+    ``X-Request-Start``, else gunicorn's worker's note, else ``now``; never later than ``now``."""
+    stamped = None
+    if current_app.config["LOYALTY_TRUSTED_PROXIES"]:
+        stamped = request_start(request.headers.get(REQUEST_START_HEADER, ""), now)
+    if stamped is None:
+        stamped = request.environ.get(ARRIVED_AT)
+    return min(stamped, now) if isinstance(stamped, float) else now
+
+
+def request_start(header: str, now: float) -> float | None:
+    """``X-Request-Start`` as proxies write it (``t=1733312345.123`` from nginx's ``$msec``,
+    ``t=1733312345123456`` in microseconds, or milliseconds) in seconds; None when it is not one
+    within the last hour."""
+    try:
+        value = float(header.strip().removeprefix("t="))
+    except ValueError:
+        return None
+    for scale in (1.0, 1e3, 1e6, 1e9):
+        seconds = value / scale
+        if now - _OLDEST_START_S <= seconds <= now + _OLDEST_START_S:
+            return seconds
+    return None
 
 
 def _observe(response: Response) -> Response:
@@ -86,8 +139,14 @@ def _observe(response: Response) -> Response:
     rule = route()
     REQUESTS.labels(request.method, rule, str(response.status_code)).inc()
     if started is not None:
-        LATENCY.labels(request.method, rule).observe(time.perf_counter() - started)
+        APP_LATENCY.labels(request.method, rule).observe(time.perf_counter() - started)
+        response.call_on_close(partial(_observe_sent, LATENCY.labels(request.method, rule), g.metrics_arrived))
     return response
+
+
+def _observe_sent(latency: Histogram, arrived: float) -> None:
+    """Once the server has written the answer out (and closes it): the time since it arrived."""
+    latency.observe(max(0.0, time.time() - arrived))
 
 
 def _collect(session: Session, _flush_context: Any) -> None:
@@ -106,6 +165,22 @@ def _collect(session: Session, _flush_context: Any) -> None:
             reached = inspect(row).attrs.status.history.added
             if reached and reached[0] not in _UNCOUNTED_STATUSES:
                 pending.append((MESSAGES, (row.channel, reached[0]), 1))
+        elif isinstance(row, WebhookDelivery):
+            outcome = _webhook_outcome(inspect(row).attrs.status.history)
+            if outcome is not None:
+                pending.append((WEBHOOKS, (outcome,), 1))
+
+
+def _webhook_outcome(history: Any) -> str | None:
+    """What a delivery's change of status says: received, retried later, given up, sent again."""
+    if not history.added:
+        return None
+    before, after = (history.deleted or [None])[0], history.added[0]
+    if after in ("delivered", "dead"):
+        return str(after)
+    if after == "pending":
+        return "redriven" if before == "dead" else "failed" if before == "sending" else None
+    return None
 
 
 def _publish(session: Session) -> None:
@@ -132,6 +207,13 @@ class DatabaseCollector(Collector):
             waiting = session.scalar(select(func.count()).where(Message.status.in_(("queued", "sending"))))
             dead_messages = session.scalar(select(func.count()).where(Message.status == "dead"))
             runs = session.execute(select(JobRun.job, JobRun.last_run_at)).all()
+            webhooks = dict(
+                session.execute(
+                    select(WebhookDelivery.status, func.count())
+                    .where(WebhookDelivery.status.in_(("pending", "sending", "dead")))
+                    .group_by(WebhookDelivery.status)
+                ).all()
+            )
             lags = consumers.lags(session, CONSUMERS, now=self.now)
             dead_events = dict(
                 session.execute(select(OutboxDeadLetter.consumer, func.count()).group_by(OutboxDeadLetter.consumer)).all()
@@ -143,6 +225,11 @@ class DatabaseCollector(Collector):
         )  # fmt: skip
         yield GaugeMetricFamily("loyalty_messages_waiting", "Messages queued or being sent", value=waiting or 0)
         yield GaugeMetricFamily("loyalty_dead_letters", "Messages given up after their last attempt", value=dead_messages or 0)
+        yield GaugeMetricFamily(
+            "loyalty_webhook_deliveries_waiting", "Webhook deliveries pending or being sent",
+            value=webhooks.get("pending", 0) + webhooks.get("sending", 0),
+        )  # fmt: skip
+        yield GaugeMetricFamily("loyalty_webhook_dead_letters", "Webhook deliveries given up", value=webhooks.get("dead", 0))
         backlog = GaugeMetricFamily("loyalty_outbox_consumer_backlog", "Events waiting for each outbox consumer", labels=["consumer"])
         lag = GaugeMetricFamily(
             "loyalty_outbox_consumer_lag_seconds", "Age of the oldest event waiting for each consumer", labels=["consumer"]

@@ -9,7 +9,7 @@ from loyalty.customevents.models import CustomEvent, CustomEventType
 from loyalty.db import Base
 from loyalty.engagement.models import Engagement, EngagementAction, EngagementScore, EngagementScoreSettings
 from loyalty.imports.models import ImportedRef, ImportJob
-from loyalty.ledger.models import LedgerEntry, PointLot
+from loyalty.ledger.models import LedgerEntry, PointLot, QualifyingMonth
 from loyalty.members.models import Member
 from loyalty.outbox import OutboxEvent
 from loyalty.program.models import EarningRule, ProgramSettings
@@ -22,6 +22,8 @@ from notifications.pressure.models import BlackoutPeriod, Complaint, PressureSet
 from notifications.privacy.models import Erasure
 from notifications.scenarios.models import MessageTemplate, Scenario, ScenarioVersion
 from notifications.scheduler.models import JobRun
+from notifications.webhooks.models import WebhookDelivery, WebhookSubscription
+from reporting.models import DashboardDay, DashboardDayRun
 from rewards.badges.models import Badge, BadgeLevel, MemberBadge, MemberMetric
 from rewards.catalog.models import Reward
 from rewards.challenges.models import Challenge, ChallengeParticipation, ChallengeProgress, ChallengeStep
@@ -33,7 +35,11 @@ from rewards.thresholds.models import PointThreshold
 from rewards.vouchers.models import Voucher
 
 __all__ = [
+    "WebhookDelivery",
+    "WebhookSubscription",
     "AuditEntry",
+    "DashboardDay",
+    "DashboardDayRun",
     "MemberCategory",
     "MemberPurchaseMonth",
     "StaffAccount",

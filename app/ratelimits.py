@@ -4,7 +4,8 @@
   email or client id sent) and per address: past ``LOYALTY_RATELIMIT_LOGIN`` (5 a minute) the next
   attempt is a 429 with ``Retry-After``, right password or not. Each 429 counts towards the lock-out
   (``LOYALTY_RATELIMIT_LOCKOUT``, 3 an hour then 6 a day): an account or address that keeps trying
-  is locked out for the rest of the hour, then of the day. Every refusal is logged.
+  is locked out for the rest of the hour, then of the day. Every refusal is logged, and each
+  lock-out audited (:func:`_audit`): who tried (the address), for which account, until when.
 - ``LOYALTY_RATELIMIT_QUOTAS``: requests per API client id or per role (``till=600/minute;
   cl_…=100/minute``), over the whole API; a caller with no quota is not counted.
 - Counters live in the process (``memory://``) unless ``LOYALTY_RATELIMIT_STORAGE_URL`` names a
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, request
@@ -22,6 +24,8 @@ from flask_limiter import Limiter, MetaLimit, RequestLimit
 from flask_limiter.util import get_remote_address
 
 from app.auth.access import bearer_claims
+from loyalty import audit
+from loyalty.db import session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +55,30 @@ def _log_lockout(limit: RequestLimit) -> None:
         "locked out: %s past %s", limit.key, limit.limit,
         extra={"ratelimit_key": limit.key, "ratelimit": str(limit.limit), "reset_at": limit.reset_at},
     )  # fmt: skip
+    _audit("lock-out", limit)
+
+
+def _audit(action: str, limit: RequestLimit) -> None:
+    """An audit entry for attempts refused past ``limit``: the address as the actor, the account
+    tried (the email or client id sent) as the entity, the limit and until when it holds.
+
+    Once per key and window of the limit, whichever worker refuses first (the counters' store
+    decides): a flood of refused attempts must not become a flood of writes."""
+    once = type(limit.limit)(1, limit.limit.multiples)
+    if not limiter.limiter.hit(once, "audited", action, limit.key):
+        return
+    address = get_remote_address()
+    account = _account_sent()
+    now = current_app.extensions["loyalty.clock"].now()
+    with session_scope(current_app.extensions["loyalty.sessions"]) as session:
+        audit.act_as(session, f"address:{address}"[:300], now=now)
+        audit.record(
+            session, action=action, entity=str(request.endpoint), entity_key=(account or address)[:200], before=None,
+            after={
+                "account": account, "address": address, "counted_per": _counted_per(limit),
+                "limit": str(limit.limit), "until": datetime.fromtimestamp(limit.reset_at, UTC).isoformat(),
+            },
+        )  # fmt: skip
 
 
 limiter = Limiter(
@@ -68,13 +96,24 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
 
 
-def _account() -> str:
-    """Who the attempt is for: the email or client id in the body (the address when there is none)."""
+def _counted_per(limit: RequestLimit) -> str:
+    """"account" or "address": what the limit counts (its key is ``LIMITER/account:…/…``)."""
+    return limit.key.split("/")[1].split(":")[0]
+
+
+def _account_sent() -> str | None:
+    """The email or client id in the body, lower case; None when there is none."""
     body = request.get_json(silent=True)
     account = body.get("email") or body.get("client_id") if isinstance(body, dict) else None
     if not isinstance(account, str) or not account.strip():
-        return _address()
-    return f"account:{request.endpoint}:{account.strip().lower()[:320]}"
+        return None
+    return account.strip().lower()[:320]
+
+
+def _account() -> str:
+    """Who the attempt is for: the email or client id in the body (the address when there is none)."""
+    account = _account_sent()
+    return f"account:{request.endpoint}:{account}" if account else _address()
 
 
 def _address() -> str:
@@ -90,6 +129,7 @@ def _log_refusal(limit: RequestLimit) -> None:
         "attempts refused: %s past %s", limit.key, limit.limit,
         extra={"ratelimit_key": limit.key, "ratelimit": str(limit.limit), "reset_at": limit.reset_at},
     )  # fmt: skip
+    _audit("refuse-attempts", limit)
 
 
 def _attempts() -> str:
@@ -104,6 +144,7 @@ def limit_attempts(view: F) -> F:
     """Count the view's failed attempts (401) per account and per address, with the lock-out."""
     for key in (_account, _address):
         view = cast(F, limiter.limit(
-            _attempts, key_func=key, deduct_when=_failed, on_breach=_log_refusal, meta_limits=[MetaLimit(_lockout)]
+            _attempts, key_func=key, deduct_when=_failed, on_breach=_log_refusal,
+            meta_limits=[MetaLimit(_lockout, key_function=key)],
         )(view))  # fmt: skip
     return view

@@ -22,6 +22,8 @@ from notifications.messages.links import Links
 from notifications.runtime import Runtime
 from notifications.scheduler.jobs import Schedule, Task
 from notifications.scheduler.process import SchedulerProcess
+from notifications.webhooks.delivery import WebhookSender, WebhookSettings
+from reporting import daily as dashboard_days
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,17 @@ def build_runtime(app: Flask) -> Runtime:
         links=Links(base_url=app.config["LOYALTY_PUBLIC_URL"].rstrip("/"), secret=app.config["LOYALTY_JWT_SECRET_KEY"]),
         app_url=app.config["LOYALTY_APP_URL"].rstrip("/"),
         lease=timedelta(seconds=app.config["LOYALTY_SEND_LEASE_SECONDS"]),
+        webhooks=WebhookSender(webhook_settings(app)),
+    )
+
+
+def webhook_settings(app: Flask) -> WebhookSettings:
+    return WebhookSettings(
+        allow_private=app.config["LOYALTY_WEBHOOK_ALLOW_PRIVATE"],
+        timeout=app.config["LOYALTY_WEBHOOK_TIMEOUT_SECONDS"],
+        max_attempts=app.config["LOYALTY_WEBHOOK_MAX_ATTEMPTS"],
+        retry_base=timedelta(seconds=app.config["LOYALTY_WEBHOOK_RETRY_SECONDS"]),
+        pause_after_dead=app.config["LOYALTY_WEBHOOK_PAUSE_AFTER"],
     )
 
 
@@ -83,4 +96,6 @@ MAINTENANCE: tuple[tuple[str, Task], ...] = (
     ("release-pending", lambda session, now: release_pending_points(session, now=now)),
     ("review-tiers", lambda session, now: review_due_tiers(session, now=now)),
     ("engagement-drops", fire_engagement_drops),
+    # The back office's dashboard: each day counted once into the roll-up when it is over (reporting/).
+    ("dashboard-days", dashboard_days.refresh),
 )

@@ -1,8 +1,11 @@
 """What ``/metrics`` says of a load phase, beside what wrk measured (docs/benchmarks.md).
 
-The application counts and times every request itself (app/metrics.py); scraped before and after a
-phase, its request rate and latency quantiles should tell an operator what the load generator saw.
-The gunicorn workers run in Prometheus multiprocess mode, as in production.
+The application counts and times every request itself (app/metrics.py), from the moment gunicorn's
+worker took it in (app/serving.py); scraped before and after a phase, its request rate and latency
+quantiles (read from the histogram's buckets as Prometheus's ``histogram_quantile`` does) should tell
+an operator what the load generator saw. Beside them, the median of the application's own time
+(``loyalty_http_request_app_duration_seconds``): the rest is the wait for a free thread. The
+gunicorn workers run in Prometheus multiprocess mode, as in production.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 REQUESTS = "loyalty_http_requests_total"
 LATENCY = "loyalty_http_request_duration_seconds"
+APP_LATENCY = "loyalty_http_request_app_duration_seconds"
 
 
 def environment(results: Path) -> dict[str, str]:
@@ -58,8 +62,13 @@ class Figures:
         return lower
 
 
-def scrape(base_url: str, method: str, route: str) -> Figures:
+def scrape(base_url: str, method: str, route: str) -> tuple[Figures, Figures]:
+    """The route's figures by the request histogram, and by the application's own."""
     text = requests.get(f"{base_url}/metrics", timeout=30).text
+    return figures(text, method, route, LATENCY), figures(text, method, route, APP_LATENCY)
+
+
+def figures(text: str, method: str, route: str, histogram: str) -> Figures:
     answers, seconds, buckets = 0.0, 0.0, {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -67,9 +76,9 @@ def scrape(base_url: str, method: str, route: str) -> Figures:
                 continue
             if sample.name == REQUESTS:
                 answers += sample.value
-            elif sample.name == f"{LATENCY}_sum":
+            elif sample.name == f"{histogram}_sum":
                 seconds = sample.value
-            elif sample.name == f"{LATENCY}_bucket":
+            elif sample.name == f"{histogram}_bucket":
                 buckets[float(sample.labels["le"])] = sample.value
     return Figures(answers, seconds, tuple(sorted(buckets.items())))
 
@@ -108,8 +117,10 @@ class LoadPhase(Protocol):
 class Watch:
     """The figures of one route between entering and leaving :func:`watch`."""
 
-    before: Figures
+    before: tuple[Figures, Figures]
     during: Figures = field(default_factory=Figures)
+    #: The application's own time (from a thread taking the request up).
+    app_during: Figures = field(default_factory=Figures)
 
     def compare(self, phase: LoadPhase) -> str:
         """One line: the rate and quantiles by /metrics and by wrk, and how far apart."""
@@ -117,6 +128,7 @@ class Watch:
         p50, p99 = self.during.quantile(0.5) * 1000, self.during.quantile(0.99) * 1000
         return (
             f"{phase.name:<30} /metrics {rate:8.1f} req/s p50 {p50:6.1f} ms p99 {p99:6.1f} ms"
+            f" (app p50 {self.app_during.quantile(0.5) * 1000:6.1f} ms)"
             f" | wrk {wrk_rate:8.1f} req/s p50 {phase.p50_ms:6.1f} ms p99 {phase.p99_ms:6.1f} ms"
             f" | rate {rate / wrk_rate - 1:+6.1%} p50 {p50 / phase.p50_ms - 1:+6.1%} p99 {p99 / phase.p99_ms - 1:+6.1%}"
         )
@@ -132,4 +144,5 @@ def watch(base_url: str, phase_name: str) -> Iterator[Watch | None]:
         return
     watched = Watch(scrape(base_url, *route))
     yield watched
-    watched.during = scrape(base_url, *route).minus(watched.before)
+    during, app_during = scrape(base_url, *route)
+    watched.during, watched.app_during = during.minus(watched.before[0]), app_during.minus(watched.before[1])

@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import NO_VALUE
 from loyalty.db import Base, BigIntPK, UTCDateTime
 
 #: Columns whose values never enter the log.
-SECRET_COLUMNS = frozenset({"password_hash", "secret_hash"})
+SECRET_COLUMNS = frozenset({"password_hash", "secret_hash", "secret", "previous_secret"})
 REDACTED = "(secret)"
 _CONTEXT = "loyalty.audit.context"
 _WATCHED: set[type] = set()

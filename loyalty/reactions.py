@@ -3,10 +3,14 @@ transaction of the change, the engagement score after commit (``notifications/bo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
+from loyalty.consumers import Delivered
 from loyalty.engagement.operations import record_if_defined
-from loyalty.engagement.score import add_interaction, interaction_of
+from loyalty.engagement.score import add_interaction, add_interactions, interaction_of
 from loyalty.events import DomainEvent, MemberEnrolled, MemberUpdated, PointsEarned
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
@@ -26,6 +30,16 @@ def score_interaction(session: Session, event: DomainEvent) -> None:
     interaction = interaction_of(event)
     if interaction is not None and event.member_id is not None:
         add_interaction(session, member_id=event.member_id, interaction=interaction, now=event.occurred_at)
+
+
+def score_interactions(session: Session, batch: Sequence[Delivered], _now: datetime) -> None:
+    """The ``engagement-score`` consumer: the batch's interactions, in order, in one read and one write."""
+    interactions = [
+        (event.member_id, interaction, event.occurred_at)
+        for event in (delivered.event for delivered in batch)
+        if event.member_id is not None and (interaction := interaction_of(event)) is not None
+    ]
+    add_interactions(session, interactions)
 
 
 def reward_enrolment(session: Session, event: MemberEnrolled) -> None:

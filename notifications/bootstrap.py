@@ -35,15 +35,34 @@ from loyalty.events import (
     TierUpgraded,
     all_event_types,
 )
-from loyalty.reactions import reward_enrolment, reward_profile_completion, score_interaction, upgrade_tier
+from loyalty.reactions import (
+    reward_enrolment,
+    reward_profile_completion,
+    score_interaction,
+    score_interactions,
+    upgrade_tier,
+)
 from loyalty.segments import history as segment_history
 from loyalty.segments.compiler import register_condition
-from notifications.journeys.bonuses import credit_purchase_bonus
+from notifications.journeys.bonuses import (
+    credit_purchase_bonus,
+    credit_purchase_bonuses,
+)
 from notifications.journeys.triggers import enter_triggered
+from notifications.webhooks.delivery import queue_deliveries
 from rewards import gamification
 from rewards.badges.segments import badge_held
-from rewards.games.operations import earn_play_for_engagement, earn_play_for_purchase, withdraw_plays_for_return
-from rewards.leaderboards.operations import apply_points, count_points, uncount_returned_points
+from rewards.games.operations import (
+    earn_play_for_engagement,
+    earn_play_for_purchase,
+    earn_plays,
+    withdraw_plays_for_return,
+)
+from rewards.leaderboards.operations import (
+    apply_points,
+    count_points,
+    uncount_returned_points,
+)
 from rewards.thresholds.operations import unlock_crossed_thresholds
 
 IN_TRANSACTION: dict[type[DomainEvent], Sequence[Handler]] = {
@@ -78,7 +97,13 @@ DERIVED: dict[str, dict[type[DomainEvent], Sequence[Handler]]] = {
 
 #: Consumers that apply a batch with set-based statements rather than event by event (with the same
 #: result as their handlers in :data:`DERIVED`).
-BATCHED: dict[str, Apply] = {"leaderboards": apply_points}
+BATCHED: dict[str, Apply] = {
+    "gamification": gamification.apply_batch,
+    "leaderboards": apply_points,
+    "engagement-score": score_interactions,
+    "game-plays": earn_plays,
+    "journey-bonuses": credit_purchase_bonuses,
+}
 
 #: Every consumer the worker runs, in this order in each round.
 CONSUMERS: tuple[Consumer, ...] = (
@@ -87,6 +112,8 @@ CONSUMERS: tuple[Consumer, ...] = (
     Consumer("journeys", on=all_event_types(), apply=enter_triggered),
     # the purchase history summarised per member for segment conditions (docs/integrations.md)
     Consumer("segment-history", on=segment_history.EVENTS, apply=segment_history.summarise_purchases),
+    # the brand's webhook subscriptions: one delivery per event and subscription (docs/integrations.md)
+    Consumer("webhooks", on=all_event_types(), apply=queue_deliveries),
 )
 
 def register() -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from notifications.channels.base import Channel
 from notifications.messages.links import Links
+from notifications.webhooks.delivery import WebhookSender, WebhookSettings
 
 
 @dataclass(frozen=True)
@@ -22,3 +23,5 @@ class Runtime:
     lease: timedelta = timedelta(minutes=5)
     #: The first retry's delay; each next one doubles it.
     retry_base: timedelta = timedelta(minutes=1)
+    #: Sends the webhooks of the brand's subscriptions (:mod:`notifications.webhooks`).
+    webhooks: WebhookSender = field(default_factory=lambda: WebhookSender(WebhookSettings()))

@@ -1,35 +1,29 @@
 """The dashboard's figures: each one named, set-based aggregate over indexed columns.
 
-Every function answers one figure (or one family of figures counted by the same statement) for a
-:class:`~reporting.period.Period`; series by day come back with every day of the period, zeros
-included. The page only draws what these return.
+The figures of a period come from :func:`period_figures` (the daily roll-up, and the open days counted
+live: :mod:`reporting.daily`); the figures of now (members by tier and engagement level, points
+outstanding) and the distinct active members are counted on their indexes. Series by day come back
+with every day of the period, zeros included. The page only draws what these return.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyalty.engagement.models import ENGAGEMENT_LEVELS, EngagementScore
-from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
 from loyalty.program.models import ProgramSettings
 from loyalty.purchases.models import Purchase
-from loyalty.tiers.models import Tier, TierChange
-from notifications.journeys.models import Journey
-from notifications.messages.kpis import message_counts
-from notifications.messages.models import Message
+from loyalty.tiers.models import Tier
 from notifications.scenarios.models import Scenario
+from reporting.daily import Figures, figures_of
 from reporting.period import Period
-from reporting.sql import utc_day
 from rewards.catalog.models import Reward
-from rewards.vouchers.models import Voucher
 
 ZERO = Decimal("0.00")
 
@@ -99,69 +93,57 @@ class ScenarioRevenue:
     revenue: Decimal
 
 
-def member_counts(session: Session, period: Period) -> MemberCounts:
-    """Members in total and enrolled in the period (one pass over the enrolment index), members who
-    bought in the period (distinct buyers on the purchases' date index), new members by day."""
-    # Two counts on the enrolment index (a FILTER over one scan would read the whole table).
-    total, new = session.execute(
-        select(
-            select(func.count()).where(Member.enrolled_at < period.ends_at).scalar_subquery(),
-            select(func.count())
-            .where(Member.enrolled_at >= period.starts_at, Member.enrolled_at < period.ends_at)
-            .scalar_subquery(),
-        )
-    ).one()
-    active = session.scalar(
-        select(func.count(func.distinct(Purchase.member_id))).where(
-            Purchase.occurred_at >= period.starts_at, Purchase.occurred_at < period.ends_at, Purchase.member_id.is_not(None)
-        )
-    )
-    day = utc_day(Member.enrolled_at)
-    by_day = session.execute(
-        select(day, func.count())
-        .where(Member.enrolled_at >= period.starts_at, Member.enrolled_at < period.ends_at)
-        .group_by(day)
-    )
-    return MemberCounts(total=total, new=new, active=active or 0, new_by_day=_every_day(period, by_day, 0))
+def period_figures(session: Session, period: Period) -> Figures:
+    """The figures by day of ``period`` (:mod:`reporting.daily`), which the functions below read."""
+    return figures_of(session, period)
 
 
-def purchase_figures(session: Session, period: Period) -> PurchaseFigures:
-    """Members' purchases in the period: how many, their revenue, what was returned of them; revenue by
-    day. One statement grouped by day."""
-    day = utc_day(Purchase.occurred_at)
-    rows = session.execute(
-        select(day, func.count(), func.sum(Purchase.total), func.sum(Purchase.returned_amount))
-        .where(
-            Purchase.occurred_at >= period.starts_at, Purchase.occurred_at < period.ends_at, Purchase.member_id.is_not(None)
-        )
-        .group_by(day)
-    ).all()
+def member_counts(session: Session, period: Period, figures: Figures, *, now: datetime) -> MemberCounts:
+    """Members in total (the enrolment index), enrolled in the period and by day (the figures by day),
+    and members who bought in the period (:func:`active_members`)."""
+    total = session.scalar(select(func.count()).where(Member.enrolled_at < period.ends_at)) or 0
+    return MemberCounts(
+        total=total,
+        new=figures.total("members.new"),
+        active=active_members(session, period, now=now),
+        new_by_day=figures.by_day("members.new", period.days),
+    )
+
+
+def active_members(session: Session, period: Period, *, now: datetime) -> int:
+    """Members who bought in the period, exactly. For a period that runs to now, those whose last
+    purchase is in it (``ix_members_last_purchase_at``: one index entry per active member, not one per
+    purchase); for a period over, the distinct buyers of its purchases (``ix_purchases_occurred_at``)."""
+    if period.ends_at > now:
+        # Nobody has bought after the period yet: a member bought in it when their last purchase is in it.
+        return session.scalar(select(func.count()).where(Member.last_purchase_at >= period.starts_at)) or 0
+    buyers = (
+        select(Purchase.member_id)
+        .where(Purchase.occurred_at >= period.starts_at, Purchase.occurred_at < period.ends_at, Purchase.member_id.is_not(None))
+        .distinct()
+        .subquery()
+    )
+    return session.scalar(select(func.count()).select_from(buyers)) or 0
+
+
+def purchase_figures(period: Period, figures: Figures) -> PurchaseFigures:
+    """Members' purchases in the period: how many, their revenue, what was returned of them; revenue by day."""
     return PurchaseFigures(
-        purchases=sum(row[1] for row in rows),
-        revenue=sum((row[2] or ZERO for row in rows), ZERO),
-        returned=sum((row[3] or ZERO for row in rows), ZERO),
-        revenue_by_day=_every_day(period, ((row[0], row[2] or ZERO) for row in rows), ZERO),
+        purchases=figures.total("purchases.count"),
+        revenue=_money(figures.total("purchases.revenue")),
+        returned=_money(figures.total("purchases.returned")),
+        revenue_by_day=[(day, _money(cents)) for day, cents in figures.by_day("purchases.revenue", period.days)],
     )
 
 
-def points_figures(session: Session, period: Period) -> PointsFigures:
-    """Points issued (every credit), redeemed and expired in the period, by day, from the ledger: one
-    statement grouped by day."""
-    day = utc_day(LedgerEntry.created_at)
-    issued = func.sum(case((LedgerEntry.points > 0, LedgerEntry.points), else_=0))
-    redeemed = func.sum(case((LedgerEntry.kind == "redeem", -LedgerEntry.points), else_=0))
-    expired = func.sum(case((LedgerEntry.kind == "expire", -LedgerEntry.points), else_=0))
-    rows = session.execute(
-        select(day, issued, redeemed, expired)
-        .where(LedgerEntry.created_at >= period.starts_at, LedgerEntry.created_at < period.ends_at)
-        .group_by(day)
-    ).all()
+def points_figures(period: Period, figures: Figures) -> PointsFigures:
+    """Points issued (every credit), redeemed and expired in the period, from the ledger; by day."""
     return PointsFigures(
-        issued=sum(int(row[1] or 0) for row in rows),
-        redeemed=sum(int(row[2] or 0) for row in rows),
-        expired=sum(int(row[3] or 0) for row in rows),
-        issued_by_day=_every_day(period, ((row[0], int(row[1] or 0)) for row in rows), 0),
-        redeemed_by_day=_every_day(period, ((row[0], int(row[2] or 0)) for row in rows), 0),
+        issued=figures.total("points.issued"),
+        redeemed=figures.total("points.redeemed"),
+        expired=figures.total("points.expired"),
+        issued_by_day=figures.by_day("points.issued", period.days),
+        redeemed_by_day=figures.by_day("points.redeemed", period.days),
     )
 
 
@@ -180,20 +162,11 @@ def tier_distribution(session: Session) -> list[tuple[str, int]]:
     return [(name, counts.pop(code, 0)) for code, name in tiers] + sorted(counts.items())
 
 
-def tier_upgrades(session: Session, period: Period) -> list[tuple[str, int]]:
+def tier_upgrades(session: Session, figures: Figures) -> list[tuple[str, int]]:
     """Upgrades in the period, by the tier reached (lowest first)."""
-    rows = session.execute(
-        select(Tier.name, func.count(TierChange.id))
-        .join(TierChange, TierChange.to_code == Tier.code)
-        .where(
-            TierChange.reason == "upgrade",
-            TierChange.changed_at >= period.starts_at,
-            TierChange.changed_at < period.ends_at,
-        )
-        .group_by(Tier.name, Tier.rank)
-        .order_by(Tier.rank)
-    )
-    return [(name, count) for name, count in rows]
+    upgrades = figures.by_key("tiers.upgrades")
+    tiers = session.execute(select(Tier.code, Tier.name).order_by(Tier.rank)).all()
+    return [(name, upgrades[code]) for code, name in tiers if upgrades.get(code)]
 
 
 def engagement_levels(session: Session) -> list[tuple[str, int]]:
@@ -202,43 +175,33 @@ def engagement_levels(session: Session) -> list[tuple[str, int]]:
     return [(level, counts.get(level, 0)) for level in ENGAGEMENT_LEVELS]
 
 
-def rewards_redeemed(session: Session, period: Period, *, limit: int = 10) -> list[tuple[str, int, int]]:
+def rewards_redeemed(session: Session, figures: Figures, *, limit: int = 10) -> list[tuple[str, int, int]]:
     """The rewards members took in the period (vouchers issued: redemptions, thresholds, challenges,
     games), most taken first: name, vouchers, points spent."""
-    rows = session.execute(
-        select(Reward.name, func.count(Voucher.id), func.sum(Voucher.points_cost))
-        .join(Voucher, Voucher.reward_id == Reward.id)
-        .where(Voucher.issued_at >= period.starts_at, Voucher.issued_at < period.ends_at)
-        .group_by(Reward.name)
-        .order_by(func.count(Voucher.id).desc(), Reward.name)
-        .limit(limit)
-    )
-    return [(name, count, int(points or 0)) for name, count, points in rows]
+    vouchers, points = figures.by_key("rewards.vouchers"), figures.by_key("rewards.points")
+    rows = session.execute(select(Reward.id, Reward.name).where(Reward.id.in_([int(key) for key in vouchers])))
+    names = {str(id_): name for id_, name in rows}
+    taken = sorted(((names.get(key, key), n, points.get(key, 0)) for key, n in vouchers.items()), key=lambda r: (-r[1], r[0]))
+    return taken[:limit]
 
 
-def message_figures(session: Session, period: Period) -> list[ChannelFigures]:
+def message_figures(figures: Figures) -> list[ChannelFigures]:
     """Messages sent in the period, per channel, and how many of them were delivered, opened and
     clicked, counted as the scenarios' KPIs count them (in-app copies of a message sent on another
     channel apart)."""
-    rows = message_counts(session, where=[Message.sent_at >= period.starts_at, Message.sent_at < period.ends_at])
-    return sorted((ChannelFigures(*row) for row in rows), key=lambda figures: figures.channel)
+    counts = [figures.by_key(f"messages.{name}") for name in ("sent", "delivered", "opened", "clicked")]
+    return [ChannelFigures(channel, *(count.get(channel, 0) for count in counts)) for channel in sorted(counts[0])]
 
 
-def scenarios_by_revenue(session: Session, period: Period, *, limit: int = 10) -> list[ScenarioRevenue]:
+def scenarios_by_revenue(session: Session, figures: Figures, *, limit: int = 10) -> list[ScenarioRevenue]:
     """Scenarios ranked by the revenue of the journeys they converted in the period."""
-    revenue = func.sum(Journey.revenue)
-    rows = session.execute(
-        select(Scenario.key, Scenario.name, func.count(Journey.id), revenue)
-        .join(Journey, Journey.scenario_id == Scenario.id)
-        .where(Journey.converted_at >= period.starts_at, Journey.converted_at < period.ends_at)
-        .group_by(Scenario.key, Scenario.name)
-        .order_by(revenue.desc(), Scenario.key)
-        .limit(limit)
-    )
-    return [ScenarioRevenue(key, name, count, total or ZERO) for key, name, count, total in rows]
+    conversions, revenue = figures.by_key("scenarios.conversions"), figures.by_key("scenarios.revenue")
+    scenarios = session.execute(select(Scenario.id, Scenario.key, Scenario.name).where(Scenario.id.in_([int(k) for k in conversions])))
+    ranked = [
+        ScenarioRevenue(key, name, conversions[str(id_)], _money(revenue.get(str(id_), 0))) for id_, key, name in scenarios
+    ]
+    return sorted(ranked, key=lambda s: (-s.revenue, s.key))[:limit]
 
 
-def _every_day(period: Period, rows: Iterable[tuple[Any, Any]], zero: Any) -> list[tuple[date, Any]]:
-    """``(day, value)`` for each day of the period, from ``(YYYY-MM-DD, value)`` rows of some days."""
-    values = {str(day): value for day, value in rows}
-    return [(day, values.get(day.isoformat(), zero)) for day in period.days]
+def _money(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))

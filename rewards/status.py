@@ -6,16 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from loyalty.engagement.score import EngagementStanding, member_engagement
+from loyalty.engagement.models import EngagementScore
+from loyalty.engagement.score import EngagementStanding, standing
+from loyalty.errors import NotFound
 from loyalty.i18n import Translations
 from loyalty.ledger.models import PointLot
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
-from loyalty.tiers.operations import TierView, load_ladder, qualifying_points
+from loyalty.tiers.operations import TierView, load_ladder, qualifying_since, window_start
 from rewards.catalog.models import Reward
 from rewards.catalog.operations import catalog_for, list_rewards
 from rewards.thresholds.operations import next_threshold
@@ -66,14 +69,59 @@ class MemberStatus:
     engagement: EngagementStanding | None
 
 
+@dataclass(frozen=True)
+class _Figures:
+    """What the status document reads besides the member row, in the statement that reads it."""
+
+    qualifying: int
+    expiring_points: int | None
+    expires_at: datetime | None
+    score: float | None
+    score_as_of: datetime | None
+
+
+def status_of(session: Session, member_id: int, *, now: datetime) -> MemberStatus:
+    """The status document in two statements: the member with its figures, and the catalog."""
+    row = session.execute(select(Member, *_figure_columns(session, now)).where(Member.id == member_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"member {member_id} does not exist", field="member_id")
+    return _document(session, row[0], _Figures(*row[1:]), now)
+
+
 def member_status(session: Session, member: Member, *, now: datetime) -> MemberStatus:
+    """The status document of a member already read (one statement for its figures, one for the
+    catalog)."""
+    figures = session.execute(select(*_figure_columns(session, now)).where(Member.id == member.id)).one()
+    return _document(session, member, _Figures(*figures), now)
+
+
+def _figure_columns(session: Session, now: datetime) -> tuple[ColumnElement[Any], ...]:
+    """Qualifying points (from the months kept for them), the points expiring within the notice
+    period and their first date (the open lots), the engagement score and its date: columns
+    correlated with ``members``."""
+    settings = get_settings(session)
+    soon = (
+        PointLot.member_id == Member.id,
+        PointLot.remaining > 0,
+        PointLot.expires_at <= now + timedelta(days=settings.expiry_notice_days),
+    )
+    score = select(EngagementScore.score, EngagementScore.as_of).where(EngagementScore.member_id == Member.id)
+    return (
+        qualifying_since(window_start(settings, now)),
+        select(func.sum(PointLot.remaining)).where(*soon).scalar_subquery(),
+        select(func.min(PointLot.expires_at)).where(*soon).scalar_subquery(),
+        score.with_only_columns(EngagementScore.score).scalar_subquery(),
+        score.with_only_columns(EngagementScore.as_of).scalar_subquery(),
+    )
+
+
+def _document(session: Session, member: Member, figures: _Figures, now: datetime) -> MemberStatus:
     """Balance, pending, lifetime and qualifying points; tier and next tier; next threshold; points
     expiring within the program's notice period; rewards the member can redeem now; the engagement
     score and level."""
-    settings = get_settings(session)
-    ladder = load_ladder(session)
+    ladder = load_ladder(session, holding=member.tier_code)
     tier = ladder.get(member.tier_code)
-    qualifying = qualifying_points(session, member.id, now)
+    qualifying = int(figures.qualifying)
     following = ladder.above(tier)
     next_tier = None
     if following is not None:
@@ -93,16 +141,9 @@ def member_status(session: Session, member: Member, *, now: datetime) -> MemberS
             points=threshold.points, reward=reward, points_needed=threshold.points - member.points_balance
         )
     expiring = None
-    soon = session.execute(
-        select(func.sum(PointLot.remaining), func.min(PointLot.expires_at)).where(
-            PointLot.member_id == member.id,
-            PointLot.remaining > 0,
-            PointLot.expires_at <= now + timedelta(days=settings.expiry_notice_days),
-        )
-    ).one()
-    if soon[0]:
-        assert soon[1] is not None  # only lots with an expiry date pass `expires_at <=`: a sum has a first date
-        expiring = Expiring(points=int(soon[0]), expires_at=soon[1])
+    if figures.expiring_points:
+        assert figures.expires_at is not None  # only lots with an expiry date pass `expires_at <=`
+        expiring = Expiring(points=int(figures.expiring_points), expires_at=figures.expires_at)
     return MemberStatus(
         member=member,
         qualifying_points=qualifying,
@@ -120,5 +161,5 @@ def member_status(session: Session, member: Member, *, now: datetime) -> MemberS
         rewards_available=[
             item.reward for item in catalog_for(session, member, now=now, rewards=rewards) if item.affordable
         ],
-        engagement=member_engagement(session, member.id, now=now),
+        engagement=standing(session, figures.score, figures.score_as_of, now=now),
     )

@@ -191,18 +191,13 @@ class _Behaviour:
     ids: dict[str, str] = field(default_factory=dict)
 
 
-class ProviderServer:
-    """An HTTP provider on a free local port, in a thread; ``with ProviderServer() as server:``."""
+class ThreadedHttpServer:
+    """An HTTP server on a free local port, serving in a thread between ``with`` and its end."""
 
-    def __init__(self) -> None:
-        self.requests: list[ProviderRequest] = []
-        #: The requests taken as new messages (a replayed Idempotency-Key is not one).
-        self.messages: list[ProviderRequest] = []
-        self._behaviour = _Behaviour()
-        self._lock = threading.Lock()
-        self._http = ThreadingHTTPServer((HOST, 0), _provider_handler(self))
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._http = ThreadingHTTPServer((HOST, 0), handler)
         self._http.daemon_threads = True
-        self.url = f"http://{HOST}:{self._http.server_address[1]}"
+        self.port = int(self._http.server_address[1])
         self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self) -> Self:
@@ -212,6 +207,19 @@ class ProviderServer:
     def __exit__(self, *exc_info: object) -> None:
         self._http.shutdown()
         self._http.server_close()
+
+
+class ProviderServer(ThreadedHttpServer):
+    """An HTTP provider on a free local port, in a thread; ``with ProviderServer() as server:``."""
+
+    def __init__(self) -> None:
+        self.requests: list[ProviderRequest] = []
+        #: The requests taken as new messages (a replayed Idempotency-Key is not one).
+        self.messages: list[ProviderRequest] = []
+        self._behaviour = _Behaviour()
+        self._lock = threading.Lock()
+        super().__init__(_provider_handler(self))
+        self.url = f"http://{HOST}:{self.port}"
 
     def fail_next(self, count: int, status: int = 503) -> None:
         """Answer ``status`` to the next ``count`` requests."""

@@ -6,6 +6,7 @@ import http
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import apispec
 import flask
 import flask_smorest
 import marshmallow
@@ -35,6 +36,13 @@ Writes a client may retry are idempotent: purchases on `(store_code, receipt_no)
 MAX_JSON_DEPTH = 32
 
 
+class ContractSpec(apispec.APISpec):
+    """The document, with what :func:`app.api.contract.require_answered` adds."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return contract.require_answered(super().to_dict())
+
+
 class LoyaltyApi(Api):
     """flask-smorest's Api, with problem+json errors instead of its own error payload, documented as
     such on every operation (:mod:`app.api.contract`)."""
@@ -43,6 +51,7 @@ class LoyaltyApi(Api):
 
     def _init_spec(self, **kwargs: Any) -> None:
         super()._init_spec(**kwargs, extra_plugins=[contract.ContractPlugin()])
+        self.spec.__class__ = ContractSpec
         self.ma_plugin.converter.add_attribute_function(contract.decimal_as_string)
         self.ma_plugin.converter.add_attribute_function(contract.ecma_pattern)
 
@@ -222,12 +231,13 @@ def init_app(app: Flask) -> None:
         streaks,
         tiers,
         tracking,
+        webhooks,
     )
 
     for module in (
         auth, members, status, purchases, engagement, rewards, tiers, badges, challenges, streaks, quizzes, games,
         leaderboards, admin, outbox, scenarios, marketing, messages, customevents, segments, imports, privacy, exports,
-        postal,
+        postal, webhooks,
     ):  # fmt: skip
         api.register_blueprint(module.blp)
     app.register_blueprint(tracking.blp)  # message links, outside the API and its OpenAPI document

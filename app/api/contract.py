@@ -7,11 +7,16 @@
   write, 422 for input, 429 always, and ``default`` for the rest.
 - An ``operationId`` from the view's name (``record_purchase``), which a generated client uses as the
   function name.
+- Every property of a successful answer is ``required`` (:func:`require_answered`): the API always
+  answers it, ``null`` where it is ``nullable``. A schema that requests share, where fewer are
+  required, is copied for them as ``<Name>Input``.
 """
 
 from __future__ import annotations
 
+import copy
 import http
+from collections.abc import Iterator
 from typing import Any
 
 from apispec import BasePlugin
@@ -24,6 +29,8 @@ from app.schemas.common import AtMostDecimals, ProblemSchema
 #: The components/responses that an error status points to (flask-smorest names them by status).
 ERROR_RESPONSE = {status.value: status.name for status in http.HTTPStatus if status >= 400}
 WRITE_METHODS = ("post", "put", "patch", "delete")
+METHODS = ("get", "put", "post", "patch", "delete")
+SCHEMA_REF = "#/components/schemas/"
 
 
 class ContractPlugin(BasePlugin):
@@ -121,3 +128,69 @@ def decimal_as_string(_converter: Any, field: fields.Field, ret: dict[str, Any])
         ret["description"] = (description + " " if description else "") + "A decimal string, " + ", ".join(notes) + "."
     return {}
 
+
+
+def require_answered(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` (a document as ``APISpec.to_dict`` makes it) with every property of the schemas of
+    successful answers required, except write-only ones. A schema also used by requests with another
+    ``required`` list is copied for them (``<Name>Input``), and the requests point to the copy."""
+    spec = copy.deepcopy(spec)  # to_dict() hands out the APISpec's own dicts
+    schemas: dict[str, Any] = spec.get("components", {}).get("schemas", {})
+    operations = [operation for item in spec.get("paths", {}).values() for method, operation in item.items() if method in METHODS]
+    asked = _reachable([[operation.get("requestBody"), operation.get("parameters")] for operation in operations], schemas)
+    answered = _reachable(
+        [response for operation in operations for status, response in operation.get("responses", {}).items() if status.startswith("2")],
+        schemas,
+    )  # fmt: skip
+    answer_required = {name: _all_answered(schemas[name]) for name in answered}
+    shared = asked & answered
+    inputs = {name: f"{name}Input" for name in shared if answer_required[name] != schemas[name].get("required", [])}
+    # A shared schema holding one that requests have their own copy of needs its own copy too.
+    while more := {name for name in shared - inputs.keys() if _reachable([schemas[name]], schemas) & inputs.keys()}:
+        inputs.update((name, f"{name}Input") for name in more)
+    for name, input_name in inputs.items():
+        schemas[input_name] = copy.deepcopy(schemas[name])
+    for name in (asked - answered) | set(inputs.values()):
+        _point_to(schemas[name], inputs)
+    for operation in operations:
+        _point_to(operation.get("requestBody"), inputs)
+        _point_to(operation.get("parameters"), inputs)
+    for name, required in answer_required.items():
+        if required:
+            schemas[name]["required"] = required
+    return spec
+
+
+def _all_answered(schema: dict[str, Any]) -> list[str]:
+    return [name for name, prop in schema.get("properties", {}).items() if not prop.get("writeOnly")]
+
+
+def _refs(node: Any) -> Iterator[dict[str, Any]]:
+    """The ``$ref`` objects to component schemas within ``node``."""
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str) and node["$ref"].startswith(SCHEMA_REF):
+            yield node
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _reachable(roots: list[Any], schemas: dict[str, Any]) -> set[str]:
+    """The names of the component schemas ``roots`` refer to, directly or through other schemas."""
+    found: set[str] = set()
+    waiting = [ref["$ref"].removeprefix(SCHEMA_REF) for ref in _refs(roots)]
+    while waiting:
+        name = waiting.pop()
+        if name not in found and name in schemas:
+            found.add(name)
+            waiting.extend(ref["$ref"].removeprefix(SCHEMA_REF) for ref in _refs(schemas[name]))
+    return found
+
+
+def _point_to(node: Any, renamed: dict[str, str]) -> None:
+    for ref in _refs(node):
+        name = ref["$ref"].removeprefix(SCHEMA_REF)
+        if name in renamed:
+            ref["$ref"] = SCHEMA_REF + renamed[name]

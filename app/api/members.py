@@ -31,12 +31,15 @@ from app.schemas.members import (
     MemberViewSchema,
 )
 from app.schemas.purchases import ClaimSchema, PurchaseSchema
-from loyalty.engagement.score import member_engagement
 from loyalty.ledger import operations as ledger
 from loyalty.members import operations as members
 from loyalty.members.models import Member
+from loyalty.members.views import member_with_engagement
 from loyalty.purchases import operations as purchases
 from rewards.status import member_status
+
+#: The fields of a member's profile, which the member views extend.
+MEMBER_FIELDS = tuple(MemberSchema().fields)
 
 blp = Blueprint("members", __name__, url_prefix="/api/v1", description="Members, their ledger and claims")
 
@@ -60,12 +63,10 @@ def get_member(member_id: int) -> Member | dict[str, Any]:
     """A member's profile and balance (a member: only their own); for admin and service clients, with
     the engagement score and level. ``If-None-Match`` with the ``ETag`` of an unchanged member: 304."""
     principal = ensure_member_access(member_id)
-    session = db.session()
-    member = members.get_member(session, member_id)
     if principal.role not in ("admin", "service"):
-        return member
-    fields = {name: getattr(member, name) for name in MemberSchema().fields}
-    return {**fields, "engagement": member_engagement(session, member_id, now=now())}
+        return members.get_member(db.session(), member_id)
+    member, engagement = member_with_engagement(db.session(), member_id, now=now())
+    return {**{name: getattr(member, name) for name in MEMBER_FIELDS}, "engagement": engagement}
 
 
 @blp.route("/members/<id:member_id>", methods=["PATCH"])
@@ -91,8 +92,7 @@ def lookup_member(query: dict[str, str]) -> dict[str, Any]:
     status document the app shows."""
     session = db.session()
     member = members.find_by_card(session, query["card_number"])
-    fields = {name: getattr(member, name) for name in MemberSchema().fields}
-    return {**fields, "status": member_status(session, member, now=now())}
+    return {**{name: getattr(member, name) for name in MEMBER_FIELDS}, "status": member_status(session, member, now=now())}
 
 
 @blp.route("/me", methods=["GET"])

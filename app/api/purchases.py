@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import abort
 
 from app import db
@@ -41,7 +41,11 @@ def record_purchase(body: dict[str, Any]) -> Any:
         **{key: value for key, value in body.items() if key != "lines"},
         lines=tuple(purchases.LineInput(**line) for line in body["lines"]),
     )
-    result = purchases.record_purchase(db.session(), data, now=now())
+    try:
+        result = purchases.record_purchase(db.session(), data, now=now())
+    except purchases.RecordedMeanwhile:  # answered as the replay it turned out to be
+        db.session().rollback()
+        result = purchases.record_purchase(db.session(), data, now=now())
     return result.receipt, 201 if result.created else 200
 
 
@@ -70,18 +74,18 @@ def record_return(body: dict[str, Any], purchase_id: int) -> Any:
 
     Idempotent on ``return_no``. Returning more than was bought is a 422.
     """
-    _visible_purchase(purchase_id)
+    purchase = _visible_purchase(purchase_id)  # held: the return works on this copy, lines included
     amount: Decimal | None = body.get("amount")
     lines = [(line["sku"], line["quantity"]) for line in body.get("lines", [])]
     result = purchases.record_return(
-        db.session(), purchase_id=purchase_id, return_no=body["return_no"], amount=amount, lines=lines, now=now()
+        db.session(), purchase_id=purchase.id, return_no=body["return_no"], amount=amount, lines=lines, now=now()
     )
     return result.purchase_return, 201 if result.created else 200
 
 
 def _visible_purchase(purchase_id: int) -> Purchase:
     """The purchase, if the caller may see it: a till only its store's, a member only their own."""
-    purchase = db.session().get(Purchase, purchase_id, options=[selectinload(Purchase.lines)])
+    purchase = db.session().get(Purchase, purchase_id, options=[joinedload(Purchase.lines)])
     principal = current_principal()
     if purchase is None or (principal.role == "member" and purchase.member_id != principal.member_id):
         abort(404, description=f"Purchase {purchase_id} does not exist.")

@@ -8,8 +8,7 @@ from app.auth.access import current_principal, ensure_member_access, require
 from app.clock import now
 from app.languages import CONTENT_LANGUAGE
 from app.schemas.status import StatusSchema
-from loyalty.members.operations import get_member
-from rewards.status import MemberStatus, member_status
+from rewards.status import MemberStatus, status_of
 
 blp = Blueprint("status", __name__, url_prefix="/api/v1", description="Where a member stands")
 
@@ -24,7 +23,7 @@ def get_member_status(member_id: int) -> MemberStatus:
     unchanged document is a 304 without a body."""
     ensure_member_access(member_id)
     session = db.session()
-    return member_status(session, get_member(session, member_id), now=now())
+    return status_of(session, member_id, now=now())
 
 
 @blp.route("/me/status", methods=["GET"])
@@ -36,4 +35,4 @@ def my_status() -> MemberStatus:
     member_id = current_principal().member_id
     assert member_id is not None
     session = db.session()
-    return member_status(session, get_member(session, member_id), now=now())
+    return status_of(session, member_id, now=now())

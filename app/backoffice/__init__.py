@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
     # Globals, not context: the macros imported by the templates call them too.
     app.jinja_env.globals.update(csrf_token=security.csrf_token, can=security.can)
     from app.backoffice.views import (  # noqa: F401  (they add routes to bp)
-        audit, auth, cards, dashboard, members, messages, program, scenarios, staff,
+        audit, auth, cards, dashboard, members, messages, program, scenarios, staff, translations,
     )
 
     app.register_blueprint(bp)

@@ -6,11 +6,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from typing import Protocol
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.backoffice.models import StaffAccount, StaffLoginFailure
 from app.backoffice.roles import ROLES
+from loyalty import audit
 from loyalty.errors import InvalidOperation, NotFound
 from loyalty.members.operations import normalize_email
 from loyalty.members.passwords import hash_password, verify_password
@@ -26,6 +29,14 @@ class LoginPolicy:
     #: Failed logins from one address within ``window_minutes`` after which it must wait.
     address_limit: int = 20
     window_minutes: int = 15
+
+
+class AddressThrottle(Protocol):
+    """Failed logins counted per address, in a store every application instance shares."""
+
+    def is_blocked(self, remote_addr: str) -> bool: ...
+
+    def count_failure(self, remote_addr: str) -> None: ...
 
 
 class LoginRefused(Exception):
@@ -68,21 +79,23 @@ def check_password_strength(password: str) -> None:
 
 
 def log_in(
-    session: Session, *, email: str, password: str, remote_addr: str, now: datetime, policy: LoginPolicy
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    remote_addr: str,
+    now: datetime,
+    policy: LoginPolicy,
+    throttle: AddressThrottle,
 ) -> StaffAccount:
     """The account ``email`` and ``password`` open, or :class:`LoginRefused`.
 
-    An address with too many recent failures is refused before the password is even checked; an
-    account is locked for a while after failures in a row, even against the right password. Failures
-    are recorded by the caller's session: commit it even when this raises.
+    An address with too many recent failures (``throttle``) is refused before the password is even
+    checked; an account is locked for a while after failures in a row, even against the right
+    password, and the lock is audited (the account, when, from which address). Failures are recorded
+    by the caller's session: commit it even when this raises.
     """
-    window_start = now - timedelta(minutes=policy.window_minutes)
-    recent = session.scalar(
-        select(func.count())
-        .select_from(StaffLoginFailure)
-        .where(StaffLoginFailure.remote_addr == remote_addr, StaffLoginFailure.failed_at >= window_start)
-    )
-    if (recent or 0) >= policy.address_limit:
+    if throttle.is_blocked(remote_addr):
         raise LoginRefused("Too many failed logins from your address: wait a few minutes.", throttled=True)
     email = normalize_email(email)
     staff = session.scalar(select(StaffAccount).where(StaffAccount.email == email))
@@ -94,9 +107,12 @@ def log_in(
     matches = verify_password(staff.password_hash if staff else None, password)
     if staff is None or not matches or not staff.is_active:
         session.add(StaffLoginFailure(email=email[:254], remote_addr=remote_addr[:64], failed_at=now))
+        throttle.count_failure(remote_addr)
         if staff is not None and not matches:
             staff.failed_logins += 1
             if staff.failed_logins >= policy.lock_after:
+                # The audit log records the lock: the account (its row), when, and the address it came from.
+                audit.act_as(session, f"login from {remote_addr[:64]}", now=now)
                 staff.locked_until, staff.failed_logins = now + timedelta(minutes=policy.lock_minutes), 0
         session.flush()
         raise LoginRefused("The email or the password is not right.")

@@ -138,4 +138,6 @@ class EngagementScore(Base):
             postgresql_where=text("drops_at IS NOT NULL"),
             sqlite_where=text("drops_at IS NOT NULL"),
         ),
+        # The back office's members by engagement level (reporting/): an index-only count.
+        Index("ix_engagement_scores_level", "level"),
     )

@@ -153,20 +153,20 @@ def _record(
             source=("engagement", str(engagement_id)),
             qualifying=True,
         )
-    session.execute(
-        update(Engagement)
-        .where(Engagement.id == engagement_id)
-        .values(points_awarded=points, outcome="limit_reached" if reason else "awarded", reason=reason),
-        execution_options={"synchronize_session": False},
-    )
     outbox.record(
         session,
         EngagementRecorded(
             occurred_at=now, member_id=member_id, action=action_key, ref=ref, points=points, awarded=reason is None
         ),
     )
-    session.flush()
-    return EngagementResult(engagement=session.get_one(Engagement, engagement_id), created=True)
+    recorded = session.scalars(  # the flush before it sends the entry, its lot and the events together
+        update(Engagement)
+        .where(Engagement.id == engagement_id)
+        .values(points_awarded=points, outcome="limit_reached" if reason else "awarded", reason=reason)
+        .returning(Engagement),
+        execution_options={"synchronize_session": False},
+    ).one()
+    return EngagementResult(engagement=recorded, created=True)
 
 
 def member_engagements(session: Session, member_id: int, *, limit: int = 100) -> list[Engagement]:

@@ -15,15 +15,16 @@ away (``loyalty.engagement.tasks``).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from loyalty.db import insert_if_absent
+from loyalty.db import dialect_insert, insert_if_absent, table_of
 from loyalty.engagement.models import SCORE_INTERACTIONS, EngagementScore, EngagementScoreSettings
 from loyalty.errors import InvalidOperation
 from loyalty.events import (
@@ -70,6 +71,11 @@ class ScoreSettings:
         """``score`` at ``as_of``, seen at ``now``."""
         elapsed = max((now - as_of) / self.half_life, 0.0)
         return score * 0.5**elapsed
+
+    def standing(self, score: float, as_of: datetime, now: datetime) -> EngagementStanding:
+        """``score`` (at ``as_of``) seen at ``now``: decayed and rounded, with its level."""
+        decayed = self.decayed(score, as_of, now)
+        return EngagementStanding(score=round(decayed, 2), level=self.level_of(decayed))
 
     def drops_at(self, score: float, as_of: datetime) -> datetime | None:
         """When ``score`` (at ``as_of``) falls below its level's lower boundary: the next whole second
@@ -153,15 +159,68 @@ def add_interaction(session: Session, *, member_id: int, interaction: str, now: 
     )
 
 
+def add_interactions(session: Session, interactions: Sequence[tuple[int, str, datetime]]) -> None:
+    """:func:`add_interaction` for each ``(member, interaction, at)`` in turn, on the members' scores
+    read at once (locked) and written back in one upsert: the ``engagement-score`` consumer's batch."""
+    settings = score_settings(session)
+    if settings is None:
+        return
+    weighed = [(member_id, settings.weights.get(interaction, 0.0), at) for member_id, interaction, at in interactions]
+    weighed = [(member_id, weight, at) for member_id, weight, at in weighed if weight > 0]
+    if not weighed:
+        return
+    members = sorted({member_id for member_id, _, _ in weighed})
+    locked = (
+        select(EngagementScore.member_id, EngagementScore.score, EngagementScore.as_of)
+        .where(EngagementScore.member_id.in_(members))
+        .order_by(EngagementScore.member_id)
+        .with_for_update()
+    )
+    scores: dict[int, tuple[float, datetime]] = {member_id: (score, as_of) for member_id, score, as_of in session.execute(locked)}
+    moved: set[int] = set()
+    for member_id, weight, at in weighed:
+        if member_id in scores:
+            score, as_of = scores[member_id]
+            scores[member_id] = (settings.decayed(score, as_of, at) + weight, max(at, as_of))
+        else:
+            scores[member_id] = (weight, at)
+        moved.add(member_id)
+    rows = [
+        {"member_id": member_id, "score": score, "as_of": as_of, "level": settings.level_of(score), "drops_at": settings.drops_at(score, as_of)}
+        for member_id in sorted(moved)
+        for score, as_of in [scores[member_id]]
+    ]
+    session.execute(_scores_upsert(dialect_insert(session)), rows)
+
+
+@cache
+def _scores_upsert(insert: Callable[[Table], Any]) -> Any:
+    """Insert scores, or overwrite them with the values given; built once per database."""
+    table = table_of(EngagementScore)
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["member_id"], set_={name: stmt.excluded[name] for name in ("score", "as_of", "level", "drops_at")}
+    )
+
+
 def member_engagement(session: Session, member_id: int, *, now: datetime) -> EngagementStanding | None:
     """The member's score and level now (0 and ``dormant`` before any interaction); None when the
     program keeps no score."""
+    if score_settings(session) is None:
+        return None
+    row = session.scalar(select(EngagementScore).where(EngagementScore.member_id == member_id))
+    return standing(session, row.score if row else None, row.as_of if row else None, now=now)
+
+
+def standing(session: Session, score: float | None, as_of: datetime | None, *, now: datetime) -> EngagementStanding | None:
+    """The standing now of a score kept as of ``as_of`` (None: no score yet, 0 and ``dormant``); None
+    when the program keeps no score."""
     settings = score_settings(session)
     if settings is None:
         return None
-    row = session.scalar(select(EngagementScore).where(EngagementScore.member_id == member_id))
-    score = settings.decayed(row.score, row.as_of, now) if row else 0.0
-    return EngagementStanding(score=round(score, 2), level=settings.level_of(score))
+    if score is None or as_of is None:
+        return settings.standing(0.0, now, now)
+    return settings.standing(score, as_of, now)
 
 
 def get_score_settings(session: Session) -> EngagementScoreSettings | None:

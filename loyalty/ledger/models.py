@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loyalty.db import Base, BigIntPK, UTCDateTime
@@ -80,3 +80,23 @@ class PointLot(Base):
             sqlite_where=text("remaining > 0"),
         ),
     )
+
+
+class QualifyingMonth(Base):
+    """A member's qualifying points by calendar month (UTC): the read model of the tier window.
+
+    Kept by a trigger on ``ledger_entries`` (migration ``qualifying_months``), in the statement that
+    inserts a qualifying entry: no writer can forget it and it costs the write no statement. The
+    status, the upgrade check and the tier review sum the months inside the window and read the ledger
+    only for the window's first, partial month (:func:`loyalty.tiers.operations.qualifying_points`).
+    """
+
+    __tablename__ = "qualifying_months"
+    #: Rows the trigger writes: a restored copy of the ledger rebuilds them (tests/snapshots.py).
+    __table_args__ = {"info": {"kept_by_trigger": True}}
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    #: The first day of the month.
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NoReturn
 
-from sqlalchemy import ColumnElement, Row, case, func, select, update
+from sqlalchemy import ColumnElement, Date, Row, case, cast, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
 from loyalty.errors import InsufficientPoints, InvalidOperation, NotFound
 from loyalty.events import PointsDebited, PointsEarned
 from loyalty.dates import add_months_monotonic
-from loyalty.ledger.models import ENTRY_KINDS, LedgerEntry, PointLot
+from loyalty.ledger.models import ENTRY_KINDS, LedgerEntry, PointLot, QualifyingMonth
 from loyalty.program.operations import get_settings
 from loyalty.members.models import Member
 
@@ -65,12 +65,44 @@ def post(
     """
     if kind not in ENTRY_KINDS:
         raise ValueError(f"unknown ledger entry kind {kind!r}")
+    row = move_balance(
+        session, Member.id == member_id, points,
+        qualifying=qualifying, also=also, returning=returning,
+        at_least=-points if require_funds and points < 0 else None,
+    )  # fmt: skip
+    if row is None:
+        _refuse(session, member_id, points)
+    if points == 0:
+        return Posting(balance=row.points_balance, entry=None, row=row)
+    return append_entry(
+        session, row, member_id=member_id, points=points, kind=kind, reason=reason, now=now,
+        source=source, actor=actor, qualifying=qualifying, store_code=store_code,
+    )  # fmt: skip
+
+
+def move_balance(
+    session: Session,
+    which: ColumnElement[bool],
+    points: int | ColumnElement[Any],
+    *,
+    qualifying: bool = False,
+    also: Mapping[str, ColumnElement[Any] | Any] | None = None,
+    returning: Sequence[str] = (),
+    at_least: int | None = None,
+) -> Row[Any] | None:
+    """The one statement that moves a balance: ``UPDATE members SET points_balance = points_balance +
+    :points … WHERE which [AND points_balance >= :at_least] RETURNING …``; None when no row matched.
+
+    ``points`` may be a SQL expression of the member's columns (a purchase's points by tier); the row
+    returned has the balance, lifetime points and tier after the update, and the ``returning`` columns.
+    Only :func:`post` and a caller that then calls :func:`append_entry` use it.
+    """
     values: dict[str, Any] = {"points_balance": Member.points_balance + points, **(also or {})}
     if qualifying:
         values["lifetime_points"] = Member.lifetime_points + points
     stmt = (
         update(Member)
-        .where(Member.id == member_id)
+        .where(which)
         .values(**values)
         .returning(
             Member.points_balance,
@@ -79,21 +111,39 @@ def post(
             *(getattr(Member, name) for name in returning),
         )
     )
-    if require_funds and points < 0:
-        stmt = stmt.where(Member.points_balance >= -points)
-    row = session.execute(stmt, execution_options={"synchronize_session": False}).one_or_none()
-    if row is None:
-        if session.get(Member, member_id) is None:
-            raise NotFound(f"member {member_id} does not exist", field="member_id")
-        raise InsufficientPoints(f"the member has fewer than {-points} points", field="points")
-    balance = row.points_balance
-    if points == 0:
-        return Posting(balance=balance, entry=None, row=row)
+    if at_least is not None:
+        stmt = stmt.where(Member.points_balance >= at_least)
+    return session.execute(stmt, execution_options={"synchronize_session": False}).one_or_none()
+
+
+def _refuse(session: Session, member_id: int, points: int) -> NoReturn:
+    """Why a balance did not move: the member does not exist, or cannot afford the debit."""
+    if session.get(Member, member_id) is None:
+        raise NotFound(f"member {member_id} does not exist", field="member_id")
+    raise InsufficientPoints(f"the member has fewer than {-points} points", field="points")
+
+
+def append_entry(
+    session: Session,
+    row: Row[Any],
+    *,
+    member_id: int,
+    points: int,
+    kind: str,
+    reason: str,
+    now: datetime,
+    source: tuple[str, str] | None = None,
+    actor: str | None = None,
+    qualifying: bool = False,
+    store_code: str | None = None,
+) -> Posting:
+    """The ledger entry of a balance :func:`move_balance` moved by ``points`` (not zero), its lot (a
+    credit) or the lots it consumes (a debit), and its event, whose in-transaction reactions run now."""
     entry = LedgerEntry(
         member_id=member_id,
         kind=kind,
         points=points,
-        balance_after=balance,
+        balance_after=row.points_balance,
         reason=reason,
         source_type=source[0] if source else None,
         source_id=source[1] if source else None,
@@ -102,6 +152,7 @@ def post(
         created_at=now,
     )
     session.add(entry)
+    balance = row.points_balance
     before = balance - points
     if points > 0:
         _open_lot(session, entry, max(balance, 0) - max(before, 0), now)
@@ -129,13 +180,18 @@ def post(
             source_type=entry.source_type,
             source_id=entry.source_id,
         )
+    return Posting(balance=_publish(session, event, balance), entry=entry, row=row)
+
+
+def _publish(session: Session, event: PointsEarned | PointsDebited, balance: int) -> int:
+    """Record the posting's event; the member's balance once its in-transaction reactions are done
+    (read again only when one of them posted too: a threshold's or a new tier's reward)."""
     postings = session.info.get(_POSTINGS, 0) + 1
     session.info[_POSTINGS] = postings
     outbox.record(session, event)
-    if session.info[_POSTINGS] != postings:
-        # A reaction (a threshold's reward) moved the balance again: answer the final one.
-        balance = session.scalar(select(Member.points_balance).where(Member.id == member_id))
-    return Posting(balance=balance, entry=entry, row=row)
+    if session.info[_POSTINGS] == postings:
+        return balance
+    return session.execute(select(Member.points_balance).where(Member.id == event.member_id)).scalar_one()
 
 
 def _open_lot(session: Session, entry: LedgerEntry, points: int, now: datetime) -> None:
@@ -247,3 +303,42 @@ def members_with_lots_out_of_step(session: Session) -> list[tuple[int, int, int]
         .order_by(Member.id)
     )
     return [(row[0], row[1], row[2]) for row in session.execute(stmt)]
+
+
+def qualifying_months_out_of_step(session: Session) -> list[tuple[int, date, int, int]]:
+    """Months whose :class:`QualifyingMonth` row differs from the sum of the member's qualifying entries
+    of that month: ``(member id, month, points kept, points in the ledger)``.
+
+    The read model's invariant (the trigger keeps it), checked by ``loyalty check-ledger`` and the tests.
+    """
+    month = _entry_month(session)
+    sums = (
+        select(LedgerEntry.member_id, month.label("month"), func.sum(LedgerEntry.points).label("total"))
+        .where(LedgerEntry.is_qualifying.is_(True))
+        .group_by(LedgerEntry.member_id, month)
+        .subquery()
+    )
+    kept = QualifyingMonth.__table__
+    ledger_side = (
+        select(sums.c.member_id, sums.c.month, func.coalesce(kept.c.points, 0), sums.c.total)
+        .outerjoin(kept, (kept.c.member_id == sums.c.member_id) & (kept.c.month == sums.c.month))
+        .where(func.coalesce(kept.c.points, 0) != sums.c.total)
+    )
+    kept_side = (
+        select(kept.c.member_id, kept.c.month, kept.c.points, literal(0))
+        .outerjoin(sums, (kept.c.member_id == sums.c.member_id) & (kept.c.month == sums.c.month))
+        .where(sums.c.member_id.is_(None), kept.c.points != 0)
+    )
+    rows = [*session.execute(ledger_side), *session.execute(kept_side)]
+    return sorted((row[0], _as_date(row[1]), int(row[2]), int(row[3])) for row in rows)
+
+
+def _entry_month(session: Session) -> ColumnElement[Any]:
+    """The first day of an entry's month (UTC), as the trigger that keeps the months computes it."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("month", func.timezone("UTC", LedgerEntry.created_at)), Date)
+    return func.date(LedgerEntry.created_at, "start of month")
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)

@@ -80,6 +80,15 @@ def cached(session: Session, name: str, build: Callable[[Session], T]) -> T:
     return value
 
 
+def refreshed(session: Session, name: str, build: Callable[[Session], T]) -> T:
+    """The copy called ``name`` built again now, for a caller that found it older than the database."""
+    value = build(session)
+    settings = current_settings(session)
+    if settings is not None:
+        _copies[name] = (settings.config_token, value)
+    return value
+
+
 def touch(session: Session) -> None:
     """Mark the configuration changed: every copy is rebuilt at its next use, in every process."""
     global _settings_copy

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import ColumnElement, Row, Select, case, insert, select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
@@ -31,6 +31,7 @@ from loyalty.purchases.earning import BoughtLine, Earned, EarningLine, earn, poi
 from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
 from loyalty.segments.operations import member_segments
 from loyalty.tiers.models import Tier
+from loyalty.tiers.operations import load_ladder
 
 CENT = Decimal("0.01")
 #: A purchase dated further ahead than this (clock skew between tills) is refused.
@@ -125,95 +126,68 @@ class ReturnResult:
     created: bool
 
 
+class RecordedMeanwhile(Conflict):
+    """The receipt was recorded by a concurrent request while this one credited the member: roll the
+    transaction back and post again, to be answered the original receipt."""
+
+
+@dataclass(frozen=True)
+class _Credit:
+    """What the statement that credited the buyer returned: who they are, what they earned by their
+    tier, and their row after it."""
+
+    member_id: int
+    earned: Earned
+    row: Row[Any]
+
+
 def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> PurchaseResult:
     """Record a receipt and award its points, exactly once per ``(store_code, receipt_no)``.
 
     The member is named by ``member_id`` or ``card_number`` (or neither: the purchase is kept for a
-    later claim). Records ``PurchaseRecorded`` and, when points are earned, ``PointsEarned``.
+    later claim). Records ``PurchaseRecorded`` and, when points are earned, ``PointsEarned``. The member
+    is credited first (one statement that also says who they are and their tier, and is skipped when
+    the receipt is already recorded); the purchase is then inserted with the balance it leaves. A
+    receipt recorded concurrently meanwhile raises :class:`RecordedMeanwhile`.
     """
-    _check_purchase_date(data.occurred_at, now)
-    settings = get_settings(session)
-    if data.currency != settings.currency:
-        raise InvalidOperation(f"the program's currency is {settings.currency}", field="currency")
-    max_total = settings.max_total(data.channel, data.store_code)
-    if max_total is not None and data.total > max_total:
-        raise InvalidOperation(
-            f"above the largest total the program accepts for this channel and store ({max_total})", field="total"
-        )
-    member_id, tier_multiplier = _resolve_member(session, data.member_id, data.card_number)
+    settings = _settings_accepting(session, data, now)
+    held_until = _release_at(settings, data.occurred_at, now)
     request_hash = data.fingerprint()
-    policy = load_policy(session, data.occurred_at)
-    earned = earn(
-        policy,
-        total=data.total,
-        lines=[EarningLine(amount=line.unit_price * line.quantity, category=line.category) for line in data.lines],
-        channel=data.channel,
-        occurred_at=data.occurred_at,
-        tier_multiplier=tier_multiplier,
-        segments=member_segments(session, member_id, policy.segments, now=now),
-    ) if member_id is not None else Earned.nothing(len(data.lines))
-    points = earned.points
-    release_at = _release_at(settings, data.occurred_at, now) if points else None
-    purchase_id = insert_if_absent(
-        session,
-        Purchase,
-        {
-            "store_code": data.store_code,
-            "receipt_no": data.receipt_no,
-            "member_id": member_id,
-            "channel": data.channel,
-            "currency": data.currency,
-            "total": data.total,
-            "occurred_at": data.occurred_at,
-            "recorded_at": now,
-            "request_hash": request_hash,
-            "points_awarded": points,
-            "points_pending": points if release_at else 0,
-            "release_at": release_at,
-            "returned_amount": Decimal("0"),
-            "points_reversed": 0,
-            "claimed_at": None,
-        },
-        key=("store_code", "receipt_no"),
-    )
+    credit = None
+    if data.member_id is not None or data.card_number is not None:
+        credit = _credit_buyer(session, data, pending=held_until is not None, now=now)
+        if credit is None:
+            return _replayed_purchase(session, data, request_hash)
+    earned = credit.earned if credit else Earned.nothing(len(data.lines))
+    release_at = held_until if earned.points else None
+    purchase_id = _insert_purchase(session, data, credit, earned, release_at, request_hash, now)
     if purchase_id is None:
-        existing = session.scalars(
-            select(Purchase).where(Purchase.store_code == data.store_code, Purchase.receipt_no == data.receipt_no)
-        ).one()
-        if existing.request_hash != request_hash:
-            raise Conflict("this receipt number was already recorded with different content", field="receipt_no")
-        return PurchaseResult(receipt=PurchaseReceipt.of(existing), created=False)
-    if data.lines:
-        session.execute(
-            insert(table_of(PurchaseLine)),
-            [
-                {
-                    "purchase_id": purchase_id,
-                    "line_no": number,
-                    "sku": line.sku,
-                    "category": line.category,
-                    "quantity": line.quantity,
-                    "unit_price": line.unit_price,
-                    "returned_quantity": 0,
-                    "points": line_points,
-                }
-                for number, (line, line_points) in enumerate(zip(data.lines, earned.by_line, strict=True), start=1)
-            ],
-        )
-    is_first = False
+        if credit is not None:
+            raise RecordedMeanwhile("this receipt was recorded at the same time by another request; post it again", field="receipt_no")
+        return _replayed_purchase(session, data, request_hash)
+    _insert_lines(session, purchase_id, data.lines, earned)
     balance_after = None
-    if member_id is not None:
-        posting = _credit_purchase(
-            session, member_id, purchase_id, points, data.occurred_at, now,
-            pending=bool(release_at), store_code=data.store_code,
-        )  # fmt: skip
-        balance_after = _reward_referral_if_due(session, posting, member_id, data.total, now)
-        is_first = posting.row.purchase_count == 1
-        with session.no_autoflush:  # the entry and the events go in one flush, at the end
+    if credit is not None:
+        balance_after = _post_credit(session, credit, purchase_id, data, pending=release_at is not None, now=now)
+        if balance_after != credit.row.points_balance:  # a reaction or the referral reward moved it again
             session.execute(
                 update(Purchase).where(Purchase.id == purchase_id).values(balance_after=balance_after),
                 execution_options={"synchronize_session": False},
             )
+    return _recorded(session, data, purchase_id, credit, earned.points, balance_after, now)
+
+
+def _recorded(
+    session: Session,
+    data: PurchaseInput,
+    purchase_id: int,
+    credit: _Credit | None,
+    points: int,
+    balance_after: int | None,
+    now: datetime,
+) -> PurchaseResult:
+    """Record ``PurchaseRecorded``, send what is left to send, and answer the receipt."""
+    member_id = credit.member_id if credit else None
     outbox.record(
         session,
         PurchaseRecorded(
@@ -224,9 +198,10 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
             channel=data.channel,
             total=data.total,
             currency=data.currency,
-            is_first_purchase=is_first,
+            is_first_purchase=credit is not None and credit.row.purchase_count == 1,
         ),
     )
+    session.flush()
     receipt = PurchaseReceipt(
         id=purchase_id,
         store_code=data.store_code,
@@ -239,8 +214,176 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
         points_awarded=points,
         points_balance=balance_after,
     )
-    session.flush()
     return PurchaseResult(receipt=receipt, created=True)
+
+
+def _settings_accepting(session: Session, data: PurchaseInput, now: datetime) -> ProgramSettings:
+    """The program's settings, once the receipt's date, currency and total are within them."""
+    _check_purchase_date(data.occurred_at, now)
+    settings = get_settings(session)
+    if data.currency != settings.currency:
+        raise InvalidOperation(f"the program's currency is {settings.currency}", field="currency")
+    max_total = settings.max_total(data.channel, data.store_code)
+    if max_total is not None and data.total > max_total:
+        raise InvalidOperation(
+            f"above the largest total the program accepts for this channel and store ({max_total})", field="total"
+        )
+    return settings
+
+
+def _credit_buyer(session: Session, data: PurchaseInput, *, pending: bool, now: datetime) -> _Credit | None:
+    """Credit the named member with what the purchase earns them (or hold it as pending) and count the
+    purchase, in one statement, unless the receipt is already recorded (then None).
+
+    Without promotions for segments, the points of every tier are computed beforehand and the statement
+    picks its member's (``CASE tier_code``): no read of the member first. Promotions for segments need
+    the member's segments, so the member is read first.
+    """
+    policy = load_policy(session, data.occurred_at)
+    lines = [EarningLine(amount=line.unit_price * line.quantity, category=line.category) for line in data.lines]
+
+    def earned(multiplier: Decimal, segments: frozenset[str] = frozenset()) -> Earned:
+        return earn(
+            policy, total=data.total, lines=lines, channel=data.channel, occurred_at=data.occurred_at,
+            tier_multiplier=multiplier, segments=segments,
+        )  # fmt: skip
+
+    def read_member_first() -> tuple[dict[str, Earned], ColumnElement[bool]]:
+        member_id, tier_code, multiplier = _resolve_member(session, data.member_id, data.card_number)
+        return {tier_code: earned(multiplier, member_segments(session, member_id, policy.segments, now=now))}, (
+            Member.id == member_id
+        )
+
+    if policy.segments:
+        by_tier, which = read_member_first()
+    else:
+        by_tier = {tier.code: earned(tier.multiplier) for tier in load_ladder(session).tiers}
+        which = Member.id == data.member_id if data.member_id is not None else Member.card_number == data.card_number
+    recorded = select(Purchase.id).where(Purchase.store_code == data.store_code, Purchase.receipt_no == data.receipt_no)
+    row = _credit_tiers(session, data, which, by_tier, recorded, pending=pending)
+    if row is None:
+        if session.execute(recorded).first() is not None:
+            return None
+        # The member is unknown (said by the read), or in a tier this process's copy of the ladder
+        # does not hold yet (added within LOYALTY_CONFIG_CHECK_SECONDS): credit them from their row.
+        by_tier, which = read_member_first()
+        row = _credit_tiers(session, data, which, by_tier, recorded, pending=pending)
+        if row is None:
+            raise AssertionError("the member exists but was not credited")
+    if data.card_number is not None and row.card_number != data.card_number:
+        raise InvalidOperation("this card number belongs to another member", field="card_number")
+    return _Credit(member_id=row.id, earned=by_tier[row.tier_code], row=row)
+
+
+def _credit_tiers(
+    session: Session,
+    data: PurchaseInput,
+    which: ColumnElement[bool],
+    by_tier: dict[str, Earned],
+    recorded: Select[int],
+    *,
+    pending: bool,
+) -> Row[Any] | None:
+    """The one statement of a credit: the member's points picked by tier (``CASE tier_code``), the
+    purchase counted; no row when the receipt is recorded, the member unknown or in another tier."""
+    points = case(*((Member.tier_code == code, got.points) for code, got in by_tier.items()), else_=0)
+    counters: dict[str, Any] = {
+        "purchase_count": Member.purchase_count + 1,
+        "last_purchase_at": case(
+            (Member.last_purchase_at.is_(None), data.occurred_at),
+            (Member.last_purchase_at < data.occurred_at, data.occurred_at),
+            else_=Member.last_purchase_at,
+        ),
+    }
+    if pending:
+        counters["pending_points"] = Member.pending_points + points
+    return ledger.move_balance(
+        session, which & Member.tier_code.in_(list(by_tier)) & ~recorded.exists(), 0 if pending else points,
+        qualifying=True, also=counters,
+        returning=("id", "card_number", "purchase_count", "sponsor_id", "referral_rewarded_at"),
+    )  # fmt: skip
+
+
+def _insert_purchase(
+    session: Session,
+    data: PurchaseInput,
+    credit: _Credit | None,
+    earned: Earned,
+    release_at: datetime | None,
+    request_hash: str,
+    now: datetime,
+) -> int | None:
+    """Insert the purchase with the balance its credit left; its id, or None when the receipt exists."""
+    return insert_if_absent(
+        session,
+        Purchase,
+        {
+            "store_code": data.store_code,
+            "receipt_no": data.receipt_no,
+            "member_id": credit.member_id if credit else None,
+            "channel": data.channel,
+            "currency": data.currency,
+            "total": data.total,
+            "occurred_at": data.occurred_at,
+            "recorded_at": now,
+            "request_hash": request_hash,
+            "points_awarded": earned.points,
+            "points_pending": earned.points if release_at else 0,
+            "release_at": release_at,
+            "returned_amount": Decimal("0"),
+            "points_reversed": 0,
+            "claimed_at": None,
+            "balance_after": credit.row.points_balance if credit else None,
+        },
+        key=("store_code", "receipt_no"),
+    )
+
+
+def _insert_lines(session: Session, purchase_id: int, lines: Sequence[LineInput], earned: Earned) -> None:
+    """The receipt's lines with the points each earned, in one statement."""
+    if not lines:
+        return
+    session.execute(
+        insert(table_of(PurchaseLine)),
+        [
+            {
+                "purchase_id": purchase_id,
+                "line_no": number,
+                "sku": line.sku,
+                "category": line.category,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "returned_quantity": 0,
+                "points": line_points,
+            }
+            for number, (line, line_points) in enumerate(zip(lines, earned.by_line, strict=True), start=1)
+        ],
+    )
+
+
+def _post_credit(
+    session: Session, credit: _Credit, purchase_id: int, data: PurchaseInput, *, pending: bool, now: datetime
+) -> int:
+    """The ledger entry of the credit (none while the points are pending), whose reactions run now, and
+    the referral reward a referee's purchase may be due; the member's balance once they are done."""
+    posting = ledger.Posting(balance=credit.row.points_balance, entry=None, row=credit.row)
+    if credit.earned.points and not pending:
+        posting = ledger.append_entry(
+            session, credit.row, member_id=credit.member_id, points=credit.earned.points, kind="earn",
+            reason="purchase", now=now, source=("purchase", str(purchase_id)), qualifying=True,
+            store_code=data.store_code,
+        )  # fmt: skip
+    return _reward_referral_if_due(session, posting, credit.member_id, data.total, now)
+
+
+def _replayed_purchase(session: Session, data: PurchaseInput, request_hash: str) -> PurchaseResult:
+    """The original answer to a receipt recorded before, if this is the same receipt."""
+    existing = session.scalars(
+        select(Purchase).where(Purchase.store_code == data.store_code, Purchase.receipt_no == data.receipt_no)
+    ).one()
+    if existing.request_hash != request_hash:
+        raise Conflict("this receipt number was already recorded with different content", field="receipt_no")
+    return PurchaseResult(receipt=PurchaseReceipt.of(existing), created=False)
 
 
 def claim_purchase(
@@ -265,7 +408,7 @@ def claim_purchase(
         raise InvalidOperation(
             f"purchases can be claimed up to {window.days} days after they were made", field="receipt_no"
         )
-    _, tier_multiplier = _resolve_member(session, member_id, None)
+    _, _, tier_multiplier = _resolve_member(session, member_id, None)
     policy = load_policy(session, purchase.occurred_at)
     earned = earn(
         policy,
@@ -305,7 +448,7 @@ def claim_purchase(
     )  # fmt: skip
     balance = _reward_referral_if_due(session, posting, member_id, purchase.total, now)
     if purchase.returned_amount > 0:
-        balance = _reverse_returned_points(session, purchase.id, now)[1]
+        balance = _debit_reversed_points(session, _reverse_returned_points(session, purchase.id), purchase.id, now)
     session.execute(
         update(Purchase).where(Purchase.id == purchase.id).values(balance_after=balance),
         execution_options={"synchronize_session": False},
@@ -338,13 +481,13 @@ def record_return(
     request_hash = _fingerprint(
         {"return_no": return_no, "amount": str(amount.quantize(CENT)) if amount else None, "lines": line_list}
     )
-    existing = _find_return(session, purchase_id, return_no)
-    if existing is not None:
+    try:
+        amount = _amount_returned(purchase, amount, lines)
+    except InvalidOperation:  # no longer acceptable, unless it is a replay of a return recorded before
+        existing = _find_return(session, purchase_id, return_no)
+        if existing is None:
+            raise
         return _replayed_return(existing, request_hash, purchase.member_id)
-    if amount is None:
-        amount = _lines_value(purchase, lines)
-    if amount <= 0:
-        raise InvalidOperation("a return must have a positive amount", field="amount")
     return_id = insert_if_absent(
         session,
         PurchaseReturn,
@@ -359,41 +502,106 @@ def record_return(
         },
         key=("purchase_id", "return_no"),
     )
-    if return_id is None:  # the same return, posted concurrently, won the insert
+    if return_id is None:  # recorded before (or concurrently): the original answer
         existing = _find_return(session, purchase_id, return_no)
         assert existing is not None
         return _replayed_return(existing, request_hash, purchase.member_id)
     if line_list and _take_back_lines(session, purchase, lines):
-        amount = purchase.total - session.execute(
-            select(Purchase.returned_amount).where(Purchase.id == purchase_id)
-        ).scalar_one()
-        if amount <= 0:  # everything paid was already returned (by amount): nothing is left to give back
-            raise InvalidOperation("this return would exceed what was bought", field="lines")
+        amount = _rest_of_total(session, purchase)
+    taken = _take_back_amount(session, purchase, amount, by_lines=bool(line_list))
+    outbox.record(
+        session,
+        PurchaseReturned(occurred_at=now, member_id=taken.member_id, purchase_id=purchase_id, return_id=return_id, amount=amount),
+    )
+    balance = None
+    if taken.member_id is not None:
+        balance = _debit_reversed_points(session, taken, purchase_id, now)
+    recorded = session.scalars(
+        update(PurchaseReturn)
+        .where(PurchaseReturn.id == return_id)
+        .values(amount=amount, points_reversed=taken.points, balance_after=balance)
+        .returning(PurchaseReturn),
+        execution_options={"synchronize_session": False},
+    ).one()
+    return ReturnResult(purchase_return=recorded, member_id=taken.member_id, created=True)
+
+
+@dataclass(frozen=True)
+class _Reversal:
+    """A return counted on its purchase: its member, the points it takes back, how many of them were
+    still pending."""
+
+    member_id: int | None
+    points: int
+    from_pending: int
+
+
+def _amount_returned(purchase: Purchase, amount: Decimal | None, lines: Sequence[tuple[str, int]]) -> Decimal:
+    """The amount a return gives back: as given, or the value of its lines."""
+    if amount is None:
+        amount = _lines_value(purchase, lines)
+    if amount <= 0:
+        raise InvalidOperation("a return must have a positive amount", field="amount")
+    return amount
+
+
+def _rest_of_total(session: Session, purchase: Purchase) -> Decimal:
+    """What is left of the total once every line came back: the amount of a return that completes it."""
+    amount = purchase.total - session.execute(
+        select(Purchase.returned_amount).where(Purchase.id == purchase.id)
+    ).scalar_one()
+    if amount <= 0:  # everything paid was already returned (by amount): nothing is left to give back
+        raise InvalidOperation("this return would exceed what was bought", field="lines")
+    return amount
+
+
+def _take_back_amount(session: Session, purchase: Purchase, amount: Decimal, *, by_lines: bool) -> _Reversal:
+    """Count ``amount`` as returned on the purchase, with the points it takes back (pending ones first).
+
+    A return by amount of a purchase unchanged since it was read does it in one statement, guarded by
+    the figures it was computed from; otherwise (lines returned, or another return or release
+    meanwhile) the purchase row is locked by the update of its returned amount and read again.
+    """
+    if not by_lines:
+        points = points_to_reverse(
+            awarded=purchase.points_awarded,
+            already_reversed=purchase.points_reversed,
+            total=purchase.total,
+            returned_amount=purchase.returned_amount + amount,
+            lines=[_bought(line) for line in purchase.lines],
+        )
+        from_pending = min(points, purchase.points_pending)
+        member_id = session.execute(
+            update(Purchase)
+            .where(
+                Purchase.id == purchase.id,
+                Purchase.returned_amount == purchase.returned_amount,
+                Purchase.points_reversed == purchase.points_reversed,
+                Purchase.points_pending == purchase.points_pending,
+                Purchase.returned_amount + amount <= Purchase.total,
+            )
+            .values(
+                returned_amount=Purchase.returned_amount + amount,
+                points_reversed=Purchase.points_reversed + points,
+                points_pending=Purchase.points_pending - from_pending,
+            )
+            .returning(Purchase.member_id),
+            execution_options={"synchronize_session": False},
+        ).one_or_none()
+        if member_id is not None:
+            return _Reversal(member_id=member_id[0], points=points, from_pending=from_pending)
     taken = session.execute(
         update(Purchase)
-        .where(Purchase.id == purchase_id, Purchase.returned_amount + amount <= Purchase.total)
+        .where(Purchase.id == purchase.id, Purchase.returned_amount + amount <= Purchase.total)
         .values(returned_amount=Purchase.returned_amount + amount)
         .returning(Purchase.member_id),
         execution_options={"synchronize_session": False},
     ).one_or_none()
     if taken is None:
         raise InvalidOperation("this return would exceed what was bought", field="amount")
-    member_id = taken.member_id
-    outbox.record(
-        session,
-        PurchaseReturned(occurred_at=now, member_id=member_id, purchase_id=purchase_id, return_id=return_id, amount=amount),
-    )
-    reversed_points, balance = 0, None
-    if member_id is not None:
-        reversed_points, balance = _reverse_returned_points(session, purchase_id, now)
-    session.execute(
-        update(PurchaseReturn)
-        .where(PurchaseReturn.id == return_id)
-        .values(amount=amount, points_reversed=reversed_points, balance_after=balance),
-        execution_options={"synchronize_session": False},
-    )
-    session.flush()
-    return ReturnResult(purchase_return=session.get_one(PurchaseReturn, return_id), member_id=member_id, created=True)
+    if taken.member_id is None:
+        return _Reversal(member_id=None, points=0, from_pending=0)
+    return _reverse_returned_points(session, purchase.id)
 
 
 def get_purchase(session: Session, purchase_id: int) -> Purchase:
@@ -505,9 +713,8 @@ def _release_at(settings: ProgramSettings, occurred_at: datetime, now: datetime)
     return release_at if release_at > now else None
 
 
-def _reverse_returned_points(session: Session, purchase_id: int, now: datetime) -> tuple[int, int]:
-    """Bring the points reversed for a purchase up to its returned share: ``(points taken back now,
-    the member's balance after)``. Points still pending are taken back first, then spendable ones.
+def _reverse_returned_points(session: Session, purchase_id: int) -> _Reversal:
+    """Bring the points reversed for a purchase up to its returned share (pending points first).
 
     The purchase row is updated first, which locks it: two returns of one purchase reverse in turn
     and never take back more than was awarded.
@@ -526,7 +733,7 @@ def _reverse_returned_points(session: Session, purchase_id: int, now: datetime) 
         ),
         execution_options={"synchronize_session": False},
     ).one()
-    lines = session.execute(
+    lines = session.execute(  # columns, not the session's copies of the lines: they may have moved since
         select(PurchaseLine.unit_price, PurchaseLine.quantity, PurchaseLine.returned_quantity, PurchaseLine.points)
         .where(PurchaseLine.purchase_id == purchase_id)
     ).all()
@@ -535,7 +742,7 @@ def _reverse_returned_points(session: Session, purchase_id: int, now: datetime) 
         already_reversed=row.points_reversed,
         total=row.total,
         returned_amount=row.returned_amount,
-        lines=[BoughtLine(line.unit_price * line.quantity, line.points, line.quantity, line.returned_quantity) for line in lines],
+        lines=[_bought(line) for line in lines],
     )
     from_pending = min(points, row.points_pending)
     if points:
@@ -548,18 +755,29 @@ def _reverse_returned_points(session: Session, purchase_id: int, now: datetime) 
             ),
             execution_options={"synchronize_session": False},
         )
+    return _Reversal(member_id=row.member_id, points=points, from_pending=from_pending)
+
+
+def _bought(line: Any) -> BoughtLine:
+    """A line as the reversal counts it (a line of the purchase, or its columns read again)."""
+    return BoughtLine(line.unit_price * line.quantity, line.points, line.quantity, line.returned_quantity)
+
+
+def _debit_reversed_points(session: Session, taken: _Reversal, purchase_id: int, now: datetime) -> int:
+    """Take back the reversed points (those still pending from the pending count); the balance after."""
+    assert taken.member_id is not None
     posting = ledger.post(
         session,
-        member_id=row.member_id,
-        points=-(points - from_pending),
+        member_id=taken.member_id,
+        points=-(taken.points - taken.from_pending),
         kind="reverse",
         reason="return",
         now=now,
         source=("purchase", str(purchase_id)),
         qualifying=True,
-        also={"pending_points": Member.pending_points - from_pending} if from_pending else None,
+        also={"pending_points": Member.pending_points - taken.from_pending} if taken.from_pending else None,
     )
-    return points, posting.balance
+    return posting.balance
 
 
 def _lines_value(purchase: Purchase, lines: Sequence[tuple[str, int]]) -> Decimal:
@@ -629,14 +847,10 @@ def _replayed_return(existing: PurchaseReturn, request_hash: str, member_id: int
     return ReturnResult(purchase_return=existing, member_id=member_id, created=False)
 
 
-def _resolve_member(
-    session: Session, member_id: int | None, card_number: str | None
-) -> tuple[int | None, Decimal]:
-    """The member a receipt names, by id or card number (both must agree), with their tier's points
-    multiplier; ``(None, 1)`` for an anonymous receipt. One indexed query."""
-    if member_id is None and card_number is None:
-        return None, Decimal("1")
-    stmt = select(Member.id, Member.card_number, Tier.multiplier).join(Tier, Tier.code == Member.tier_code)
+def _resolve_member(session: Session, member_id: int | None, card_number: str | None) -> tuple[int, str, Decimal]:
+    """The member a receipt names, by id or card number (both must agree), with their tier and its
+    points multiplier. One indexed query."""
+    stmt = select(Member.id, Member.card_number, Member.tier_code, Tier.multiplier).join(Tier, Tier.code == Member.tier_code)
     stmt = stmt.where(Member.id == member_id) if member_id is not None else stmt.where(Member.card_number == card_number)
     found = session.execute(stmt).one_or_none()
     if found is None:
@@ -644,7 +858,7 @@ def _resolve_member(
         raise InvalidOperation("no member has this " + field.replace("_", " "), field=field)
     if member_id is not None and card_number is not None and found.card_number != card_number:
         raise InvalidOperation("this card number belongs to another member", field="card_number")
-    return found.id, found.multiplier
+    return found.id, found.tier_code, found.multiplier
 
 
 def _check_purchase_date(occurred_at: datetime, now: datetime) -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,11 +23,11 @@ from loyalty.dates import add_months, next_month_day
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.i18n import Translations
 from loyalty.events import CardIssuanceQueued, TierDowngraded, TierUpgraded
-from loyalty.ledger.models import LedgerEntry
+from loyalty.ledger.models import LedgerEntry, QualifyingMonth
 from loyalty.members import codes
 from loyalty.members.models import Member
 from loyalty.program.models import ProgramSettings
-from loyalty.program.cache import cached, touch
+from loyalty.program.cache import cached, refreshed, touch
 from loyalty.program.operations import get_settings
 from loyalty.tiers.models import CARD_STATUSES, CardIssuance, Tier, TierChange
 
@@ -79,9 +79,16 @@ class Ladder:
         return lower[-1] if lower else None
 
 
-def load_ladder(session: Session) -> Ladder:
-    """The ladder, from the process-wide copy of the configuration: it is read on every purchase."""
-    return cached(session, "ladder", _read_ladder)
+def load_ladder(session: Session, *, holding: str | None = None) -> Ladder:
+    """The ladder, from the process-wide copy of the configuration: it is read on every purchase.
+
+    ``holding``: a tier code read from the database (a member's tier). A copy without it is older than
+    a tier added through another worker (within ``LOYALTY_CONFIG_CHECK_SECONDS``): read the ladder again.
+    """
+    ladder = cached(session, "ladder", _read_ladder)
+    if holding is None or any(tier.code == holding for tier in ladder.tiers):
+        return ladder
+    return refreshed(session, "ladder", _read_ladder)
 
 
 def _read_ladder(session: Session) -> Ladder:
@@ -110,14 +117,26 @@ def window_start(settings: ProgramSettings, now: datetime) -> datetime:
 def qualifying_points(session: Session, member_id: int, now: datetime) -> int:
     """The member's qualifying points over the program's window ending at ``now``."""
     since = window_start(get_settings(session), now)
-    total = session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
-            LedgerEntry.member_id == member_id,
-            LedgerEntry.is_qualifying.is_(True),
-            LedgerEntry.created_at > since,
-        )
-    )
+    total: int | None = session.execute(select(qualifying_since(since)).where(Member.id == member_id)).scalar()
     return int(total or 0)
+
+
+def qualifying_since(since: datetime) -> ColumnElement[int]:
+    """SQL for a member's qualifying points earned after ``since``, correlated with ``members``: the months after the one of
+    ``since`` from their :class:`QualifyingMonth` rows, and that month's entries after ``since`` from
+    the ledger. Bounded by a window's months and one month of entries, whatever the history."""
+    start = since.astimezone(UTC)
+    following = add_months(datetime(start.year, start.month, 1, tzinfo=UTC), 1)
+    months = select(func.coalesce(func.sum(QualifyingMonth.points), 0)).where(
+        QualifyingMonth.member_id == Member.id, QualifyingMonth.month >= following.date()
+    )
+    first_month = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+        LedgerEntry.member_id == Member.id,
+        LedgerEntry.is_qualifying.is_(True),
+        LedgerEntry.created_at > since,
+        LedgerEntry.created_at < following,
+    )
+    return months.scalar_subquery() + first_month.scalar_subquery()
 
 
 def next_review_at(settings: ProgramSettings, since: datetime) -> datetime:
@@ -136,7 +155,7 @@ def check_upgrade(
     qualifying points never exceed lifetime points, a member whose lifetime total is below the next
     threshold is passed over without another query (the common case on the till path).
     """
-    ladder = load_ladder(session)
+    ladder = load_ladder(session, holding=tier_code)
     current = ladder.get(tier_code)
     following = ladder.above(current)
     if following is None or lifetime_points < following.threshold:
@@ -166,23 +185,16 @@ def review_due_tiers(session: Session, *, now: datetime, limit: int = 500) -> in
     moved down one tier, never more. Returns how many were reviewed; run again until it returns 0.
     """
     settings = get_settings(session)
-    ladder = load_ladder(session)
     since = window_start(settings, now)
-    sums = (
-        select(LedgerEntry.member_id, func.sum(LedgerEntry.points).label("qualifying"))
-        .where(LedgerEntry.is_qualifying.is_(True), LedgerEntry.created_at > since)
-        .group_by(LedgerEntry.member_id)
-        .subquery()
-    )
     due = (
-        select(Member.id, Member.tier_code, func.coalesce(sums.c.qualifying, 0))
-        .outerjoin(sums, sums.c.member_id == Member.id)
+        select(Member.id, Member.tier_code, qualifying_since(since))
         .where(Member.tier_review_at <= now)
         .order_by(Member.tier_review_at, Member.id)
         .limit(limit)
     )
     rows = session.execute(due).all()
     for member_id, tier_code, qualifying in rows:
+        ladder = load_ladder(session, holding=tier_code)
         current = ladder.get(tier_code)
         lower = ladder.below(current)
         if qualifying >= current.threshold or lower is None:

@@ -11,7 +11,7 @@ HTTP goes through requests, the client pywebpush is built on, so the project has
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,13 +32,14 @@ class ThreadSessions:
     """One requests session per thread: connections are reused, and requests does not promise that a
     session is safe to share between threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, factory: Callable[[], requests.Session] = requests.Session) -> None:
         self._local = threading.local()
+        self._factory = factory
 
     def get(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = requests.Session()
+            session = self._local.session = self._factory()
         return session
 
 

@@ -1,14 +1,34 @@
-"""Bonus points a journey promised on the next purchase, credited in that purchase's transaction."""
+"""Bonus points a journey promised on the next purchase, credited by the ``journey-bonuses`` consumer
+after that purchase's commit."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from loyalty.consumers import Delivered
 from loyalty.db import rowcount
 from loyalty.events import PurchaseRecorded
 from loyalty.ledger import operations as ledger
 from notifications.journeys.models import PurchaseBonus
+
+
+def credit_purchase_bonuses(session: Session, batch: Sequence[Delivered], _now: datetime) -> None:
+    """The ``journey-bonuses`` consumer: one query finds the batch's buyers with a promise not used
+    yet; only their purchases, in order, go through :func:`credit_purchase_bonus`."""
+    purchases = [d.event for d in batch if isinstance(d.event, PurchaseRecorded) and d.event.member_id is not None]
+    if not purchases:
+        return
+    buyers = sorted({event.member_id for event in purchases if event.member_id is not None})
+    promised = set(
+        session.scalars(select(PurchaseBonus.member_id).where(PurchaseBonus.member_id.in_(buyers), PurchaseBonus.used_at.is_(None)).distinct())
+    )
+    for event in purchases:
+        if event.member_id in promised:
+            credit_purchase_bonus(session, event)
 
 
 def credit_purchase_bonus(session: Session, event: PurchaseRecorded) -> None:

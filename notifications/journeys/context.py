@@ -3,22 +3,27 @@ them (with the member's current balance and tier), so every channel says the sam
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from loyalty.purchases.models import Purchase
 from loyalty.tiers.models import Tier
 from rewards.badges.models import Badge
 
 
-def event_context(session: Session, event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+def event_context(
+    session: Session, event_type: str, payload: dict[str, Any], purchases: Mapping[int, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """What a triggering event brings: the purchase and its products, the tiers of an upgrade, the
-    points about to expire, the badge awarded; the raw payload as ``event`` in every case."""
+    points about to expire, the badge awarded; the raw payload as ``event`` in every case. The
+    purchase comes from ``purchases`` (:func:`purchase_contexts`) when it is there."""
     context: dict[str, Any] = {"event": payload}
     if event_type in ("PurchaseRecorded", "PurchaseClaimed") and "purchase_id" in payload:
-        context["purchase"] = purchase_context(session, payload["purchase_id"])
+        known = (purchases or {}).get(payload["purchase_id"])
+        context["purchase"] = known if known is not None else purchase_context(session, payload["purchase_id"])
     elif event_type in ("TierUpgraded", "TierDowngraded"):
         tiers = {t.code: t for t in session.scalars(select(Tier).where(Tier.code.in_([payload["from_tier"], payload["to_tier"]])))}
         to_tier = tiers.get(payload["to_tier"])
@@ -58,10 +63,20 @@ def _tier_texts(from_tier: Tier | None, to_tier: Tier | None) -> dict[str, dict[
     return texts
 
 
+def purchase_contexts(session: Session, purchase_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The context of each purchase of ``purchase_ids`` (two queries: the purchases, their lines)."""
+    if not purchase_ids:
+        return {}
+    found = session.scalars(select(Purchase).where(Purchase.id.in_(purchase_ids)).options(selectinload(Purchase.lines)))
+    return {purchase.id: _purchase_context(purchase) for purchase in found}
+
+
 def purchase_context(session: Session, purchase_id: int) -> dict[str, Any]:
     purchase = session.get(Purchase, purchase_id)
-    if purchase is None:
-        return {}
+    return {} if purchase is None else _purchase_context(purchase)
+
+
+def _purchase_context(purchase: Purchase) -> dict[str, Any]:
     return {
         "total": str(purchase.total),
         "currency": purchase.currency,

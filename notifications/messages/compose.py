@@ -177,7 +177,7 @@ def message_context(
     member = request.member
     captured = request.context
     settings = get_settings(session)
-    tier = load_ladder(session).get(member.tier_code)
+    tier = load_ladder(session, holding=member.tier_code).get(member.tier_code)
     links = runtime.links
     points = {"balance": member.points_balance, **captured.get("points", {})}
     if "threshold" in captured:

@@ -26,6 +26,7 @@ from notifications.journeys.scans import run_scan
 from notifications.journeys.steps import advance_due_journeys
 from notifications.messages.delivery import deliver_due
 from notifications.runtime import Runtime
+from notifications.webhooks.delivery import drain as send_webhooks
 from notifications.scenarios.models import Scenario
 from notifications.scheduler.models import JobRun
 
@@ -56,6 +57,8 @@ class PassReport:
     entered: int = 0
     journeys: int = 0
     messages: int = 0
+    #: Webhook delivery attempts made.
+    webhooks: int = 0
     imports: int = 0
     maintenance: dict[str, int] = field(default_factory=dict)
 
@@ -63,7 +66,8 @@ class PassReport:
         done = ", ".join(f"{name} {count}" for name, count in self.maintenance.items())
         return (
             f"{self.consumed} events consumed, {self.entered} members entered scenarios, "
-            f"{self.journeys} journey steps run, {self.messages} messages handled"
+            f"{self.journeys} journey steps run, {self.messages} messages handled, "
+            f"{self.webhooks} webhook deliveries attempted"
             + (f", {self.imports} imports run" if self.imports else "")
             + (f"; maintenance: {done}" if done else "")
         )
@@ -92,10 +96,12 @@ def run_pass(
         messages = 0
         while handled := deliver_due(sessions, runtime, clock=clock):
             messages += handled
+        webhooks = send_webhooks(sessions, runtime.webhooks, clock=clock)
         report.consumed += consumed
         report.journeys += journeys
         report.messages += messages
-        if not (consumed or journeys or messages):
+        report.webhooks += webhooks
+        if not (consumed or journeys or messages or webhooks):
             break
     return report
 

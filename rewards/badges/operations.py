@@ -23,8 +23,8 @@ from loyalty import outbox
 from loyalty.customevents.models import CustomEventType
 from loyalty.db import dialect_insert, table_of
 from loyalty.errors import Conflict, InvalidOperation, NotFound
-from loyalty.i18n import Translations
 from loyalty.events import BadgeAwarded
+from loyalty.i18n import Translations
 from loyalty.ledger import operations as ledger
 from loyalty.program.cache import cached, touch
 from loyalty.tiers.operations import load_ladder
@@ -158,8 +158,85 @@ def _move(session: Session, member_id: int, changes: dict[MetricKey, int], *, no
     _award(session, member_id, reached, now=now)
 
 
+class MetricsBatch:
+    """The badge figures of a batch of events, moved in memory in the events' order and written at the
+    end, one upsert per kind of move (the ``gamification`` consumer, :mod:`rewards.gamification`).
+
+    Loads the figures and the levels held of the batch's members (two queries); a move awards the
+    levels its new value reaches that the member does not hold, right away, as :func:`count` and
+    :func:`raise_to` do (the insert of a level still decides, ``ON CONFLICT DO NOTHING``). The batch
+    must be the only writer of its members' figures until :meth:`write` (the consumer's cursor lock
+    makes it so): counts are written as increments and high-water figures as lifts, so the writes are
+    right whatever the figures were.
+    """
+
+    def __init__(self, session: Session, member_ids: Iterable[int]) -> None:
+        self.session = session
+        members = sorted(set(member_ids))
+        self.values: dict[tuple[int, str, str], int] = {}
+        self.held: set[tuple[int, int, int]] = set()
+        if members:
+            figures = select(MemberMetric.member_id, MemberMetric.metric, MemberMetric.qualifier, MemberMetric.value)
+            for member_id, metric, qualifier, value in session.execute(figures.where(MemberMetric.member_id.in_(members))):
+                self.values[(member_id, metric, qualifier)] = value
+            held = select(MemberBadge.member_id, MemberBadge.badge_id, MemberBadge.level)
+            self.held = {tuple(row) for row in session.execute(held.where(MemberBadge.member_id.in_(members)))}  # type: ignore[misc]
+        #: What :meth:`write` writes: the increments and the lifts, with the instant of the last move.
+        self.added: dict[tuple[int, str, str], tuple[int, datetime]] = {}
+        self.lifted: dict[tuple[int, str, str], tuple[int, datetime]] = {}
+
+    def count(self, member_id: int, keys: Iterable[MetricKey], *, now: datetime) -> None:
+        """As :func:`count`."""
+        changed = {}
+        for metric, qualifier in dict.fromkeys(keys):
+            key = (member_id, metric, qualifier)
+            self.values[key] = changed[(metric, qualifier)] = self.values.get(key, 0) + 1
+            self.added[key] = (self.added.get(key, (0, now))[0] + 1, now)
+        self._award_reached(member_id, changed, now)
+
+    def raise_to(self, member_id: int, figures: dict[MetricKey, int], *, now: datetime) -> None:
+        """As :func:`raise_to`: a figure that does not rise changes nothing and awards nothing."""
+        changed = {}
+        for (metric, qualifier), value in figures.items():
+            key = (member_id, metric, qualifier)
+            if key not in self.values or self.values[key] < value:
+                self.values[key] = changed[(metric, qualifier)] = value
+                self.lifted[key] = (value, now)
+        self._award_reached(member_id, changed, now)
+
+    def _award_reached(self, member_id: int, changed: dict[MetricKey, int], now: datetime) -> None:
+        reached = [
+            (badge, level)
+            for badge in all_badges(self.session)
+            if badge.is_active and badge.key in changed
+            for level in badge.levels
+            if level.target <= changed[badge.key] and (member_id, badge.id, level.rank) not in self.held
+        ]
+        self.held.update((member_id, badge.id, level.rank) for badge, level in reached)
+        _award(self.session, member_id, reached, now=now)
+
+    def write(self) -> None:
+        """The batch's moves: one upsert adding the counts, one lifting the high-water figures."""
+        insert = dialect_insert(self.session)
+        for moves, high_water in ((self.added, False), (self.lifted, True)):
+            if moves:
+                rows = [
+                    {"member_id": member_id, "metric": metric, "qualifier": qualifier, "value": value, "updated_at": at}
+                    for (member_id, metric, qualifier), (value, at) in moves.items()
+                ]
+                self.session.execute(_metric_upsert_of(insert, high_water), rows)
+        self.added, self.lifted = {}, {}
+
+
 @cache
 def _metric_upsert(insert: Callable[[Table], Any], high_water: bool) -> Any:
+    """:func:`_metric_upsert_of`, returning the figures it wrote."""
+    table = table_of(MemberMetric)
+    return _metric_upsert_of(insert, high_water).returning(table.c.metric, table.c.qualifier, table.c.value)
+
+
+@cache
+def _metric_upsert_of(insert: Callable[[Table], Any], high_water: bool) -> Any:
     """``INSERT … ON CONFLICT DO UPDATE`` adding to a figure, or lifting it to a higher value; built once
     per database, its values given when it runs."""
     table = table_of(MemberMetric)
@@ -176,7 +253,7 @@ def _metric_upsert(insert: Callable[[Table], Any], high_water: bool) -> Any:
             index_elements=key,
             set_={"value": table.c.value + stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
         )
-    return stmt.returning(table.c.metric, table.c.qualifier, table.c.value)
+    return stmt
 
 
 def award_badge(session: Session, *, member_id: int, badge_code: str, now: datetime) -> None:

@@ -48,7 +48,7 @@ def catalog_for(
 ) -> list[CatalogItem]:
     """The rewards a member may redeem now (active, in stock, tier high enough), cheapest first; from
     ``rewards`` when the caller has already read the catalog."""
-    ladder = load_ladder(session)
+    ladder = load_ladder(session, holding=member.tier_code)
     rank = ladder.get(member.tier_code).rank
     items = []
     for reward in list_rewards(session) if rewards is None else rewards:
@@ -81,7 +81,7 @@ def redeem_reward(session: Session, *, member_id: int, reward_code: str, now: da
     if not reward.is_available(now):
         raise InvalidOperation("this reward is not available now", field="reward_code")
     if reward.min_tier_code is not None:
-        ladder = load_ladder(session)
+        ladder = load_ladder(session, holding=member.tier_code)
         if ladder.get(member.tier_code).rank < ladder.get(reward.min_tier_code).rank:
             raise InvalidOperation(f"this reward is for {reward.min_tier_code} members and above", field="reward_code")
     voucher = _new_voucher(session, reward, member_id=member_id, now=now, source=source, points_cost=reward.cost_points)

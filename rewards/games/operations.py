@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -12,7 +13,8 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
-from loyalty.db import insert_if_absent, rowcount
+from loyalty.consumers import Delivered
+from loyalty.db import dialect_insert, insert_if_absent, rowcount, table_of
 from loyalty.engagement.models import EngagementAction
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.events import (
@@ -115,6 +117,58 @@ def earn_play_for_engagement(session: Session, event: EngagementRecorded) -> Non
     for rule in _open_rules(session, "engagement", event.occurred_at):
         if rule.action_key == event.action:
             _credit(session, rule, event.member_id, ("engagement", f"{event.action}:{event.ref}"), event.occurred_at)
+
+
+def earn_plays(session: Session, batch: Sequence[Delivered], _now: datetime) -> None:
+    """The ``game-plays`` consumer: the plays the batch's purchases and engagements earn, inserted
+    together (one ``INSERT … ON CONFLICT DO NOTHING`` for the credits between two returns), then
+    announced in the events' order; a return withdraws what came before it."""
+    pending: list[dict[str, Any]] = []
+    for delivered in batch:
+        event = delivered.event
+        if isinstance(event, PurchaseReturned):
+            _insert_credits(session, pending)
+            pending = []
+            withdraw_plays_for_return(session, event)
+        elif isinstance(event, PurchaseRecorded | PurchaseClaimed) and event.member_id is not None:
+            for rule in _open_rules(session, "purchase", event.occurred_at):
+                if rule.min_total is None or event.total >= rule.min_total:
+                    pending.append(_credit_row(rule, event.member_id, ("purchase", str(event.purchase_id)), event.occurred_at))
+        elif isinstance(event, EngagementRecorded) and event.awarded:
+            for rule in _open_rules(session, "engagement", event.occurred_at):
+                if rule.action_key == event.action:
+                    source = ("engagement", f"{event.action}:{event.ref}")
+                    pending.append(_credit_row(rule, event.member_id, source, event.occurred_at))
+    _insert_credits(session, pending)
+
+
+def _credit_row(rule: EarningRule, member_id: int, source: tuple[str, str], now: datetime) -> dict[str, Any]:
+    return {
+        "game_id": rule.game_id, "game_code": rule.game_code, "member_id": member_id,
+        "source_type": source[0], "source_id": source[1], "earned_at": now, "spent_at": None,
+    }  # fmt: skip
+
+
+def _insert_credits(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert the credits not there yet (a replayed event finds its own), and announce each new one."""
+    if not rows:
+        return
+    table = table_of(GamePlayCredit)
+    key = ("game_id", "member_id", "source_type", "source_id")
+    stmt = dialect_insert(session)(table).on_conflict_do_nothing(index_elements=list(key))
+    stmt = stmt.returning(table.c.id, *(table.c[name] for name in key))
+    values = [{name: value for name, value in row.items() if name != "game_code"} for row in rows]
+    inserted = {tuple(found[1:]): found[0] for found in session.execute(stmt, values)}
+    for row in rows:
+        credit_id = inserted.pop(tuple(row[name] for name in key), None)
+        if credit_id is not None:
+            outbox.record(
+                session,
+                GamePlayEarned(
+                    occurred_at=row["earned_at"], member_id=row["member_id"], game_code=row["game_code"],
+                    credit_id=credit_id, source=row["source_type"],
+                ),
+            )  # fmt: skip
 
 
 def _open_rules(session: Session, earn_on: str, at: datetime) -> list[EarningRule]:

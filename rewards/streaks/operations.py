@@ -8,7 +8,7 @@ broken run is not written when it breaks: it is read as broken (``periods.live_l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -102,6 +102,76 @@ def record_activity(session: Session, activity: Activity) -> None:
                     best=run.best,
                 ),
             )
+
+
+class RunsBatch:
+    """The streak runs of a batch of activities, extended in memory in the activities' order and
+    written at the end in one upsert (the ``gamification`` consumer, :mod:`rewards.gamification`).
+
+    Loads the runs of the batch's members (one query); an activity extends the runs it qualifies
+    for as :func:`record_activity` does, and records ``StreakExtended`` for each run that grew or
+    started. The batch must be the only writer of its members' runs until :meth:`write` (the
+    consumer's cursor lock makes it so).
+    """
+
+    def __init__(self, session: Session, member_ids: Iterable[int]) -> None:
+        self.session = session
+        self.streaks = [streak for streak in all_streaks(session) if streak.is_active]
+        members = sorted(set(member_ids))
+        self.runs: dict[tuple[int, int], tuple[int, int, int]] = {}
+        if self.streaks and members:
+            runs = select(MemberStreak.member_id, MemberStreak.streak_id, MemberStreak.current, MemberStreak.best, MemberStreak.last_period)
+            for member_id, streak_id, current, best, last_period in session.execute(runs.where(MemberStreak.member_id.in_(members))):
+                self.runs[(member_id, streak_id)] = (current, best, last_period)
+        #: The runs :meth:`write` writes, with the instant of their last activity.
+        self.moved: dict[tuple[int, int], datetime] = {}
+
+    def record_activity(self, activity: Activity, timezone: str) -> None:
+        """As :func:`record_activity`, the member's time zone given."""
+        for streak in self.streaks:
+            if not streak.qualifies(activity):
+                continue
+            key = (activity.member_id, streak.id)
+            period = period_number(activity.at, timezone, streak.period)
+            run = self.runs.get(key)
+            if run is None:
+                current, best = 1, 1
+            elif run[2] < period:
+                follows = run[2] == period - 1
+                current = run[0] + 1 if follows else 1
+                best = max(run[1], current)
+            else:
+                continue
+            self.runs[key], self.moved[key] = (current, best, period), activity.at
+            outbox.record(
+                self.session,
+                StreakExtended(occurred_at=activity.at, member_id=activity.member_id, streak_code=streak.code, length=current, best=best),
+            )
+
+    def write(self) -> None:
+        """The runs that moved, in one upsert (a run's later period only, as :func:`record_activity`)."""
+        if not self.moved:
+            return
+        rows = [
+            {"member_id": member_id, "streak_id": streak_id, "current": current, "best": best, "last_period": period, "updated_at": at}
+            for (member_id, streak_id), at in self.moved.items()
+            for current, best, period in [self.runs[(member_id, streak_id)]]
+        ]
+        self.session.execute(_runs_upsert(dialect_insert(self.session)), rows)
+        self.moved = {}
+
+
+@cache
+def _runs_upsert(insert: Callable[[Table], Any]) -> Any:
+    """Insert runs, or set them to the values given where those are of a later period; built once
+    per database."""
+    table = table_of(MemberStreak)
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["member_id", "streak_id"],
+        set_={name: stmt.excluded[name] for name in ("current", "best", "last_period", "updated_at")},
+        where=table.c.last_period < stmt.excluded.last_period,
+    )
 
 
 @cache

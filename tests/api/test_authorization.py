@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
 from loyalty.errors import NotFound
 from loyalty.members.models import Member
+from notifications.webhooks.models import WebhookDelivery
 from tests.api.scenario_engine import bilingual_note, message_world
 from tests.builders import member_body, purchase_body
 from tests.conftest import DEFAULT_PROGRAM
@@ -356,6 +357,20 @@ TABLE: list[Row] = [
     Row("PATCH", "/api/v1/admin/card-issuances/{card_id}", admin_only(200), body=lambda w: {"status": "printed"}),
     Row("GET", "/api/v1/admin/outbox/consumers", admin_only(200)),
     Row("GET", "/api/v1/admin/outbox/dead-letters", admin_only(200)),
+    Row(
+        "POST",
+        "/api/v1/admin/webhooks",
+        admin_only(201),
+        body=lambda w: {"url": "https://127.0.0.1:8443/hooks", "event_types": ["PointsEarned"]},
+    ),
+    Row("GET", "/api/v1/admin/webhooks", admin_only(200)),
+    Row("GET", "/api/v1/admin/webhooks/{subscription_id}", admin_only(200)),
+    Row("PATCH", "/api/v1/admin/webhooks/{subscription_id}", admin_only(200), body=lambda w: {"is_active": False}),
+    Row("DELETE", "/api/v1/admin/webhooks/{subscription_id}", admin_only(204)),
+    Row("POST", "/api/v1/admin/webhooks/{subscription_id}/rotate-secret", admin_only(200)),
+    Row("GET", "/api/v1/admin/webhooks/{subscription_id}/deliveries", admin_only(200)),
+    Row("POST", "/api/v1/admin/webhooks/{subscription_id}/deliveries/{delivery_id}/redrive", admin_only(200)),
+    Row("POST", "/api/v1/admin/webhooks/{subscription_id}/redrive", admin_only(200)),
     # Quizzes: members read them without the right choices; a member answers and reads their own answers.
     Row("GET", "/api/v1/quizzes", expect(admin=200, service=200, till=403, member=200)),
     Row("GET", "/api/v1/quizzes/{code}", expect(admin=200, service=200, till=403, member=200), aliases={"code": "quiz_code"}),
@@ -712,11 +727,28 @@ def build_world(
             "scenario_key": "near_threshold",
             "template_key": "welcome",
             "channel": "email",
+            **webhook_world(client, admin, sessions, now=clock.now()),
             **message_world(sessions, app.extensions["loyalty.runtime"], member["id"], now=clock.now()),
         },
         client_credentials=register_client("crm", "service"),
         anonymous_receipt=make_purchase()["receipt_no"],
     )
+
+
+def webhook_world(client: FlaskClient, admin: Headers, sessions: sessionmaker[Session], *, now: datetime) -> dict[str, int]:
+    """A webhook subscription with a delivery given up (a dead letter to redrive)."""
+    created = client.post(
+        "/api/v1/admin/webhooks", json={"url": "http://127.0.0.1:9/hooks", "event_types": ["*"]}, headers=admin
+    )
+    assert created.status_code == 201, created.json
+    with session_scope(sessions) as session:
+        dead = WebhookDelivery(
+            subscription_id=created.json["id"], event_id=1, event_type="MemberEnrolled", member_id=None,
+            occurred_at=now, data={}, status="dead", attempts=10, created_at=now,
+        )  # fmt: skip
+        session.add(dead)
+        session.flush()
+        return {"subscription_id": created.json["id"], "delivery_id": dead.id}
 
 
 def call(client: FlaskClient, world: World, row: Row, headers: Headers) -> TestResponse:

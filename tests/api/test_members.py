@@ -91,6 +91,17 @@ def test_unknown_member_is_not_found(client, admin):
     assert client.get("/api/v1/members/999999", headers=admin).status_code == 404
 
 
+def test_a_changed_member_answers_with_a_new_etag_and_each_view_has_its_own(client, admin, service, till, make_member):
+    member = make_member()
+    url = f"/api/v1/members/{member['id']}"
+    first = client.get(url, headers=service)
+    assert client.get(url, headers={**till, "If-None-Match": first.headers["ETag"]}).status_code == 200  # no score in it
+    assert client.patch(url, json={"first_name": "Renamed"}, headers=admin).status_code == 200
+    changed = client.get(url, headers={**service, "If-None-Match": first.headers["ETag"]})
+    assert (changed.status_code, changed.json["first_name"]) == (200, "Renamed")
+    assert changed.headers["ETag"] != first.headers["ETag"]
+
+
 def test_profile_update_changes_the_fields_and_the_update_time(client, admin, make_member, clock):
     member = make_member()
     clock.advance(timedelta(hours=1))

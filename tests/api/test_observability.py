@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +14,7 @@ from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.requestlog import JsonFormatter
+from app.serving import ARRIVED_AT, received_at, stamp_receipts
 from notifications.bootstrap import CONSUMERS
 from tests.conftest import Headers
 
@@ -36,7 +39,9 @@ def value(samples, name: str, **labels: str) -> float:
 def test_requests_are_counted_by_route_and_status_with_their_latency(client, admin: Headers):
     before = scrape(client)
     for _ in range(3):
-        assert client.get("/api/v1/rewards", headers=admin).status_code == 200
+        # The server closes the answer once written out: the latency is observed then.
+        with client.get("/api/v1/rewards", headers=admin) as answered:
+            assert answered.status_code == 200
     assert client.get("/api/v1/members/999999", headers=admin).status_code == 404
     after = scrape(client)
     ok = {"method": "GET", "route": "/api/v1/rewards", "status": "200"}
@@ -47,6 +52,34 @@ def test_requests_are_counted_by_route_and_status_with_their_latency(client, adm
     count = "loyalty_http_request_duration_seconds_count"
     assert value(after, count, **timed) - value(before, count, **timed) == 3
     assert value(after, "loyalty_http_request_duration_seconds_bucket", le="+Inf", **timed) >= 3
+    own = "loyalty_http_request_app_duration_seconds_count"
+    assert value(after, own, **timed) - value(before, own, **timed) == 3
+
+
+def waited(client, admin: Headers, *, headers: dict[str, str] | None = None, **kwargs) -> float:
+    """The seconds ``loyalty_http_request_duration_seconds`` adds for one request."""
+    timed = {"method": "GET", "route": "/api/v1/rewards"}
+    before = value(scrape(client), "loyalty_http_request_duration_seconds_sum", **timed)
+    with client.get("/api/v1/rewards", headers={**admin, **(headers or {})}, **kwargs) as answered:
+        assert answered.status_code == 200
+    return value(scrape(client), "loyalty_http_request_duration_seconds_sum", **timed) - before
+
+
+def test_latency_counts_from_when_gunicorn_took_the_request_in(client, admin: Headers):
+    assert waited(client, admin) < 2
+    assert 5 <= waited(client, admin, environ_base={ARRIVED_AT: time.time() - 5}) < 7
+
+
+@pytest.mark.parametrize("stamp", ["t={:.3f}", "t={:.0f}000000", "{:.0f}000"])
+def test_latency_counts_from_a_trusted_proxys_request_start(app: Flask, client, admin: Headers, stamp: str):
+    header = {"X-Request-Start": stamp.format(time.time() - 5)}
+    assert waited(client, admin, headers=header) < 2  # no proxy is trusted: a client's say
+    app.config["LOYALTY_TRUSTED_PROXIES"] = 1
+    try:
+        assert 4 <= waited(client, admin, headers=header) < 7
+        assert waited(client, admin, headers={"X-Request-Start": "t=yesterday"}) < 2
+    finally:
+        app.config["LOYALTY_TRUSTED_PROXIES"] = 0
 
 
 def test_purchases_and_points_are_counted_once_committed(client, till, admin, make_member, make_purchase):
@@ -118,3 +151,18 @@ def test_health_is_liveness_and_ready_checks_the_database_and_its_migrations(cli
     assert client.get("/health").json == {"status": "ok"}
     ready = client.get("/ready")
     assert ready.status_code == 200 and ready.json["status"] == "ready"
+
+
+def test_the_worker_reads_when_the_kernel_received_a_request_without_consuming_it():
+    with socket.create_server(("127.0.0.1", 0)) as server, socket.create_connection(server.getsockname()) as client:
+        accepted, _address = server.accept()
+        with accepted:
+            stamp_receipts(accepted)
+            accepted.setblocking(False)
+            assert received_at(accepted) is None  # nothing waits
+            sent = time.time()
+            client.sendall(b"GET /health HTTP/1.1\r\n\r\n")
+            time.sleep(0.3)
+            arrived = received_at(accepted)
+            assert arrived is not None and sent - 0.05 <= arrived <= sent + 0.2 < time.time()
+            assert accepted.recv(100).startswith(b"GET /health")

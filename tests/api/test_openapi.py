@@ -71,3 +71,30 @@ def test_the_tour_requests_carry_examples(client: FlaskClient) -> None:
                  "/api/v1/engagements", "/api/v1/vouchers/{code}/redeem"):  # fmt: skip
         body = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]
         assert "example" in body, path
+
+
+def schema_of(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    node = node.get("items", node)
+    return spec["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]] if "$ref" in node else node
+
+
+def test_every_field_of_an_answer_is_required_and_requests_keep_their_own(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json
+    answered = 0
+    for method, path, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            content = response.get("content", {}).get("application/json") if status.startswith("2") else None
+            if content:
+                schema = schema_of(spec, content["schema"])
+                answered_fields = {name for name, field in schema.get("properties", {}).items() if not field.get("writeOnly")}
+                assert set(schema.get("required", [])) == answered_fields, (method, path, status)
+                answered += 1
+    assert answered > 100
+    # Enrolment sends consents without all of them; the member answered has them all.
+    enrol = spec["paths"]["/api/v1/members"]["post"]
+    body = schema_of(spec, enrol["requestBody"]["content"]["application/json"]["schema"])
+    consents_sent = schema_of(spec, body["properties"]["consents"])
+    answer = schema_of(spec, enrol["responses"]["201"]["content"]["application/json"]["schema"])
+    consents_answered = schema_of(spec, answer["properties"]["consents"])
+    assert "required" not in consents_sent and consents_answered["required"] == ["email", "sms", "push", "postal"]
+    assert answer["properties"]["phone"]["nullable"] is True

@@ -9,7 +9,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from sqlalchemy import select
+
 from app.auth.clients import create_client
+from loyalty.audit import AuditEntry
 from loyalty.db import session_scope
 
 LOGIN = "/api/v1/auth/login"
@@ -38,6 +41,65 @@ def test_wrong_passwords_for_many_accounts_from_one_address_are_limited(client, 
     assert statuses == [401] * 5 + [429]
     # Another address may still try the sixth account.
     assert wrong_login(client, members[5]["email"], address="10.0.0.3").status_code == 401
+
+
+def refusals_audited(app: Flask) -> list[tuple[str, str, str, str, dict[str, Any]]]:
+    """The audit entries of refused attempts: (action, actor, entity, entity key, after)."""
+    with session_scope(app.extensions["loyalty.sessions"]) as session:
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.action.in_(("refuse-attempts", "lock-out"))).order_by(AuditEntry.id)
+        )
+        return [(entry.action, entry.actor, entry.entity, entry.entity_key, entry.after or {}) for entry in entries]
+
+
+def test_a_refused_account_is_audited_once_per_window_with_the_address(app: Flask, client, make_member, clock):
+    member = make_member()
+    for _ in range(5):
+        wrong_login(client, member["email"], address="10.0.2.1")
+    assert refusals_audited(app) == []
+    assert [wrong_login(client, member["email"], address="10.0.2.1").status_code for _ in range(2)] == [429, 429]
+    [(action, actor, entity, key, after)] = refusals_audited(app)
+    assert (action, actor, entity, key) == ("refuse-attempts", "address:10.0.2.1", "auth.login", member["email"].lower())
+    assert after["account"] == member["email"].lower() and after["address"] == "10.0.2.1"
+    assert after["counted_per"] == "account" and after["limit"] == "5 per 1 minute" and after["until"] > clock.now().isoformat()[:10]
+
+
+def test_a_refused_address_is_audited_with_the_account_it_tried(app: Flask, client, make_member):
+    members = [make_member() for _ in range(6)]
+    for member in members:
+        wrong_login(client, member["email"], address="10.0.2.2")
+    [(action, actor, _entity, key, after)] = refusals_audited(app)
+    assert (action, actor, key, after["counted_per"]) == ("refuse-attempts", "address:10.0.2.2", members[5]["email"].lower(), "address")
+
+
+def test_a_lock_out_is_audited(app: Flask, client, make_member):
+    member = make_member()
+    for _ in range(9):
+        wrong_login(client, member["email"], address="10.0.2.3")
+    audited = refusals_audited(app)
+    # The refusals of the minute, then the account's lock-out for the hour.
+    assert [entry[0] for entry in audited] == ["refuse-attempts", "lock-out"]
+    _action, actor, _entity, key, after = audited[-1]
+    assert (actor, key, after["counted_per"], after["limit"]) == ("address:10.0.2.3", member["email"].lower(), "account", "3 per 1 hour")
+
+
+def test_an_address_that_keeps_trying_is_locked_out_for_longer(client, make_member):
+    members = [make_member() for _ in range(9)]
+    statuses = [wrong_login(client, member["email"], address="10.0.2.4").status_code for member in members]
+    assert statuses == [401] * 5 + [429] * 4
+    # Each account tried once, but the address was refused three times within the hour.
+    assert int(wrong_login(client, members[0]["email"], address="10.0.2.4").headers["Retry-After"]) > 60
+
+
+def test_a_refused_client_id_is_audited(app: Flask, client, clock):
+    with session_scope(app.extensions["loyalty.sessions"]) as session:
+        credentials = create_client(session, name="audited", role="service", store_code=None, now=clock.now())
+    body = {"client_id": credentials.client_id, "client_secret": "not-the-secret"}
+    for n in range(7):
+        client.post(TOKEN, json=body, environ_base={"REMOTE_ADDR": f"10.0.3.{n}"})
+    [(action, actor, entity, key, after)] = refusals_audited(app)
+    assert (action, actor, entity, key) == ("refuse-attempts", "address:10.0.3.5", "auth.client_token", credentials.client_id.lower())
+    assert after["counted_per"] == "account"
 
 
 def test_successful_logins_are_not_counted(client, make_member, login):

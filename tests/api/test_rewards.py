@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from loyalty.outbox import OutboxEvent
+from tests.builders import purchase_body
 from tests.conftest import DEFAULT_PROGRAM, NOW
 
 Member = dict[str, Any]
@@ -310,6 +311,17 @@ def test_reaching_the_threshold_issues_its_reward_automatically(
     assert [(voucher["reward_code"], voucher["source"], voucher["points_cost"]) for voucher in vouchers] == (
         [("VOUCHER10", "threshold", 100)] if issued else []
     )
+
+
+def test_the_receipt_and_its_replay_print_the_balance_left_by_the_automatic_reward(client, till, admin, make_member):
+    member = make_member()
+    body = purchase_body(member_id=member["id"], total="95.00", lines=[])
+    first = client.post("/api/v1/purchases", json=body, headers=till)
+    again = client.post("/api/v1/purchases", json=body, headers=till)
+    assert (first.status_code, again.status_code) == (201, 200)
+    left = WELCOME + 95 - 100  # VOUCHER10 issued in the purchase's transaction
+    assert first.json["points_balance"] == again.json["points_balance"] == left
+    assert client.get(f"/api/v1/members/{member['id']}", headers=admin).json["points_balance"] == left
 
 
 def test_a_threshold_is_unlocked_once_per_crossing(client, admin, make_member, make_purchase, sessions):

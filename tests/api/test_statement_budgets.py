@@ -1,7 +1,9 @@
 """The hot paths' statement budgets: the SQL a request sends before its COMMIT, with the process's
 copies of the configuration and of the API clients warm (as in a worker that has served a request).
 
-The budgets are what the code does today; the targets they move towards are in docs/benchmarks.md.
+A purchase that crosses nothing sends 6 statements on PostgreSQL and 7 on SQLite, whose ORM cannot
+send the two outbox rows in one INSERT … RETURNING (no insert sentinel); the status document reads
+qualifying points from the monthly read model, so its cost does not grow with the member's history.
 A client disabled through another worker is refused within ``LOYALTY_CONFIG_CHECK_SECONDS``.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,9 @@ from sqlalchemy import update
 
 from app.auth.models import ApiClient
 from loyalty.db import session_scope
+from loyalty.members.models import Member
 from loyalty.program import cache
+from loyalty.tiers.models import Tier
 from tests.builders import purchase_body
 from tests.conftest import DEFAULT_PROGRAM, Headers
 from tests.statements import Statements, counting
@@ -70,7 +75,7 @@ def test_a_purchase_that_crosses_nothing(app, warm, client, till: Headers, membe
     body = purchase_body(member_id=member["id"], total="10.00", lines=[{"sku": "A", "category": "food", "quantity": 1, "unit_price": "10.00"}])
     response, statements = sent(app, lambda: client.post("/api/v1/purchases", json=body, headers=till))
     assert response.status_code == 201, response.json
-    assert len(statements) <= 9, str(statements)
+    assert len(statements) <= (6 if app.extensions["loyalty.engine"].dialect.name == "postgresql" else 7), str(statements)
 
 
 def test_a_return(app, warm, client, till: Headers, member, make_purchase):
@@ -78,7 +83,7 @@ def test_a_return(app, warm, client, till: Headers, member, make_purchase):
     body = {"return_no": "RET-1", "amount": "5.00"}
     response, statements = sent(app, lambda: client.post(f"/api/v1/purchases/{purchase['id']}/returns", json=body, headers=till))
     assert response.status_code == 201, response.json
-    assert len(statements) <= 16, statements
+    assert len(statements) <= 8, str(statements)
 
 
 def test_an_engagement(app, warm, client, service: Headers, member):
@@ -86,7 +91,7 @@ def test_an_engagement(app, warm, client, service: Headers, member):
     body = {"member_id": member["id"], "action": "store_visit", "ref": "visit-1", "occurred_at": "2026-11-22T09:00:00Z"}
     response, statements = sent(app, lambda: client.post("/api/v1/engagements", json=body, headers=service))
     assert response.status_code == 201, response.json
-    assert len(statements) <= 11, str(statements)
+    assert len(statements) <= (9 if app.extensions["loyalty.engine"].dialect.name == "postgresql" else 10), str(statements)
 
 
 def test_the_member_read_is_one_statement(app, warm, client, till: Headers, member):
@@ -97,18 +102,21 @@ def test_the_member_read_is_one_statement(app, warm, client, till: Headers, memb
     assert len(statements) == 1, str(statements)
 
 
-def test_the_member_read_of_a_service_adds_the_engagement_score(app, warm, client, service: Headers, member):
-    client.get(f"/api/v1/members/{member['id']}", headers=service)
-    response, statements = sent(app, lambda: client.get(f"/api/v1/members/{member['id']}", headers=service))
+@pytest.mark.parametrize("caller", ["service", "admin"])
+def test_the_member_read_with_the_engagement_score_is_one_statement(app, warm, client, request, caller: str, member):
+    headers = request.getfixturevalue(caller)
+    client.get(f"/api/v1/members/{member['id']}", headers=headers)
+    response, statements = sent(app, lambda: client.get(f"/api/v1/members/{member['id']}", headers=headers))
     assert response.status_code == 200
-    assert len(statements) <= 2, str(statements)
+    assert response.json["engagement"] is not None
+    assert len(statements) == 1, str(statements)
 
 
 def test_the_status_document(app, warm, client, service: Headers, member):
     client.get(f"/api/v1/members/{member['id']}/status", headers=service)
     response, statements = sent(app, lambda: client.get(f"/api/v1/members/{member['id']}/status", headers=service))
     assert response.status_code == 200
-    assert len(statements) <= 5, str(statements)
+    assert len(statements) <= 2, str(statements)
 
 
 def test_a_client_disabled_by_another_worker_is_refused_within_the_check_time(app, briefly, client, service: Headers, sessions):
@@ -133,3 +141,16 @@ def test_a_change_of_settings_through_another_worker_applies_within_the_check_ti
     while client.get("/api/v1/admin/program", headers=admin).json["minimum_amount"] != "7.00":
         assert time.monotonic() - started < KEPT_S + 0.5, "the old settings are still used after the check time"
         time.sleep(0.05)
+
+
+def test_a_member_in_a_tier_this_workers_copy_does_not_hold_yet_is_credited_at_that_tier(app, warm, client, till: Headers, member):
+    """A tier added through another worker (the copy of the ladder not yet refreshed): the member
+    already moved into it earns that tier's points, read from their row, not nothing."""
+    with session_scope(app.extensions["loyalty.sessions"]) as session:
+        session.add(Tier(code="LATE", name="Late", rank=99, threshold=10**9, multiplier=Decimal("2"), benefits=[]))
+        session.flush()
+        session.execute(update(Member).where(Member.id == member["id"]).values(tier_code="LATE"))
+    body = purchase_body(member_id=member["id"], total="10.00", lines=[{"sku": "A", "category": "food", "quantity": 1, "unit_price": "10.00"}])
+    response = client.post("/api/v1/purchases", json=body, headers=till)
+    assert response.status_code == 201, response.json
+    assert response.json["points_awarded"] == 20

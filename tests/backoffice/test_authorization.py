@@ -105,6 +105,7 @@ TABLE = [
     Row("POST", "/admin/program/{slug}/{key}", change("marketer"), form=lambda email: {**BOARD, "name": "Week"},
         values={"slug": "leaderboards", "key": "weekly"}),
     Row("POST", "/admin/program/{slug}/{key}/delete", change("marketer"), values={"slug": "leaderboards", "key": "weekly"}),
+    Row("GET", "/admin/translations", page("marketer")),
     # Scenarios.
     Row("GET", "/admin/scenarios", page("marketer", "analyst")),
     Row("GET", "/admin/scenarios/new", page("marketer")),

@@ -253,3 +253,21 @@ def test_the_scenario_and_configuration_pages_fit_a_tablet(page, make_staff, pro
         )
         assert page.evaluate("document.documentElement.scrollWidth") <= 820, (path, wide)
         page.shots.take(f"{name}-tablet")
+
+
+def test_the_missing_translations_are_listed_per_language_with_a_link_to_their_form(page, make_staff, client, admin) -> None:
+    added = client.patch("/api/v1/admin/program", json={"locales": ["fr", "en", "de"]}, headers=admin)
+    assert added.status_code == 200, added.json
+    log_in(page, make_staff("marketer"))
+    page.get_by_role("link", name="Translations").click()
+    expect(page.get_by_role("heading", name="Missing translations")).to_be_visible()
+    page.shots.take("translations")
+    expect(page.get_by_role("heading", name="en")).to_be_visible()
+    german = page.get_by_role("table", name="Texts missing in de")
+    expect(german.get_by_role("row").filter(has_text="subject, text, html, short")).not_to_have_count(0)
+    expect(page.get_by_role("table", name="Texts missing in en")).to_contain_text("name")
+    german.get_by_role("link", name="Translate the template welcome", exact=True).click()
+    expect(page.get_by_role("heading", name="welcome")).to_be_visible()
+    page.go_back()
+    german.get_by_role("link", name="Translate the tier member").click()
+    expect(page.get_by_role("heading", name="Tiers")).to_be_visible()

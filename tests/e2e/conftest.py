@@ -22,6 +22,8 @@ from tests.servers import HOST, free_port
 
 ROOT = Path(__file__).parents[2]
 JWT_SECRET = "test-secret-key-of-at-least-32-bytes!"
+#: Importing the application takes a few seconds, but half a minute and more on a machine busy with other work.
+READY_TIMEOUT_S = 120
 
 
 @dataclass
@@ -76,7 +78,7 @@ def start_server(
         stderr=subprocess.STDOUT,
     )
     server = LiveServer(url=f"http://{HOST}:{port}", process=process, log=log)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited: {log.read_text()}")
@@ -87,7 +89,7 @@ def start_server(
             pass
         time.sleep(0.2)
     server.stop()
-    raise RuntimeError(f"the server did not answer in 30 s: {log.read_text()}")
+    raise RuntimeError(f"the server did not answer in {READY_TIMEOUT_S} s: {log.read_text()}")
 
 
 @pytest.fixture

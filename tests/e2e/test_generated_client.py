@@ -80,10 +80,12 @@ def test_a_generated_client_plays_the_readme_tour(app: Flask, live_server: LiveS
         client=admin,
         body=models.MemberCreate(
             email="jean@example.com", first_name="Jean", last_name="Duchemin", password="correct-horse",
-            consents=models.Consents(email=True, sms=True),
+            consents=models.ConsentsInput(email=True, sms=True),
         ),
     )  # fmt: skip
     assert isinstance(member, models.Member) and member.card_number
+    # An answer's fields are required: plain values, never "unset"; None only where nullable.
+    assert member.consents.push is False and isinstance(member.points_balance, int) and member.phone is None
 
     # 3. The till posts a purchase; the same receipt again answers the original result.
     purchase_body = models.PurchaseCreate(
@@ -103,7 +105,7 @@ def test_a_generated_client_plays_the_readme_tour(app: Flask, live_server: LiveS
 
     # 4. A return takes points back in proportion.
     returned = use("purchases.record_return").sync(
-        purchase.id, client=till, body=models.ReturnCreate(return_no="RET-1", lines=[models.ReturnLine(sku="SOCK-1", quantity=1)])
+        purchase.id, client=till, body=models.ReturnCreate(return_no="RET-1", lines=[models.ReturnLineInput(sku="SOCK-1", quantity=1)])
     )
     assert isinstance(returned, models.Return) and returned.amount == "12.95" and returned.points_reversed > 0
 

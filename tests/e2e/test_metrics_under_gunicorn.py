@@ -13,7 +13,7 @@ import requests
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.conftest import JWT_SECRET, ROOT, start_server
+from tests.e2e.conftest import JWT_SECRET, READY_TIMEOUT_S, ROOT, start_server
 
 BATCH = 20
 OTHER_PROCESS = f"""
@@ -40,7 +40,7 @@ def test_metrics_add_up_every_process_of_the_host(app: Flask, database_url: str,
             with requests.Session() as session:  # a new connection each: either worker may take it
                 assert session.get(f"{server.url}/ready", timeout=10).status_code == 200
         subprocess.run(
-            [sys.executable, "-c", OTHER_PROCESS], cwd=ROOT, check=True, timeout=60,
+            [sys.executable, "-c", OTHER_PROCESS], cwd=ROOT, check=True, timeout=READY_TIMEOUT_S,
             env={**os.environ, **env, "LOYALTY_DATABASE_URL": database_url, "LOYALTY_JWT_SECRET_KEY": JWT_SECRET},
         )  # fmt: skip
         scrapes = [requests.get(f"{server.url}/metrics", timeout=10).text for _ in range(4)]

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, update
 
 from loyalty.db import session_scope
 from loyalty.ledger.operations import adjust_points
+from loyalty.ledger.models import QualifyingMonth
 from loyalty.members.models import Member
 from loyalty.engagement.models import EngagementAction
 from loyalty.program.models import EarningRule, ProgramSettings
@@ -38,6 +39,16 @@ def test_check_ledger_fails_and_names_a_member_whose_balance_drifted(app, sessio
     result = run(app, "check-ledger")
     assert result.exit_code == 1
     assert f"member {member['id']}: balance 50, ledger sum 45" in result.stdout
+
+
+def test_check_ledger_fails_and_names_a_qualifying_month_that_drifted(app, sessions, make_member, make_purchase):
+    member = make_member()
+    make_purchase(member_id=member["id"])
+    with session_scope(sessions) as session:
+        session.execute(update(QualifyingMonth).where(QualifyingMonth.member_id == member["id"]).values(points=1))
+    result = run(app, "check-ledger")
+    assert result.exit_code == 1
+    assert f"member {member['id']}: qualifying points of {NOW:%Y-%m} kept 1, ledger sum 45" in result.stdout
 
 
 def test_check_ledger_counts_a_balance_without_any_entry_as_drift(app, sessions, make_member):

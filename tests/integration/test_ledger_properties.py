@@ -1,4 +1,5 @@
-"""Random sequences of purchases, returns, replays, claims and adjustments, checked against a model.
+"""Random sequences of purchases, returns, replays, claims and adjustments, checked against a model
+(and the qualifying months kept from the ledger, against the ledger).
 
 Each example starts from an empty database, a program drawn at random (base rate, promotions) and
 three members, then runs a sequence of steps through the operations, one transaction per step as a
@@ -40,6 +41,7 @@ from loyalty.purchases.operations import (
     record_return,
 )
 from tests.conftest import reset_database
+from tests.qualifying import assert_read_model_matches_the_ledger
 
 T = TypeVar("T")
 MEMBERS = 3
@@ -480,6 +482,7 @@ class Runner:
         """Every balance equals the model's and the ledger's; every purchase's returns are within bounds."""
         with self.sessions() as session:
             assert members_out_of_balance(session) == []
+            assert_read_model_matches_the_ledger(session)
             rows = session.execute(
                 select(Member.points_balance, Member.purchase_count)
                 .where(Member.id.in_(self.model.member_ids))

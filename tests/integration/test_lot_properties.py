@@ -34,6 +34,7 @@ from loyalty.program.operations import update_settings
 from loyalty.purchases.operations import PurchaseInput, record_purchase, record_return
 from rewards.catalog.operations import redeem_reward, save_reward
 from tests.conftest import reset_database
+from tests.qualifying import assert_read_model_matches_the_ledger
 
 MEMBERS = 2
 EXPIRY_MONTHS = 1
@@ -246,6 +247,7 @@ class Runner:
         with self.sessions() as session:
             assert members_out_of_balance(session) == []
             assert members_with_lots_out_of_step(session) == []
+            assert_read_model_matches_the_ledger(session)
             for account in self.accounts:
                 balance = session.scalar(select(Member.points_balance).where(Member.id == account.id))
                 lots = session.execute(

@@ -4,22 +4,25 @@ database seeded through the API over two weeks."""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from loyalty.db import session_scope
 from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
 from loyalty.purchases.models import Purchase
+from loyalty.purchases.operations import record_return
 from loyalty.tiers.models import TierChange
 from notifications.journeys.models import Journey
 from notifications.messages.models import Message
 from notifications.scenarios.models import Scenario
-from reporting import dashboard
+from reporting import daily, dashboard
+from reporting.models import DashboardDay
 from reporting.period import Period
 from rewards.vouchers.models import Voucher
 from tests.builders import purchase_body
@@ -74,25 +77,37 @@ def seed(client, admin, till, clock, make_member) -> list[dict]:  # type: ignore
     return members
 
 
+def roll_up(session: Session, now: datetime = NOW) -> int:
+    """Run the scheduler's task as the scheduler does: until it has nothing left; the days counted."""
+    counted = 0
+    while done := daily.refresh(session, now):
+        counted += done
+    return counted
+
+
+@pytest.mark.parametrize("rolled_up", [False, True], ids=["live", "rolled-up"])
 @pytest.mark.parametrize("days", [1, 7, 30])
-def test_the_figures_of_a_period_are_the_counts_of_its_rows(seeded, sessions, days: int) -> None:
+def test_the_figures_of_a_period_are_the_counts_of_its_rows(seeded, sessions, days: int, rolled_up: bool) -> None:
     period = Period.last_days(days, today=NOW.date())
     inside = lambda at: period.starts_at <= at < period.ends_at  # noqa: E731
     with session_scope(sessions) as session:
+        if rolled_up:
+            assert roll_up(session) == 13  # the first day seeded up to the day before yesterday
+        figures_by_day = dashboard.period_figures(session, period)
         members = session.scalars(select(Member)).all()
         purchases = [p for p in session.scalars(select(Purchase)).all() if p.member_id is not None and inside(p.occurred_at)]
         entries = [e for e in session.scalars(select(LedgerEntry)).all() if inside(e.created_at)]
         vouchers = [v for v in session.scalars(select(Voucher)).all() if inside(v.issued_at)]
         upgrades = [c for c in session.scalars(select(TierChange)).all() if c.reason == "upgrade" and inside(c.changed_at)]
 
-        counts = dashboard.member_counts(session, period)
+        counts = dashboard.member_counts(session, period, figures_by_day, now=NOW)
         assert counts.total == len(members)
         assert counts.new == len([m for m in members if inside(m.enrolled_at)])
         assert counts.active == len({p.member_id for p in purchases})
         assert sum(n for _, n in counts.new_by_day) == counts.new
         assert [day for day, _ in counts.new_by_day] == period.days
 
-        bought = dashboard.purchase_figures(session, period)
+        bought = dashboard.purchase_figures(period, figures_by_day)
         assert bought.purchases == len(purchases)
         assert bought.revenue == sum((p.total for p in purchases), Decimal("0"))
         assert bought.returned == sum((p.returned_amount for p in purchases), Decimal("0"))
@@ -101,7 +116,7 @@ def test_the_figures_of_a_period_are_the_counts_of_its_rows(seeded, sessions, da
             by_day[p.occurred_at.date()] = by_day.get(p.occurred_at.date(), Decimal("0")) + p.total
         assert dict(bought.revenue_by_day) == {day: by_day.get(day, Decimal("0")) for day in period.days}
 
-        points = dashboard.points_figures(session, period)
+        points = dashboard.points_figures(period, figures_by_day)
         assert points.issued == sum(e.points for e in entries if e.points > 0)
         assert points.redeemed == -sum(e.points for e in entries if e.kind == "redeem")
         assert points.expired == -sum(e.points for e in entries if e.kind == "expire")
@@ -114,9 +129,9 @@ def test_the_figures_of_a_period_are_the_counts_of_its_rows(seeded, sessions, da
         tiers = dict(dashboard.tier_distribution(session))
         assert sum(tiers.values()) == len(members)
         assert tiers["VIP"] == len([m for m in members if m.tier_code == "vip"])
-        assert sum(n for _, n in dashboard.tier_upgrades(session, period)) == len(upgrades)
+        assert sum(n for _, n in dashboard.tier_upgrades(session, figures_by_day)) == len(upgrades)
 
-        taken = dashboard.rewards_redeemed(session, period)
+        taken = dashboard.rewards_redeemed(session, figures_by_day)
         assert sum(n for _, n, _ in taken) == len(vouchers)
         assert sum(spent for _, _, spent in taken) == sum(v.points_cost for v in vouchers)
     assert (bought.purchases > 0 and points.issued > 0 and vouchers) or days == 1
@@ -125,12 +140,14 @@ def test_the_figures_of_a_period_are_the_counts_of_its_rows(seeded, sessions, da
 def test_days_without_activity_count_zero_and_the_period_bounds_are_utc_days(seeded, sessions) -> None:
     future = Period.last_days(7, today=NOW.date() + timedelta(days=30))
     with session_scope(sessions) as session:
-        assert dashboard.purchase_figures(session, future).revenue_by_day == [(day, Decimal("0")) for day in future.days]
-        assert dashboard.points_figures(session, future).issued == 0
-        assert dashboard.member_counts(session, future).new == 0
+        figures_by_day = dashboard.period_figures(session, future)
+        assert dashboard.purchase_figures(future, figures_by_day).revenue_by_day == [(day, Decimal("0")) for day in future.days]
+        assert dashboard.points_figures(future, figures_by_day).issued == 0
+        assert dashboard.member_counts(session, future, figures_by_day, now=NOW).new == 0
 
 
-def test_messages_per_channel_and_scenarios_by_revenue_count_the_rows_of_the_period(seeded, sessions) -> None:
+@pytest.mark.parametrize("rolled_up", [False, True], ids=["live", "rolled-up"])
+def test_messages_per_channel_and_scenarios_by_revenue_count_the_rows_of_the_period(seeded, sessions, rolled_up: bool) -> None:
     rng = random.Random(11)
     period = Period.last_days(7, today=NOW.date())
     with session_scope(sessions) as session:
@@ -161,6 +178,8 @@ def test_messages_per_channel_and_scenarios_by_revenue_count_the_rows_of_the_per
                     )
                 )
         session.flush()
+        if rolled_up:
+            roll_up(session)
         inside = lambda at: at is not None and period.starts_at <= at < period.ends_at  # noqa: E731
         sent = [m for m in session.scalars(select(Message)).all() if inside(m.sent_at) and m.status in ("sent", "delivered")]
         expected = {
@@ -172,15 +191,99 @@ def test_messages_per_channel_and_scenarios_by_revenue_count_the_rows_of_the_per
             )
             for channel in {m.channel for m in sent}
         }
-        figures = dashboard.message_figures(session, period)
+        figures_by_day = dashboard.period_figures(session, period)
+        figures = dashboard.message_figures(figures_by_day)
         assert {row.channel: (row.sent, row.delivered, row.opened, row.clicked) for row in figures} == expected
 
-        converted = [j for j in session.scalars(select(Journey)).all() if inside(j.converted_at)]
+        conversions = [j for j in session.scalars(select(Journey)).all() if inside(j.converted_at)]
         revenue: dict[int, Decimal] = {}
-        for journey in converted:
+        for journey in conversions:
             revenue[journey.scenario_id] = revenue.get(journey.scenario_id, Decimal("0")) + (journey.revenue or Decimal("0"))
-        ranked = dashboard.scenarios_by_revenue(session, period)
+        ranked = dashboard.scenarios_by_revenue(session, figures_by_day)
         names = {s.id: s.key for s in scenarios}
         assert {row.key: row.revenue for row in ranked} == {names[i]: total for i, total in revenue.items()}
         assert [row.revenue for row in ranked] == sorted((row.revenue for row in ranked), reverse=True)
-        assert sum(row.conversions for row in ranked) == len(converted)
+        assert sum(row.conversions for row in ranked) == len(conversions)
+
+
+
+def _rolled_up(session: Session) -> list[tuple[object, ...]]:
+    columns = (DashboardDay.day, DashboardDay.figure, DashboardDay.key, DashboardDay.value)
+    return [tuple(row) for row in session.execute(select(*columns).order_by(*columns[:3]))]
+
+
+def test_counting_the_roll_up_again_changes_nothing(seeded, sessions) -> None:
+    with session_scope(sessions) as session:
+        assert roll_up(session) == 13
+        counted = _rolled_up(session)
+        assert counted and {day for day, *_ in counted} <= set(Period(NOW.date() - timedelta(days=14), NOW.date() - timedelta(days=2)).days)
+        assert daily.refresh(session, NOW) == 0
+        assert daily.recount(session, NOW.date() - timedelta(days=14), NOW.date() - timedelta(days=2), now=NOW) == 13
+        assert _rolled_up(session) == counted
+        with pytest.raises(ValueError, match="live"):
+            daily.recount(session, NOW.date() - timedelta(days=3), NOW.date() - timedelta(days=1), now=NOW)
+
+
+def test_a_day_is_counted_into_the_roll_up_once_the_day_after_it_is_over(seeded, sessions) -> None:
+    """Purchases either side of midnight fall on their own UTC day; yesterday stays live until it is
+    the day before yesterday, and the figures of a period are the same before and after."""
+    yesterday = NOW.date() - timedelta(days=1)
+    midnight = datetime.combine(NOW.date(), datetime.min.time(), tzinfo=UTC)
+    member = seeded[0]
+    with session_scope(sessions) as session:
+        for n, at in enumerate((midnight - timedelta(microseconds=1), midnight)):
+            session.add(
+                Purchase(
+                    store_code="S1", receipt_no=f"MIDNIGHT-{n}", member_id=member["id"], channel="store", currency="EUR",
+                    total=Decimal("100.00"), occurred_at=at, recorded_at=at, request_hash="x", points_awarded=0,
+                    returned_amount=Decimal("0"), points_reversed=0, points_pending=0,
+                )
+            )  # fmt: skip
+        session.flush()
+        roll_up(session)
+        assert yesterday not in {day for day, *_ in _rolled_up(session)}
+        period = Period.last_days(7, today=NOW.date())
+        live = dict(dashboard.purchase_figures(period, dashboard.period_figures(session, period)).revenue_by_day)
+
+        after_midnight = midnight + timedelta(days=1, seconds=1)
+        assert roll_up(session, after_midnight) == 1  # yesterday, now the day before yesterday
+        revenue = {(day, value) for day, figure, _, value in _rolled_up(session) if figure == "purchases.revenue"}
+        assert (yesterday, int(live[yesterday] * 100)) in revenue
+        rolled = dict(dashboard.purchase_figures(period, dashboard.period_figures(session, period)).revenue_by_day)
+        assert rolled == live
+        assert live[yesterday] >= Decimal("100.00") and live[NOW.date()] >= Decimal("100.00")
+
+
+def test_members_active_in_a_period_over_are_the_distinct_buyers_of_its_purchases(seeded, sessions) -> None:
+    period = Period(first=NOW.date() - timedelta(days=10), last=NOW.date() - timedelta(days=3))
+    with session_scope(sessions) as session:
+        buyers = {
+            p.member_id
+            for p in session.scalars(select(Purchase)).all()
+            if p.member_id is not None and period.starts_at <= p.occurred_at < period.ends_at
+        }
+        assert buyers
+        assert dashboard.active_members(session, period, now=NOW) == len(buyers)
+
+
+def test_a_late_return_shows_once_its_day_is_counted_again(seeded, app, sessions) -> None:
+    period = Period.last_days(30, today=NOW.date())
+    with session_scope(sessions) as session:
+        roll_up(session)
+        old = session.scalars(
+            select(Purchase).where(Purchase.member_id.is_not(None), Purchase.occurred_at < NOW - timedelta(days=5)).order_by(Purchase.id)
+        ).first()
+        assert old is not None
+        before = dashboard.purchase_figures(period, dashboard.period_figures(session, period)).returned
+    with session_scope(sessions) as session:  # as the till's return does
+        record_return(session, purchase_id=old.id, return_no="LATE-1", amount=Decimal("1.00"), now=NOW)
+    with session_scope(sessions) as session:
+        assert dashboard.purchase_figures(period, dashboard.period_figures(session, period)).returned == before  # counted once
+
+    result = app.test_cli_runner().invoke(args=["loyalty", "dashboard-recount", "--from", str(old.occurred_at.date())])
+    assert result.exit_code == 0, result.output
+    assert "days counted again" in result.output
+    with session_scope(sessions) as session:
+        purchases = [p for p in session.scalars(select(Purchase)).all() if p.member_id is not None and period.starts_at <= p.occurred_at]
+        after = dashboard.purchase_figures(period, dashboard.period_figures(session, period)).returned
+    assert after == before + Decimal("1.00") == sum((p.returned_amount for p in purchases), Decimal("0"))

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from app import db
 from app.backoffice import bp, security, staff
 from app.backoffice.forms import Form
+from app.backoffice.throttle import SharedAddressThrottle
 from app.clock import now
 from loyalty.db import session_scope
 from loyalty.errors import DomainError
@@ -38,7 +39,8 @@ def login() -> Response | str | tuple[str, int]:
     with session_scope(db.sessions()) as session:
         try:
             account = staff.log_in(
-                session, email=email, password=password, remote_addr=request.remote_addr or "", now=now(), policy=policy
+                session, email=email, password=password, remote_addr=request.remote_addr or "", now=now(), policy=policy,
+                throttle=SharedAddressThrottle(policy),
             )
         except staff.LoginRefused as refused:
             # Committed: the failure counts even though the page answers an error.

@@ -28,9 +28,10 @@ def dashboard() -> str:
     """The figures of the period chosen (``days`` = 7, 30 or 90, or ``from`` and ``to`` dates)."""
     period, chosen, error = _period()
     session = db.session()
-    members = figures.member_counts(session, period)
-    purchases = figures.purchase_figures(session, period)
-    points = figures.points_figures(session, period)
+    by_day = figures.period_figures(session, period)
+    members = figures.member_counts(session, period, by_day, now=now())
+    purchases = figures.purchase_figures(period, by_day)
+    points = figures.points_figures(period, by_day)
     days = [f"{day:%d %b}" for day in period.days]
     charts = {
         "new_members": line_chart("New members by day", days, [("New members", [n for _, n in members.new_by_day])]),
@@ -59,10 +60,10 @@ def dashboard() -> str:
         points=points,
         liability=figures.points_liability(session),
         currency=get_settings(session).currency,
-        upgrades=figures.tier_upgrades(session, period),
-        rewards=figures.rewards_redeemed(session, period),
-        messages=figures.message_figures(session, period),
-        scenarios=figures.scenarios_by_revenue(session, period),
+        upgrades=figures.tier_upgrades(session, by_day),
+        rewards=figures.rewards_redeemed(session, by_day),
+        messages=figures.message_figures(by_day),
+        scenarios=figures.scenarios_by_revenue(session, by_day),
         charts=charts,
     )
 
