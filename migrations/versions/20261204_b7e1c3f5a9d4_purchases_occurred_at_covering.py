@@ -2,8 +2,8 @@
 first, partial month of a segment's purchase window (and the dashboard's revenue over a period) is
 read from the index alone, not from purchases spread over the whole table.
 
-Revision ID: a3c5e7f9b1d2
-Revises: f2b4d6a8c0e1
+Revision ID: b7e1c3f5a9d4
+Revises: c4d8e2a6f0b3
 Create Date: 2026-12-04 18:00:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = 'a3c5e7f9b1d2'
-down_revision = 'f2b4d6a8c0e1'
+revision = 'b7e1c3f5a9d4'
+down_revision = 'c4d8e2a6f0b3'
 branch_labels = None
 depends_on = None
 
