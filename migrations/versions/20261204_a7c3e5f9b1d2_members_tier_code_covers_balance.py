@@ -2,7 +2,7 @@
 outstanding are counted in one index-only scan.
 
 Revision ID: a7c3e5f9b1d2
-Revises: c4d8e2a6f0b3
+Revises: b7e1c3f5a9d4
 Create Date: 2026-12-04 18:15:00
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = 'a7c3e5f9b1d2'
-down_revision = 'c4d8e2a6f0b3'
+down_revision = 'b7e1c3f5a9d4'
 branch_labels = None
 depends_on = None
 
