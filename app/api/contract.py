@@ -8,8 +8,9 @@
 - An ``operationId`` from the view's name (``record_purchase``), which a generated client uses as the
   function name.
 - Every property of a successful answer is ``required`` (:func:`require_answered`): the API always
-  answers it, ``null`` where it is ``nullable``. A schema that requests share, where fewer are
-  required, is copied for them as ``<Name>Input``.
+  answers it, ``null`` where it is ``nullable``, except a property answered to some roles only,
+  marked ``x-answered-to``. A schema that requests share, where fewer are required, is copied for
+  them as ``<Name>Input``.
 """
 
 from __future__ import annotations
@@ -162,7 +163,12 @@ def require_answered(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _all_answered(schema: dict[str, Any]) -> list[str]:
-    return [name for name, prop in schema.get("properties", {}).items() if not prop.get("writeOnly")]
+    """Every property, but write-only ones and those answered to some roles only (``x-answered-to``)."""
+    return [
+        name
+        for name, prop in schema.get("properties", {}).items()
+        if not prop.get("writeOnly") and "x-answered-to" not in prop
+    ]
 
 
 def _refs(node: Any) -> Iterator[dict[str, Any]]:

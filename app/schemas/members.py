@@ -107,7 +107,10 @@ class MemberViewSchema(MemberSchema):
 
     engagement = fields.Nested(
         EngagementStandingSchema, allow_none=True,
-        metadata={"description": "Admin and service only: the engagement score and level (null: no score kept)"},
+        metadata={
+            "description": "Admin and service only: the engagement score and level (null: no score kept)",
+            "x-answered-to": ["admin", "service"],
+        },
     )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from loyalty.db import dialect_insert, insert_if_absent, rowcount, table_of
 from loyalty.engagement.models import EngagementAction
 from loyalty.errors import Conflict, DomainError, InvalidOperation, NotFound
 from loyalty.events import ChallengeCompleted
+from loyalty.i18n import Translations
 from loyalty.ledger import operations as ledger
 from loyalty.program.cache import cached, touch
 from rewards.activity import PURCHASE, Activity
@@ -67,6 +68,8 @@ class ChallengeView:
     reward_code: str | None
     is_active: bool
     steps: tuple[StepView, ...]
+    #: The name and description in other languages (:mod:`loyalty.i18n`).
+    translations: Translations
 
     def is_open(self, at: datetime) -> bool:
         """Active, and ``at`` inside its window."""
@@ -132,6 +135,7 @@ def _read_challenges(session: Session) -> tuple[ChallengeView, ...]:
                 StepView(step.id, step.position, step.kind, step.action, step.category, step.count)
                 for step in challenge.steps
             ),
+            translations=challenge.translations,
         )
         for challenge in session.scalars(select(Challenge).order_by(Challenge.starts_at, Challenge.code))
     )
