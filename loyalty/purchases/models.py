@@ -56,8 +56,9 @@ class Purchase(Base):
         CheckConstraint("returned_amount >= 0 AND returned_amount <= total", name="returned_within_total"),
         CheckConstraint("points_reversed >= 0 AND points_reversed <= points_awarded", name="reversed_within_awarded"),
         Index("ix_purchases_member_id_occurred_at", "member_id", "occurred_at"),
-        # The dashboard's purchases and revenue over a period (reporting/).
-        Index("ix_purchases_occurred_at", "occurred_at"),
+        # The dashboard's purchases and revenue over a period (reporting/), and the first, partial month
+        # of a segment's purchase window: read from the index alone on PostgreSQL.
+        Index("ix_purchases_occurred_at", "occurred_at", postgresql_include=["member_id", "total", "returned_amount"]),
         CheckConstraint("points_pending >= 0", name="pending_not_negative"),
         Index(
             "ix_purchases_pending_release_at",

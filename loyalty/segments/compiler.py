@@ -3,8 +3,8 @@
 A definition is a tree: ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}``, or one condition
 (``{"tier": ["gold"]}``, ``{"purchases": {"within_days": 90, "count": {"gte": 3}}}``; the list is in
 docs/integrations.md). Conditions on the member's row compare its columns; conditions on history are
-``members.id IN (SELECT member_id … GROUP BY member_id HAVING …)``, or, when a member with no history
-qualifies too (``count < 2``), ``NOT IN`` the members whose history fails: the database evaluates the
+``EXISTS`` a row of ``(SELECT member_id … GROUP BY member_id HAVING …)`` for the member, or, when a member
+with no history qualifies too (``count < 2``), ``NOT EXISTS`` one of those whose history fails: the database evaluates the
 whole tree as one set-based statement, and no Python loop ever walks the members. Purchases and
 categories are read from the per-member summary kept after commit (:mod:`loyalty.segments.history`).
 
@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation as BadDecimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, Select, and_, func, literal, not_, or_, select, type_coerce, union_all
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, and_, exists, func, literal, not_, or_, select, type_coerce, union_all
 from sqlalchemy.orm import InstrumentedAttribute
 
 from loyalty.customevents.models import CustomEvent
@@ -187,8 +187,16 @@ def _grouped(grouped: Select[Any], measures: list[tuple[Any, dict[str, int]]]) -
     """Members of the ``grouped`` rows meeting every measure (or, when zero meets them too, not failing one)."""
     having = and_(*(_within(aggregate, bounds) for aggregate, bounds in measures))
     if all(_holds_for_zero(bounds) for _, bounds in measures):
-        return Member.id.not_in(grouped.having(not_(having)))
-    return Member.id.in_(grouped.having(having))
+        return not_(_among(grouped.having(not_(having))))
+    return _among(grouped.having(having))
+
+
+def _among(grouped: Select[Any]) -> ColumnElement[bool]:
+    """``EXISTS (SELECT 1 FROM (grouped) WHERE member_id = members.id)``: PostgreSQL joins the
+    grouped rows to the members (a merge or hash (anti) join, the member's id pushed into the
+    grouping when one member is asked about) where ``IN`` probed a hashed sub-plan per member."""
+    rows = grouped.subquery("grouped")
+    return exists(select(literal(1)).select_from(rows).where(list(rows.c)[0] == Member.id))
 
 
 def _purchases(value: Any, path: str, context: Context) -> ColumnElement[bool]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import column, literal, select, table, text
+from sqlalchemy import Select, column, func, literal, select, table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -131,6 +131,51 @@ def enter(
         return _insert_copied(session, shared, rows)
     stmt = dialect_insert(session)(Journey.__table__).on_conflict_do_nothing(index_elements=list(ENTRY_KEY))
     return rowcount(session.execute(stmt, [{**shared, **row} for row in rows]))
+
+
+def can_enter_in_sql(session: Session, definition: Definition) -> bool:
+    """Whether a scan's candidates can be entered by one ``INSERT … SELECT`` on PostgreSQL: no variant
+    or holdout to draw per member, no segment to check."""
+    return (
+        session.get_bind().dialect.name == "postgresql"
+        and not definition.variants
+        and not definition.holdout_percent
+        and definition.segment is None
+    )
+
+
+def enter_selected(
+    session: Session, scenario: Scenario, definition: Definition, selected: Select[Any], *, entry_key: str, now: datetime
+) -> int:
+    """Start a journey for each row of ``selected`` (member id, context), by member id, in one
+    ``INSERT … SELECT … ON CONFLICT DO NOTHING``; ``selected`` already leaves out those the re-entry
+    rule keeps out (:func:`can_enter_in_sql` says when this applies)."""
+    journeys = table_of(Journey)
+    rows = selected.subquery("entering")
+    member_id, context = list(rows.c)
+    shared = {
+        "scenario_id": scenario.id,
+        "scenario_version": scenario.version,
+        "entry_key": "once" if definition.once else entry_key,
+        "variant": None,
+        "is_holdout": False,
+        "status": "active",
+        "step": definition.first_step,
+        "step_started_at": now,
+        "due_at": now,
+        "waiting_for": None,
+        "entered_at": now,
+        "messages_sent": 0,
+    }
+    columns = [*(literal(value, journeys.c[name].type) for name, value in shared.items()), member_id, context]
+    stmt = (
+        pg_insert(journeys)
+        .from_select([*shared, "member_id", "context"], select(*columns).order_by(member_id))
+        .on_conflict_do_nothing(index_elements=list(ENTRY_KEY))
+        .returning(journeys.c.id)
+        .cte("entered")
+    )
+    return session.scalar(select(func.count()).select_from(stmt)) or 0
 
 
 def _insert_copied(session: Session, shared: dict[str, Any], rows: list[dict[str, Any]]) -> int:

@@ -22,11 +22,11 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVarTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from loyalty.members.models import Member, month_day
-from notifications.journeys.entry import Candidate, assign, enter
+from notifications.journeys.entry import Candidate, assign, can_enter_in_sql, enter, enter_selected
 from notifications.journeys.models import Journey
 from notifications.scenarios.definition import Definition, resolve
 from notifications.scenarios.models import Scenario
@@ -99,12 +99,18 @@ def _near_threshold(session: Session, scenario: Scenario, definition: Definition
     }
     entered = 0
     for points in thresholds:
+        key = f"near:{points}:{now.date()}"
+        query = scan_query_near_threshold(scenario, definition, points, now)
+        if can_enter_in_sql(session, definition):
+            context = func.json_build_object("threshold", points, "points", func.json_build_object("at_entry", Member.points_balance))
+            entered += enter_selected(session, scenario, definition, query.with_only_columns(Member.id, context), entry_key=key, now=now)
+            continue
         candidates = []
-        for member_id, balance in session.execute(scan_query_near_threshold(scenario, definition, points, now)):
+        for member_id, balance in session.execute(query):
             if definition.variants and balance < points - distances[assign(scenario.key, definition, member_id)[0]]:
                 continue
             candidates.append(Candidate(member_id, {"threshold": points, "points": {"at_entry": balance}}))
-        entered += _enter_all(session, scenario, definition, candidates, f"near:{points}:{now.date()}", now, rule_applied=True)
+        entered += _enter_all(session, scenario, definition, candidates, key, now, rule_applied=True)
     return entered
 
 
