@@ -9,8 +9,8 @@ the KPI queries of the API. Two things are made up:
 - **the members and their behaviour**, decided by seeded :class:`random.Random` streams (the same seed
   tells the same story, on SQLite as on PostgreSQL): time zones, consents, phones, app use, birthdays,
   purchase habits (regular and occasional buyers, members who stop buying, members who never buy),
-  baskets, returns, rewards redeemed with their points, and how each member reacts to a message (reads
-  it, clicks, buys, unsubscribes);
+  baskets, how each member reacts to a message (reads it, clicks, buys, unsubscribes), and for the demo
+  data returns and rewards redeemed with their points;
 - **the channels**: :class:`RecordingChannel` keeps the envelopes in memory instead of sending them.
   A simulation must never send a real email, SMS or push, whatever the configuration says.
 
@@ -118,6 +118,8 @@ class SimulationSettings:
     seed: int
     #: The first instant of the simulated period (UTC): the program goes live then.
     start: datetime
+    #: Whether members also bring goods back and spend their points on rewards (the demo data).
+    returns_and_rewards: bool = False
 
     @property
     def end(self) -> datetime:
@@ -412,14 +414,15 @@ class Simulation:
                 ),
                 now=now,
             )
-        # Their own stream for what follows the purchase, named by its instant: the story's draws stay as they were.
-        after = Random(f"{self.settings.seed}:{person.number}:after:{now}")
-        if after.random() < RETURN:
-            returned = Decimal(f"{result.receipt.total * Decimal(after.uniform(0.2, 1)):.2f}")
-            back_at = now + timedelta(days=after.uniform(1, 14))
-            self._at(back_at, lambda: self._bring_back(result.receipt.id, returned))
-        if after.random() < REDEEM:
-            self._at(now + timedelta(minutes=after.uniform(1, 10)), lambda: self._redeem(person))
+        if self.settings.returns_and_rewards:
+            # Their own stream for what follows the purchase, named by its instant: the story's draws stay as they were.
+            after = Random(f"{self.settings.seed}:{person.number}:after:{now}")
+            if after.random() < RETURN:
+                returned = Decimal(f"{result.receipt.total * Decimal(after.uniform(0.2, 1)):.2f}")
+                back_at = now + timedelta(days=after.uniform(1, 14))
+                self._at(back_at, lambda: self._bring_back(result.receipt.id, returned))
+            if after.random() < REDEEM:
+                self._at(now + timedelta(minutes=after.uniform(1, 10)), lambda: self._redeem(person))
         if then_plan:
             self._plan_next_purchase(person)
 
@@ -575,7 +578,7 @@ def fill_demo_data(
             return None
     simulation = Simulation(
         sessions,
-        settings,
+        replace(settings, returns_and_rewards=True),
         replace(schedule, maintenance_interval=MAINTENANCE_INTERVAL),
         links=links,
         app_url=app_url,
