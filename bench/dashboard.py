@@ -189,10 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     with session_scope(sessions) as session:
         figures: dict[str, Callable[[Period], object]] = {
             "period_figures": lambda p: dashboard.period_figures(session, p),
-            "member_counts": lambda p: dashboard.member_counts(session, p, dashboard.period_figures(session, p), now=now),
+            "members_now": lambda p: dashboard.members_now(session),
+            "member_counts": lambda p: dashboard.member_counts(
+                session, p, dashboard.period_figures(session, p), dashboard.members_now(session), now=now
+            ),
             "active_members": lambda p: dashboard.active_members(session, p, now=now),
-            "points_liability": lambda p: dashboard.points_liability(session),
-            "tier_distribution": lambda p: dashboard.tier_distribution(session),
             "engagement_levels": lambda p: dashboard.engagement_levels(session),
         }
         for name, figure in figures.items():

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyalty.db import session_scope
@@ -100,7 +100,8 @@ def test_the_figures_of_a_period_are_the_counts_of_its_rows(seeded, sessions, da
         vouchers = [v for v in session.scalars(select(Voucher)).all() if inside(v.issued_at)]
         upgrades = [c for c in session.scalars(select(TierChange)).all() if c.reason == "upgrade" and inside(c.changed_at)]
 
-        counts = dashboard.member_counts(session, period, figures_by_day, now=NOW)
+        members_now = dashboard.members_now(session)
+        counts = dashboard.member_counts(session, period, figures_by_day, members_now, now=NOW)
         assert counts.total == len(members)
         assert counts.new == len([m for m in members if inside(m.enrolled_at)])
         assert counts.active == len({p.member_id for p in purchases})
@@ -122,11 +123,11 @@ def test_the_figures_of_a_period_are_the_counts_of_its_rows(seeded, sessions, da
         assert points.expired == -sum(e.points for e in entries if e.kind == "expire")
         assert sum(n for _, n in points.redeemed_by_day) == points.redeemed
 
-        liability = dashboard.points_liability(session)
+        liability = dashboard.points_liability(session, members_now)
         assert liability.points == sum(m.points_balance for m in members if m.points_balance > 0)
         assert liability.money == (Decimal(liability.points) * Decimal("0.01")).quantize(Decimal("0.01"))
 
-        tiers = dict(dashboard.tier_distribution(session))
+        tiers = dict(dashboard.tier_distribution(session, members_now))
         assert sum(tiers.values()) == len(members)
         assert tiers["VIP"] == len([m for m in members if m.tier_code == "vip"])
         assert sum(n for _, n in dashboard.tier_upgrades(session, figures_by_day)) == len(upgrades)
@@ -143,7 +144,7 @@ def test_days_without_activity_count_zero_and_the_period_bounds_are_utc_days(see
         figures_by_day = dashboard.period_figures(session, future)
         assert dashboard.purchase_figures(future, figures_by_day).revenue_by_day == [(day, Decimal("0")) for day in future.days]
         assert dashboard.points_figures(future, figures_by_day).issued == 0
-        assert dashboard.member_counts(session, future, figures_by_day, now=NOW).new == 0
+        assert dashboard.member_counts(session, future, figures_by_day, dashboard.members_now(session), now=NOW).new == 0
 
 
 @pytest.mark.parametrize("rolled_up", [False, True], ids=["live", "rolled-up"])
@@ -254,9 +255,12 @@ def test_a_day_is_counted_into_the_roll_up_once_the_day_after_it_is_over(seeded,
         assert live[yesterday] >= Decimal("100.00") and live[NOW.date()] >= Decimal("100.00")
 
 
-def test_members_active_in_a_period_over_are_the_distinct_buyers_of_its_purchases(seeded, sessions) -> None:
+def test_members_of_a_period_over_are_those_enrolled_by_its_end_and_its_active_the_distinct_buyers(seeded, sessions) -> None:
     period = Period(first=NOW.date() - timedelta(days=10), last=NOW.date() - timedelta(days=3))
     with session_scope(sessions) as session:
+        enrolled = [m for m in session.scalars(select(Member)).all() if m.enrolled_at < period.ends_at]
+        counts = dashboard.member_counts(session, period, dashboard.period_figures(session, period), dashboard.members_now(session), now=NOW)
+        assert 0 < counts.total == len(enrolled) < session.scalar(select(func.count()).select_from(Member))
         buyers = {
             p.member_id
             for p in session.scalars(select(Purchase)).all()

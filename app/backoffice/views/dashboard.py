@@ -29,7 +29,8 @@ def dashboard() -> str:
     period, chosen, error = _period()
     session = db.session()
     by_day = figures.period_figures(session, period)
-    members = figures.member_counts(session, period, by_day, now=now())
+    members_now = figures.members_now(session)
+    members = figures.member_counts(session, period, by_day, members_now, now=now())
     purchases = figures.purchase_figures(period, by_day)
     points = figures.points_figures(period, by_day)
     days = [f"{day:%d %b}" for day in period.days]
@@ -44,7 +45,7 @@ def dashboard() -> str:
             [("Issued", [n for _, n in points.issued_by_day]), ("Redeemed", [n for _, n in points.redeemed_by_day])],
             width=WIDE,
         ),
-        "tiers": bar_chart("Members by tier", figures.tier_distribution(session)),
+        "tiers": bar_chart("Members by tier", figures.tier_distribution(session, members_now)),
         "engagement": bar_chart(
             "Members by engagement level", [(level.replace("_", " "), n) for level, n in figures.engagement_levels(session)]
         ),
@@ -58,7 +59,7 @@ def dashboard() -> str:
         members=members,
         purchases=purchases,
         points=points,
-        liability=figures.points_liability(session),
+        liability=figures.points_liability(session, members_now),
         currency=get_settings(session).currency,
         upgrades=figures.tier_upgrades(session, by_day),
         rewards=figures.rewards_redeemed(session, by_day),
