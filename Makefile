@@ -1,4 +1,5 @@
-# `make run`: set up and serve the API on the embedded SQLite database (nothing else needed).
+# `make run`: set up and serve the API and the back office on the embedded SQLite database (nothing else
+#   needed), filled with demo data the first time.
 # `make test`: mypy, then the whole suite on SQLite, then on PostgreSQL when one answers (required when CI=true);
 #   the back office's browser tests run in both, in Debian's headless Chromium (installed when missing).
 # `make simulate`: a synthetic population played through the built-in scenarios, their KPIs printed.
@@ -13,6 +14,7 @@ LOYALTY_TEST_DATABASE_URL ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
 SIMULATE_ARGS ?= --members 1000 --days 60 --seed 1
+DEMO_ARGS ?= --members 150 --days 30 --seed 1
 
 .PHONY: install browser run simulate test typecheck test-sqlite test-postgres bench bench-scenarios clean
 
@@ -31,6 +33,9 @@ run: install
 	$(BIN)/flask --app wsgi loyalty init
 	@echo "Demo admin client (a new secret each run):"
 	@$(BIN)/flask --app wsgi loyalty create-client demo-admin --role admin --replace
+	@# Demo members, purchases and messages, only in the embedded database (once: it has members after);
+	@# it prints a member to search for.
+	@if [ -z "$$LOYALTY_DATABASE_URL" ]; then $(BIN)/flask --app wsgi loyalty demo-data $(DEMO_ARGS); fi
 	@echo "Back office: http://$(HOST):$(PORT)/admin/ - demo admin login (a new password each run):"
 	@$(BIN)/flask --app wsgi loyalty create-staff admin@example.com --role admin --name "Demo admin" --reset
 	@# The scheduler (scenarios, messages, expiry) runs inside the development server.

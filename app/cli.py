@@ -254,6 +254,45 @@ def simulate_command(
     click.echo(f"simulated in {time.monotonic() - started:.1f} s", err=True)
 
 
+@loyalty_cli.command("demo-data")
+@click.option("--members", default=200, show_default=True, type=click.IntRange(1, 100_000), help="Members enrolled.")
+@click.option("--days", default=60, show_default=True, type=click.IntRange(1, 366), help="Days played up to now.")
+@click.option("--seed", default=1, show_default=True, type=int, help="The same seed plays the same story.")
+def demo_data_command(members: int, days: int, seed: int) -> None:
+    """Fill the database, its program loaded (``loyalty init``), with demo members, purchases, returns,
+    rewards, journeys and messages played over the last days through the real operations (as ``loyalty
+    simulate`` does); nothing when it already has members. Messages are kept in memory, never sent.
+    Prints a member to look up in the back office."""
+    today = now().replace(minute=0, second=0, microsecond=0)
+    settings = simulation.SimulationSettings(members=members, days=days, seed=seed, start=today - timedelta(days=days))
+    started = time.monotonic()
+
+    def progress(at: datetime) -> None:
+        click.echo(f"demo data: played up to {at:%Y-%m-%d %H:%M}", err=True)
+
+    report = simulation.fill_demo_data(
+        db.sessions(),
+        settings,
+        scenarios.schedule(current_app),
+        links=scenarios.runtime().links,
+        app_url=scenarios.runtime().app_url,
+        progress=progress,
+    )
+    if report is None:
+        click.echo("demo data: the database already has members; nothing added", err=True)
+    else:
+        sent = sum(count for status, count in report.messages.items() if status in ("sent", "delivered"))
+        click.echo(
+            f"demo data: {report.members_enrolled} members, {report.purchases} purchases and {sent} messages"
+            f" over {days} days, in {time.monotonic() - started:.1f} s",
+            err=True,
+        )
+    with db.sessions()() as session:
+        member = simulation.example_member(session)
+        if member is not None:
+            click.echo(f"Example member: {member.first_name} {member.last_name}, card {member.card_number}")
+
+
 @contextmanager
 def _simulation_database(url: str | None) -> Iterator[sessionmaker[Session]]:
     """The migrated database of a simulation: ``url`` if it is empty (anything else is refused), else a

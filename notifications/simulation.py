@@ -9,13 +9,18 @@ the KPI queries of the API. Two things are made up:
 - **the members and their behaviour**, decided by seeded :class:`random.Random` streams (the same seed
   tells the same story, on SQLite as on PostgreSQL): time zones, consents, phones, app use, birthdays,
   purchase habits (regular and occasional buyers, members who stop buying, members who never buy),
-  baskets, and how each member reacts to a message (reads it, clicks, buys, unsubscribes);
+  baskets, how each member reacts to a message (reads it, clicks, buys, unsubscribes), and for the demo
+  data returns and rewards redeemed with their points;
 - **the channels**: :class:`RecordingChannel` keeps the envelopes in memory instead of sending them.
   A simulation must never send a real email, SMS or push, whatever the configuration says.
 
 The story: members enrolled during the :data:`HISTORY` before the start, each with their last purchase
 before it (the scenarios are paused meanwhile, as before a program goes live, so that this history
-starts no journey); newcomers enrol during the period. From the start, the clock moves one hour at a
+starts no journey); newcomers enrol during the period.
+
+:func:`simulate` plays in an empty database, with links that go nowhere; :func:`fill_demo_data` plays
+the same story in the application's own database, its program already loaded, over the days up to now,
+with the application's links: the back office's demo data. From the start, the clock moves one hour at a
 time: what members do within the hour happens at its own instant, each in its own transaction (as a
 till or an app request would), then a scheduler pass runs as the leader, so the daily scans run at the
 schedule's hour and quiet hours defer messages to the next morning of each member's time zone.
@@ -44,7 +49,7 @@ from loyalty.db import session_scope
 from loyalty.members.models import Member
 from loyalty.members.operations import NewMember, enroll_member
 from loyalty.purchases.models import Purchase
-from loyalty.purchases.operations import LineInput, PurchaseInput, record_purchase
+from loyalty.purchases.operations import LineInput, PurchaseInput, record_purchase, record_return
 from notifications.channels.base import CHANNELS, Delivery, Envelope
 from notifications.messages import kpis, tracking
 from notifications.messages.links import Links
@@ -54,11 +59,15 @@ from notifications.program import load_program
 from notifications.runtime import Runtime
 from notifications.scenarios.operations import list_scenarios, set_status
 from notifications.scheduler.jobs import Schedule, run_pass
+from rewards.catalog.operations import catalog_for, redeem_reward
 
 #: Members enrolled before the start joined during this period.
 HISTORY = timedelta(days=180)
 #: The clock's step between two scheduler passes.
 STEP = timedelta(hours=1)
+#: The demo data's step: two passes a day are enough to start and deliver every scenario's messages,
+#: and quick to play (a pass costs the same whatever happened within it).
+DEMO_STEP = timedelta(hours=12)
 #: The maintenance tasks (expiring points, releasing pending points, reviewing tiers) work at the
 #: day's granularity: the simulation runs them once a simulated day rather than every hour.
 MAINTENANCE_INTERVAL = timedelta(days=1)
@@ -85,6 +94,8 @@ LOCALES = {
     "Asia/Tokyo": "ja-JP",
 }
 FIRST_NAMES = ("Claire", "Louis", "Amina", "Hugo", "Sofia", "Jules", "Chloé", "Noah", "Inès", "Adam", "Léa", "Yanis")
+#: Drawn from the member's number, not from the seed's stream, so that names leave the story unchanged.
+LAST_NAMES = ("Martin", "Bernard", "Dubois", "Thomas", "Robert", "Petit", "Durand", "Leroy", "Moreau", "Garcia", "Smith")
 CATEGORIES = ("shoes", "textile", "beauty", "home")
 STORES = ("S001", "S002", "S003")
 #: Purchase habits and their share of the population.
@@ -93,6 +104,10 @@ HABITS = {"regular": 30, "occasional": 30, "lapsing": 20, "never": 20}
 READ_BY_CHANNEL = {"email": 1.0, "push": 0.9, "sms": 1.0, "in_app": 0.6}
 #: Chance that reading an email makes the member unsubscribe from email.
 UNSUBSCRIBE = 0.004
+#: Chance that a purchase is partly brought back within a fortnight.
+RETURN = 0.05
+#: Chance that a member spends their points on the dearest reward they can afford, after a purchase.
+REDEEM = 0.3
 _LINK = re.compile(r"/t/([ocu])/([A-Za-z0-9_.\-]+)")
 
 
@@ -103,6 +118,8 @@ class SimulationSettings:
     seed: int
     #: The first instant of the simulated period (UTC): the program goes live then.
     start: datetime
+    #: Whether members also bring goods back and spend their points on rewards (the demo data).
+    returns_and_rewards: bool = False
 
     @property
     def end(self) -> datetime:
@@ -210,7 +227,7 @@ def _person(rng: Random, number: int, settings: SimulationSettings) -> Person:
         profile=NewMember(
             email=f"member{number}@simulation.invalid",
             first_name=first_name,
-            last_name=f"Member {number}",
+            last_name=LAST_NAMES[number * 7 % len(LAST_NAMES)],
             phone=phone,
             birth_date=birth_date,
             timezone=timezone,
@@ -234,14 +251,27 @@ class Simulation:
     """The simulated world: the population, what each member will do next (an agenda ordered by
     instant), the clock, and the engine they live in."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: SimulationSettings, schedule: Schedule) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: SimulationSettings,
+        schedule: Schedule,
+        *,
+        links: Links | None = None,
+        app_url: str = APP_URL,
+        step: timedelta = STEP,
+        progress: Callable[[datetime], None] | None = None,
+    ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.schedule = schedule
         self.clock = FrozenClock(settings.start - HISTORY)
         self.channels = {name: RecordingChannel(name) for name in CHANNELS if name != "in_app"}
-        self.links = Links(base_url=PUBLIC_URL, secret=secrets.token_urlsafe(32))
-        self.runtime = Runtime(channels=self.channels, links=self.links, app_url=APP_URL)
+        self.links = links or Links(base_url=PUBLIC_URL, secret=secrets.token_urlsafe(32))
+        self.runtime = Runtime(channels=self.channels, links=self.links, app_url=app_url)
+        self.step = step
+        #: Told each simulated day of the period, once it is played.
+        self.progress = progress
         self.people = build_population(settings)
         self.by_member: dict[int, Person] = {}
         self._agenda: list[tuple[datetime, int, Callable[[], None]]] = []
@@ -250,16 +280,20 @@ class Simulation:
         self._seen = dict.fromkeys(self.channels, 0)
         self.passes = 0
 
-    def run(self, program: dict[str, Any]) -> SimulationReport:
-        """Load ``program``, play the history, go live, then play the period hour by hour."""
+    def run(self, program: dict[str, Any] | None) -> SimulationReport:
+        """Load ``program`` (None: the database's own), play the history, go live, then play the period
+        hour by hour."""
         paused = self._load(program)
         for person in self.people:
             self._plan_enrolment(person)
         self._play_until(self.settings.start)
         self._go_live(paused)
         while self.clock.now() < self.settings.end:
-            self._play_until(self.clock.now() + STEP)
+            day = self.clock.now().date()
+            self._play_until(self.clock.now() + self.step)
             self._pass()
+            if self.progress is not None and self.clock.now().date() != day:
+                self.progress(self.clock.now())
         return self._report()
 
     # The world's agenda: what happens when.
@@ -277,11 +311,12 @@ class Simulation:
 
     # The program and its going live.
 
-    def _load(self, program: dict[str, Any]) -> list[str]:
-        """Load the program, its active scenarios paused until the start; returns their keys."""
+    def _load(self, program: dict[str, Any] | None) -> list[str]:
+        """Load the program (if given), its active scenarios paused until the start; returns their keys."""
         now = self.clock.now()
         with session_scope(self.sessions) as session:
-            load_program(session, program, now=now)
+            if program is not None:
+                load_program(session, program, now=now)
             active = [scenario.key for scenario in list_scenarios(session) if scenario.status == "active"]
             for key in active:
                 set_status(session, key, "paused", now=now)
@@ -365,7 +400,7 @@ class Simulation:
             for _ in range(person.rng.choice((1, 2, 2, 3)))
         ]
         with session_scope(self.sessions) as session:
-            record_purchase(
+            result = record_purchase(
                 session,
                 PurchaseInput(
                     store_code=person.rng.choice(STORES),
@@ -379,8 +414,34 @@ class Simulation:
                 ),
                 now=now,
             )
+        if self.settings.returns_and_rewards:
+            # Their own stream for what follows the purchase, named by its instant: the story's draws stay as they were.
+            after = Random(f"{self.settings.seed}:{person.number}:after:{now}")
+            if after.random() < RETURN:
+                returned = Decimal(f"{result.receipt.total * Decimal(after.uniform(0.2, 1)):.2f}")
+                back_at = now + timedelta(days=after.uniform(1, 14))
+                self._at(back_at, lambda: self._bring_back(result.receipt.id, returned))
+            if after.random() < REDEEM:
+                self._at(now + timedelta(minutes=after.uniform(1, 10)), lambda: self._redeem(person))
         if then_plan:
             self._plan_next_purchase(person)
+
+    def _bring_back(self, purchase_id: int, amount: Decimal) -> None:
+        """Part of a purchase returned at the till: its points taken back."""
+        now = self.clock.now()
+        with session_scope(self.sessions) as session:
+            record_return(session, purchase_id=purchase_id, return_no=f"RET-{purchase_id}", amount=amount, now=now)
+
+    def _redeem(self, person: Person) -> None:
+        """The dearest reward of the catalogue the member can afford, if any."""
+        now = self.clock.now()
+        assert person.member_id is not None
+        with session_scope(self.sessions) as session:
+            member = session.get(Member, person.member_id)
+            assert member is not None
+            affordable = [item.reward for item in catalog_for(session, member, now=now) if item.affordable]
+            if affordable:
+                redeem_reward(session, member_id=member.id, reward_code=affordable[-1].code, now=now)
 
     # Messages: what members received, and what they do with it.
 
@@ -497,6 +558,39 @@ def simulate(
     """Play ``settings.members`` members through ``program``'s scenarios for ``settings.days`` days, in
     the empty, migrated database behind ``sessions``."""
     return Simulation(sessions, settings, replace(schedule, maintenance_interval=MAINTENANCE_INTERVAL)).run(program)
+
+
+def fill_demo_data(
+    sessions: sessionmaker[Session],
+    settings: SimulationSettings,
+    schedule: Schedule,
+    *,
+    links: Links,
+    app_url: str,
+    progress: Callable[[datetime], None] | None = None,
+) -> SimulationReport | None:
+    """Play ``settings.members`` members through the program of the database behind ``sessions`` (loaded,
+    migrated) over the period of ``settings``, with ``links`` in the messages; nothing, and None, when the
+    database already has members. Messages are kept in memory, never sent; their rows record them as
+    delivered, opened and clicked."""
+    with sessions() as session:
+        if session.scalar(select(Member.id).limit(1)) is not None:
+            return None
+    simulation = Simulation(
+        sessions,
+        replace(settings, returns_and_rewards=True),
+        replace(schedule, maintenance_interval=MAINTENANCE_INTERVAL),
+        links=links,
+        app_url=app_url,
+        step=DEMO_STEP,
+        progress=progress,
+    )
+    return simulation.run(None)
+
+
+def example_member(session: Session) -> Member | None:
+    """A member worth looking up: the one with the most lifetime points (the first enrolled of equals)."""
+    return session.scalar(select(Member).order_by(Member.lifetime_points.desc(), Member.id).limit(1))
 
 
 def _percent(value: float | None) -> str:

@@ -108,7 +108,7 @@ def test_a_documented_command_works_in_a_fresh_shell(after_make_run: Path, docum
         _, err = process.communicate(timeout=60)
         assert process.returncode == 0, err
         return
-    if "simulate" in words:
+    if "simulate" in words or "demo-data" in words:
         words = [SMALL_SIMULATION.get(previous, word) for previous, word in zip(["", *words], words, strict=False)]
     # What the documented `echo "$PASSWORD" |` gives a command that reads a password.
     password = "a-long-enough-password-42\n" if "--password-stdin" in words else None
