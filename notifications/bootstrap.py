@@ -50,6 +50,7 @@ from notifications.journeys.bonuses import (
 )
 from notifications.journeys.triggers import enter_triggered
 from notifications.webhooks.delivery import queue_deliveries
+from reporting import late_changes
 from rewards import gamification
 from rewards.badges.segments import badge_held
 from rewards.games.operations import (
@@ -114,6 +115,8 @@ CONSUMERS: tuple[Consumer, ...] = (
     Consumer("segment-history", on=segment_history.EVENTS, apply=segment_history.summarise_purchases),
     # the brand's webhook subscriptions: one delivery per event and subscription (docs/integrations.md)
     Consumer("webhooks", on=all_event_types(), apply=queue_deliveries),
+    # the dashboard's days counted before that a return, an open, a click or a late receipt changes
+    Consumer("dashboard-days", on=late_changes.EVENTS, apply=late_changes.recount_touched_days),
 )
 
 def register() -> None:

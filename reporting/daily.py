@@ -8,9 +8,10 @@ counts each day once, when it is neither today nor yesterday any more, into the 
 (today, yesterday, any day the task has not reached yet) live with the same statement, over the few
 indexed rows of those days.
 
-What the roll-up does not follow: a change made to a day after it was counted (a return of a purchase
-made three days before, an open of a message sent last week, a receipt posted days late) shows once
-:func:`recount` counts that day again (``flask loyalty dashboard-recount --from DAY``).
+A change made to a day after it was counted (a return of a purchase made three days before, an open
+of a message sent last week, a receipt posted days late) is followed by an outbox consumer
+(:mod:`reporting.late_changes`), which counts that day again after commit; ``flask loyalty
+dashboard-recount --from DAY`` counts days again by hand (after a change no event announces).
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def refresh(session: Session, now: datetime) -> int:
     nothing)."""
     last = now.date() - timedelta(days=2)
     counted = session.scalar(select(func.max(DashboardDayRun.day)))
-    first = _first_day(session) if counted is None else _as_date(counted) + timedelta(days=1)
+    first = _first_day(session) if counted is None else as_date(counted) + timedelta(days=1)
     if first is None or first > last:
         return 0
     return recount(session, first, min(last, first + timedelta(days=BATCH_DAYS - 1)), now=now)
@@ -168,7 +169,7 @@ def figures_of(session: Session, period: Period) -> Figures:
     """The figures of ``period``: the roll-up's for the days it counted, the others counted live."""
     figures = Figures()
     counted = {
-        _as_date(day)
+        as_date(day)
         for day in session.scalars(
             select(DashboardDayRun.day).where(DashboardDayRun.day >= period.first, DashboardDayRun.day <= period.last)
         )
@@ -185,13 +186,13 @@ def figures_of(session: Session, period: Period) -> Figures:
             *in_period, DashboardDay.figure.in_(SERIES)
         )
     ):
-        figures.add(_as_date(day), figure, key, value)
+        figures.add(as_date(day), figure, key, value)
     open_days = [day for day in period.days if day not in counted]
     if open_days:
         live = Period(first=open_days[0], last=open_days[-1])
         for day, figure, key, value in session.execute(counting(live.starts_at, live.ends_at)):
-            if _as_date(day) not in counted:
-                figures.add(_as_date(day), figure, key, int(value or 0))
+            if as_date(day) not in counted:
+                figures.add(as_date(day), figure, key, int(value or 0))
     return figures
 
 
@@ -206,6 +207,6 @@ def _first_day(session: Session) -> date | None:
     return min(known).date() if known else None
 
 
-def _as_date(value: Any) -> date:
+def as_date(value: Any) -> date:
     """A day as both databases answer it (SQLite: ``YYYY-MM-DD`` text for a computed day)."""
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
