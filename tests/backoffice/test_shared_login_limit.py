@@ -8,33 +8,14 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
 import requests
-from flask import Flask
 
 from tests.backoffice.conftest import PASSWORD
-from tests.e2e.conftest import LiveServer, start_server
-from tests.e2e.test_shared_rate_limits import redis_url  # noqa: F401  (the fixture)
-
-Instances = tuple[LiveServer, LiveServer]
-
-
-@pytest.fixture
-def start_instances(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Callable[[str | None], Instances]]:
-    started: list[LiveServer] = []
-
-    def start(storage_url: str | None) -> Instances:
-        env = {"LOYALTY_TRUSTED_PROXIES": "1", "LOYALTY_RATELIMIT_STORAGE_URL": storage_url or ""}
-        pair = tuple(start_server(database_url, tmp_path / f"server-{len(started) + n}.log", env=env) for n in range(2))
-        started.extend(pair)
-        return pair[0], pair[1]
-
-    yield start
-    for server in started:
-        server.stop()
+from tests.e2e.conftest import LiveServer
+from tests.e2e.server_pairs import Pair as Instances
+from tests.e2e.server_pairs import redis_url, start_pair  # noqa: F401  (the fixtures)
 
 
 def log_in(server: LiveServer, email: str, password: str, address: str) -> int:
@@ -59,14 +40,14 @@ def twenty_failures_then_the_right_password(instances: Instances, email: str) ->
 
 
 def test_instances_sharing_redis_refuse_an_address_after_twenty_failures_over_both(
-    start_instances: Callable[[str | None], Instances], make_staff: Callable[..., str], redis_url: str  # noqa: F811
+    start_pair: Callable[[str | None], Instances], make_staff: Callable[..., str], redis_url: str  # noqa: F811
 ) -> None:
     email = make_staff("admin")
-    assert twenty_failures_then_the_right_password(start_instances(redis_url), email) == [401] * 20 + [429]
+    assert twenty_failures_then_the_right_password(start_pair(redis_url), email) == [401] * 20 + [429]
 
 
 def test_instances_counting_in_memory_each_see_only_their_own_failures(
-    start_instances: Callable[[str | None], Instances], make_staff: Callable[..., str]
+    start_pair: Callable[[str | None], Instances], make_staff: Callable[..., str]
 ) -> None:
     email = make_staff("admin")
-    assert twenty_failures_then_the_right_password(start_instances(None), email) == [401] * 20 + [302]
+    assert twenty_failures_then_the_right_password(start_pair(None), email) == [401] * 20 + [302]

@@ -10,45 +10,15 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
-import redis
 import requests
 from flask import Flask
 
 from tests.builders import member_body
-from tests.e2e.conftest import LiveServer, client_token, start_server
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-Workers = tuple[LiveServer, LiveServer]
-
-
-@pytest.fixture
-def start_workers(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Callable[[str | None], Workers]]:
-    """``start_workers(storage_url)``: two server processes counting in that store (None: in memory)."""
-    started: list[LiveServer] = []
-
-    def start(storage_url: str | None) -> Workers:
-        env = {"LOYALTY_TRUSTED_PROXIES": "1", "LOYALTY_RATELIMIT_STORAGE_URL": storage_url or ""}
-        pair = tuple(start_server(database_url, tmp_path / f"server-{len(started) + n}.log", env=env) for n in range(2))
-        started.extend(pair)
-        return pair[0], pair[1]
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.ConnectionError:
-        pytest.fail(f"Redis does not answer at {REDIS_URL} (.ci/run starts it)")
-    return REDIS_URL
+from tests.e2e.conftest import LiveServer, client_token
+from tests.e2e.server_pairs import Pair as Workers
+from tests.e2e.server_pairs import redis_url, start_pair  # noqa: F401  (the fixtures)
 
 
 def in_turn(workers: Workers, attempts: list[tuple[str, str]]) -> list[int]:
@@ -83,16 +53,16 @@ def enrol(app: Flask, server: LiveServer) -> str:
 
 
 def test_workers_sharing_redis_refuse_the_sixth_wrong_password_per_account_and_per_address(
-    app: Flask, start_workers: Callable[[str | None], Workers], redis_url: str
+    app: Flask, start_pair: Callable[[str | None], Workers], redis_url: str
 ) -> None:
-    workers = start_workers(redis_url)
+    workers = start_pair(redis_url)
     email = enrol(app, workers[0])
     assert in_turn(workers, [(email, new_address()) for _ in range(6)]) == [401] * 5 + [429]
     address = new_address()
     assert in_turn(workers, [(new_email(), address) for _ in range(6)]) == [401] * 5 + [429]
 
 
-def test_workers_counting_alone_let_the_sixth_through(app: Flask, start_workers: Callable[[str | None], Workers]) -> None:
-    workers = start_workers(None)
+def test_workers_counting_alone_let_the_sixth_through(app: Flask, start_pair: Callable[[str | None], Workers]) -> None:
+    workers = start_pair(None)
     email = enrol(app, workers[0])
     assert in_turn(workers, [(email, new_address()) for _ in range(6)]) == [401] * 6
