@@ -86,7 +86,8 @@ def test_every_field_of_an_answer_is_required_and_requests_keep_their_own(client
             content = response.get("content", {}).get("application/json") if status.startswith("2") else None
             if content:
                 schema = schema_of(spec, content["schema"])
-                answered_fields = {name for name, field in schema.get("properties", {}).items() if not field.get("writeOnly")}
+                properties = schema.get("properties", {}).items()
+                answered_fields = {name for name, field in properties if not field.get("writeOnly") and "x-answered-to" not in field}
                 assert set(schema.get("required", [])) == answered_fields, (method, path, status)
                 answered += 1
     assert answered > 100
@@ -98,3 +99,7 @@ def test_every_field_of_an_answer_is_required_and_requests_keep_their_own(client
     consents_answered = schema_of(spec, answer["properties"]["consents"])
     assert "required" not in consents_sent and consents_answered["required"] == ["email", "sms", "push", "postal"]
     assert answer["properties"]["phone"]["nullable"] is True
+    # The engagement score is answered to admin and service callers only: said, and not required.
+    member = schema_of(spec, spec["paths"]["/api/v1/members/{member_id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"])
+    assert member["properties"]["engagement"]["x-answered-to"] == ["admin", "service"]
+    assert "engagement" not in member["required"]
