@@ -20,7 +20,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
@@ -33,6 +32,7 @@ from werkzeug.test import EnvironBuilder
 from app import create_app
 from app.requestlog import JsonFormatter
 from bench import stack
+from bench.statements import till_purchase
 
 DATABASE = "loyalty_profile"
 STORE = "S001"
@@ -52,19 +52,7 @@ def _status(app: Flask, members: list[int], headers: dict[str, dict[str, str]], 
 
 
 def _purchase(app: Flask, members: list[int], headers: dict[str, dict[str, str]], number: int) -> dict[str, Any]:
-    body = {
-        "store_code": STORE,
-        "receipt_no": f"P-{secrets.token_hex(6)}-{number}",
-        "member_id": members[number % len(members)],
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "currency": "EUR",
-        "total": "29.90",
-        "channel": "store",
-        "lines": [
-            {"sku": "SKU-1", "category": "beauty", "quantity": 1, "unit_price": "19.90"},
-            {"sku": "SKU-2", "category": "home", "quantity": 2, "unit_price": "5.00"},
-        ],
-    }
+    body = till_purchase(STORE, f"P-{secrets.token_hex(6)}-{number}", members[number % len(members)])
     return EnvironBuilder(path="/api/v1/purchases", method="POST", json=body, headers=headers["till"]).get_environ()
 
 

@@ -22,25 +22,30 @@ from bench.stack import SeededDatabase
 Send = Callable[[FlaskClient, dict[str, str], dict[str, str], int], Any]
 
 
+def till_purchase(store_code: str, receipt_no: str, member_id: int) -> dict[str, Any]:
+    """The body of a till's purchase of two lines (29.90 EUR, one of them in the double-points category)."""
+    return {
+        "store_code": store_code,
+        "receipt_no": receipt_no,
+        "member_id": member_id,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "currency": "EUR",
+        "total": "29.90",
+        "channel": "store",
+        "lines": [
+            {"sku": "SKU-1", "category": "beauty", "quantity": 1, "unit_price": "19.90"},
+            {"sku": "SKU-2", "category": "home", "quantity": 2, "unit_price": "5.00"},
+        ],
+    }
+
+
 def statements_per_request(database: SeededDatabase, store_code: str) -> dict[str, list[str]]:
     """The statements of ``POST /purchases`` (a till), ``GET /members/{id}`` and its status document (a
     service), plus ``COMMIT`` when the request commits."""
     member_id = database.first_member_id
 
     def post_purchase(client: FlaskClient, till: dict[str, str], _service: dict[str, str], number: int) -> Any:
-        body = {
-            "store_code": store_code,
-            "receipt_no": f"SQL-{number}",
-            "member_id": member_id,
-            "occurred_at": datetime.now(UTC).isoformat(),
-            "currency": "EUR",
-            "total": "29.90",
-            "channel": "store",
-            "lines": [
-                {"sku": "SKU-1", "category": "beauty", "quantity": 1, "unit_price": "19.90"},
-                {"sku": "SKU-2", "category": "home", "quantity": 2, "unit_price": "5.00"},
-            ],
-        }
+        body = till_purchase(store_code, f"SQL-{number}", member_id)
         return client.post("/api/v1/purchases", json=body, headers=till)
 
     def get_member(client: FlaskClient, _till: dict[str, str], service: dict[str, str], _number: int) -> Any:
