@@ -37,7 +37,7 @@ from functools import cached_property
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, String, Text, UniqueConstraint, bindparam, delete, func, select, update
+from sqlalchemy import BigInteger, String, Text, UniqueConstraint, bindparam, delete, func, literal, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -131,18 +131,21 @@ def sequence(session: Session, *, now: datetime, limit: int = 1000) -> int:
     first one left, so positions are handed out and committed in increasing order. When no event
     waits, nothing is locked (the worker's idle poll is this one read).
     """
-    if not _unsequenced(session, limit):
+    waiting = select(OutboxEvent.id).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
+    if session.execute(waiting.limit(1)).first() is None:
         return 0
     top = _lock_sequencer(session)
-    ids = _unsequenced(session, limit)  # again under the lock: another worker may have taken them
-    if not ids:
-        return 0
-    session.execute(
-        update(OutboxEvent),
-        [{"id": id_, "position": top + n, "published_at": now} for n, id_ in enumerate(ids, start=1)],
+    # Under the lock, the events still waiting (another worker may have taken some), numbered in one statement.
+    ranked = waiting.add_columns(func.row_number().over(order_by=OutboxEvent.id).label("rank")).subquery()
+    sequenced = rowcount(
+        session.execute(
+            update(OutboxEvent).where(OutboxEvent.id == ranked.c.id).values(position=literal(top, BigInteger) + ranked.c.rank, published_at=now),
+            execution_options={"synchronize_session": False},
+        )
     )
-    _move(session, [(SEQUENCER, top + len(ids))], now)
-    return len(ids)
+    if sequenced:
+        _move(session, [(SEQUENCER, top + sequenced)], now)
+    return sequenced
 
 
 def consume(session: Session, consumers: Sequence[Consumer], *, now: datetime) -> int:
@@ -324,12 +327,6 @@ def purge_consumed(session: Session, consumers: Sequence[Consumer], *, before: d
             execution_options={"synchronize_session": False},
         )
     )
-
-
-def _unsequenced(session: Session, limit: int) -> Sequence[int]:
-    return session.scalars(
-        select(OutboxEvent.id).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
-    ).all()
 
 
 def _lock_sequencer(session: Session) -> int:
