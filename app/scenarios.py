@@ -15,6 +15,7 @@ from loyalty.engagement.tasks import fire_engagement_drops
 from loyalty.ledger.expiry import expire_points, notify_expiring_points
 from loyalty.consumers import purge_consumed
 from loyalty.purchases.operations import release_pending_points
+from loyalty.segments.windows import roll_windows
 from loyalty.tiers.operations import review_due_tiers
 from notifications.bootstrap import CONSUMERS
 from notifications.channels.registry import ChannelSettings, build_channels
@@ -98,4 +99,6 @@ MAINTENANCE: tuple[tuple[str, Task], ...] = (
     ("engagement-drops", fire_engagement_drops),
     # The back office's dashboard: each day counted once into the roll-up when it is over (reporting/).
     ("dashboard-days", dashboard_days.refresh),
+    # The members' rolling purchase figures for segments, moved to each new day (loyalty/segments/windows.py).
+    ("purchase-windows", roll_windows),
 )
