@@ -6,7 +6,8 @@ docs/integrations.md). Conditions on the member's row compare its columns; condi
 ``EXISTS`` a row of ``(SELECT member_id … GROUP BY member_id HAVING …)`` for the member, or, when a member
 with no history qualifies too (``count < 2``), ``NOT EXISTS`` one of those whose history fails: the database evaluates the
 whole tree as one set-based statement, and no Python loop ever walks the members. Purchases and
-categories are read from the per-member summary kept after commit (:mod:`loyalty.segments.history`).
+categories are read from the per-member summary kept after commit (:mod:`loyalty.segments.history`),
+purchases over the common windows from one row per member (:mod:`loyalty.segments.windows`).
 
 Compiling also validates: a faulty definition raises ``InvalidOperation`` naming the path of the
 failing part (``definition.all.1.purchases.count``).
@@ -221,9 +222,9 @@ def _purchases(value: Any, path: str, context: Context) -> ColumnElement[bool]:
         raise InvalidOperation("a count or a spend", field=path)
     since = _since(options, path, context)
     measures = {name: _range(options[name], f"{path}.{name}", money=name == "spend") for name in wanted}
-    window = _closest_window(since, context.windows_as_of)
-    if since is not None and context.windows_as_of is not None and window is not None:
-        return _rolled(window, since, context.windows_as_of, measures)
+    as_of = context.windows_as_of
+    if since is not None and as_of is not None and (days := _closest_window(since, as_of)) is not None:
+        return _rolled(days, since, as_of, measures)
     months = select(
         MemberPurchaseMonth.member_id.label("member_id"),
         MemberPurchaseMonth.purchases.label("purchases"),
@@ -246,10 +247,8 @@ def _net_cents() -> ColumnElement[int]:
     return type_coerce(Purchase.total, BigInteger) - type_coerce(Purchase.returned_amount, BigInteger)
 
 
-def _closest_window(since: datetime | None, as_of: datetime | None) -> int | None:
+def _closest_window(since: datetime, as_of: datetime) -> int | None:
     """The rolling window (in days) whose start is nearest ``since``, if within :data:`MAX_CORRECTION`."""
-    if since is None or as_of is None:
-        return None
     days = min(WINDOWS, key=lambda days: abs(since - (as_of - timedelta(days=days))))
     return days if abs(since - (as_of - timedelta(days=days))) <= MAX_CORRECTION else None
 
