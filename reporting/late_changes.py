@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyalty.consumers import Delivered
-from loyalty.events import MessageClicked, MessageOpened, PurchaseRecorded, PurchaseReturned
+from loyalty.events import PurchaseRecorded, PurchaseReturned
 from loyalty.purchases.models import Purchase
+from notifications.events import MessageClicked, MessageOpened
 from notifications.messages.models import Message
 from reporting import daily
 from reporting.models import DashboardDayRun
