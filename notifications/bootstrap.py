@@ -9,6 +9,11 @@ and profile rewards in the member's balance).
 (a badge awarded, a challenge completed) are read by the consumers in turn.
 
 Entry points (the app factory, the scheduler, the CLI) call :func:`register` once at start.
+
+No other module subscribes a handler or builds a consumer (``tests/unit/test_bootstrap.py``). What
+an operation does itself is not a reaction and is not listed here: the referral reward of a
+referee's first qualifying purchase is a step of ``record_purchase`` and ``claim_purchase``, whose
+answer includes it.
 """
 
 from __future__ import annotations
