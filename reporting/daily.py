@@ -30,13 +30,13 @@ from loyalty.dates import as_date
 from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
 from loyalty.purchases.models import Purchase
+from loyalty.sql import utc_day
 from loyalty.tiers.models import TierChange
 from notifications.journeys.models import Journey
 from notifications.messages.kpis import SENT
 from notifications.messages.models import Message
 from reporting.models import DashboardDay, DashboardDayRun
 from reporting.period import Period
-from reporting.sql import utc_day
 from rewards.vouchers.models import Voucher
 
 #: Days counted into the roll-up by one statement (the task runs again until it is up to date).

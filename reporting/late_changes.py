@@ -18,11 +18,11 @@ from loyalty.consumers import Delivered
 from loyalty.dates import as_date
 from loyalty.events import PurchaseRecorded, PurchaseReturned
 from loyalty.purchases.models import Purchase
+from loyalty.sql import utc_day
 from notifications.events import MessageClicked, MessageOpened
 from notifications.messages.models import Message
 from reporting import daily
 from reporting.models import DashboardDayRun
-from reporting.sql import utc_day
 
 #: The events that may change a day counted before.
 EVENTS = (PurchaseRecorded, PurchaseReturned, MessageOpened, MessageClicked)
