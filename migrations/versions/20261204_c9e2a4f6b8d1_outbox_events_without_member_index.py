@@ -3,7 +3,7 @@ read them by position, the sequencer by the unpublished index), and each event p
 its insert and again when the sequencer gave it its position.
 
 Revision ID: c9e2a4f6b8d1
-Revises: a7c3e5f9b1d2
+Revises: b3d5f7a9c1e2
 Create Date: 2026-12-04 21:00:00
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = 'c9e2a4f6b8d1'
-down_revision = 'a7c3e5f9b1d2'
+down_revision = 'b3d5f7a9c1e2'
 branch_labels = None
 depends_on = None
 
