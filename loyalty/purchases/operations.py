@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import Integer, Row, Update, bindparam, case, insert, literal, select, update
+from sqlalchemy import Integer, Row, Update, bindparam, case, literal, select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
@@ -29,6 +29,7 @@ from loyalty.program.models import ProgramSettings
 from loyalty.program.operations import get_settings, load_policy
 from loyalty.purchases.earning import BoughtLine, Earned, EarningLine, earn, earn_by_tier, points_to_reverse
 from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
+from loyalty.purchases.receipts import insert_receipt
 from loyalty.segments.operations import member_segments
 from loyalty.tiers.models import Tier
 from loyalty.tiers.operations import load_ladder
@@ -165,7 +166,6 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
         if credit is not None:
             raise RecordedMeanwhile("this receipt was recorded at the same time by another request; post it again", field="receipt_no")
         return _replayed_purchase(session, data, request_hash)
-    _insert_lines(session, purchase_id, data.lines, earned)
     balance_after = None
     if credit is not None:
         balance_after = _post_credit(session, credit, purchase_id, data, pending=release_at is not None, now=now)
@@ -340,55 +340,39 @@ def _insert_purchase(
     request_hash: str,
     now: datetime,
 ) -> int | None:
-    """Insert the purchase with the balance its credit left; its id, or None when the receipt exists."""
-    return insert_if_absent(
-        session,
-        Purchase,
+    """Insert the purchase with the balance its credit left, and its lines with the points each
+    earned; the purchase's id, or None (nothing written) when the receipt exists."""
+    purchase = {
+        "store_code": data.store_code,
+        "receipt_no": data.receipt_no,
+        "member_id": credit.member_id if credit else None,
+        "channel": data.channel,
+        "currency": data.currency,
+        "total": data.total,
+        "occurred_at": data.occurred_at,
+        "recorded_at": now,
+        "request_hash": request_hash,
+        "points_awarded": earned.points,
+        "points_pending": earned.points if release_at else 0,
+        "release_at": release_at,
+        "returned_amount": Decimal("0"),
+        "points_reversed": 0,
+        "claimed_at": None,
+        "balance_after": credit.row.points_balance if credit else None,
+    }
+    lines = [
         {
-            "store_code": data.store_code,
-            "receipt_no": data.receipt_no,
-            "member_id": credit.member_id if credit else None,
-            "channel": data.channel,
-            "currency": data.currency,
-            "total": data.total,
-            "occurred_at": data.occurred_at,
-            "recorded_at": now,
-            "request_hash": request_hash,
-            "points_awarded": earned.points,
-            "points_pending": earned.points if release_at else 0,
-            "release_at": release_at,
-            "returned_amount": Decimal("0"),
-            "points_reversed": 0,
-            "claimed_at": None,
-            "balance_after": credit.row.points_balance if credit else None,
-        },
-        key=("store_code", "receipt_no"),
-    )
-
-
-_INSERT_LINES = insert(table_of(PurchaseLine))
-
-
-def _insert_lines(session: Session, purchase_id: int, lines: Sequence[LineInput], earned: Earned) -> None:
-    """The receipt's lines with the points each earned, in one statement."""
-    if not lines:
-        return
-    session.connection().execute(
-        _INSERT_LINES,
-        [
-            {
-                "purchase_id": purchase_id,
-                "line_no": number,
-                "sku": line.sku,
-                "category": line.category,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "returned_quantity": 0,
-                "points": line_points,
-            }
-            for number, (line, line_points) in enumerate(zip(lines, earned.by_line, strict=True), start=1)
-        ],
-    )
+            "line_no": number,
+            "sku": line.sku,
+            "category": line.category,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "returned_quantity": 0,
+            "points": line_points,
+        }
+        for number, (line, line_points) in enumerate(zip(data.lines, earned.by_line, strict=True), start=1)
+    ]
+    return insert_receipt(session, purchase, lines)
 
 
 def _post_credit(
