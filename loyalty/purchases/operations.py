@@ -245,7 +245,8 @@ def _credit_buyer(session: Session, data: PurchaseInput, *, pending: bool, now: 
     def read_member_first() -> tuple[dict[str, Earned], dict[str, Any]]:
         member_id, tier_code, multiplier = _resolve_member(session, data.member_id, data.card_number)
         segments = member_segments(session, member_id, policy.segments, now=now)
-        return earn_by_tier(policy, {tier_code: multiplier}, **_earning_of(data, lines), segments=segments), {"buyer_id": member_id}
+        by_tier = earn_by_tier(policy, {tier_code: multiplier}, **_earning_of(data, lines), segments=segments)
+        return by_tier, {"buyer_id": member_id}
 
     if policy.segments:
         by_tier, which = read_member_first()
@@ -277,9 +278,9 @@ def _earning_of(data: PurchaseInput, lines: Sequence[EarningLine]) -> dict[str, 
 def _credit_tiers(
     session: Session, data: PurchaseInput, which: dict[str, Any], by_tier: dict[str, Earned], *, pending: bool
 ) -> Row[Any] | None:
-    """The one statement of a credit: the member (``which``: ``buyer_id`` or ``buyer_card``, their id or card number) gets
-    their points picked by tier (``CASE tier_code``), the purchase counted; no row when the receipt is
-    recorded, the member unknown or in another tier."""
+    """The one statement of a credit: the member (``which``: ``buyer_id`` or ``buyer_card``, their id
+    or card number) gets their points picked by tier (``CASE tier_code``), the purchase counted; no
+    row when the receipt is recorded, the member unknown or in another tier."""
     codes = tuple(by_tier)
     stmt = _credit_statement(codes, pending=pending, by=next(iter(which)))
     params = {
@@ -323,7 +324,8 @@ def _credit_statement(codes: tuple[str, ...], *, pending: bool, by: str) -> Upda
         recorded = select(purchases.c.id).where(
             purchases.c.store_code == bindparam("store_code"), purchases.c.receipt_no == bindparam("receipt_no")
         )
-        which = (members.c[_BUYER_COLUMNS[by]] == bindparam(by)) & members.c.tier_code.in_([literal(code) for code in codes]) & ~recorded.exists()
+        in_tiers = members.c.tier_code.in_([literal(code) for code in codes])
+        which = (members.c[_BUYER_COLUMNS[by]] == bindparam(by)) & in_tiers & ~recorded.exists()
         _CREDIT_STATEMENTS[key] = ledger.balance_update(
             which, 0 if pending else points, qualifying=True, also=counters,
             returning=("id", "card_number", "purchase_count", "sponsor_id", "referral_rewarded_at"),
