@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from loyalty import outbox
 from loyalty.errors import InsufficientPoints, InvalidOperation, NotFound
 from loyalty.events import PointsDebited, PointsEarned
-from loyalty.dates import add_months_monotonic
+from loyalty.dates import add_months_monotonic, as_date
 from loyalty.ledger.models import ENTRY_KINDS, LedgerEntry, PointLot, QualifyingMonth
 from loyalty.program.operations import get_settings
 from loyalty.members.models import Member
@@ -98,7 +98,8 @@ def move_balance(
 
     ``points`` may be a SQL expression of the member's columns (a purchase's points by tier); the row
     returned has the balance, lifetime points and tier after the update, and the ``returning`` columns.
-    Only :func:`post` and a caller that then calls :func:`append_entry` use it.
+    Only :func:`post` and a caller that then calls :func:`append_entry` use it (or that moves the balance
+    back in the same transaction: an engagement's credit, which locks the member, over a limit).
     """
     stmt = balance_update(which, points, qualifying=qualifying, also=also, returning=returning)
     if at_least is not None:
@@ -346,7 +347,7 @@ def qualifying_months_out_of_step(session: Session) -> list[tuple[int, date, int
         .where(sums.c.member_id.is_(None), kept.c.points != 0)
     )
     rows = [*session.execute(ledger_side), *session.execute(kept_side)]
-    return sorted((row[0], _as_date(row[1]), int(row[2]), int(row[3])) for row in rows)
+    return sorted((row[0], as_date(row[1]), int(row[2]), int(row[3])) for row in rows)
 
 
 def _entry_month(session: Session) -> ColumnElement[Any]:
@@ -354,7 +355,3 @@ def _entry_month(session: Session) -> ColumnElement[Any]:
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.date_trunc("month", func.timezone("UTC", LedgerEntry.created_at)), Date)
     return func.date(LedgerEntry.created_at, "start of month")
-
-
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)

@@ -4,7 +4,8 @@ rules 4 and 8).
 The ``segment-history`` outbox consumer reads ``PurchaseRecorded``, ``PurchaseClaimed`` and
 ``PurchaseReturned``. For the purchases of a batch it recounts, from ``purchases``, the (member, UTC
 month) rows they fall in (:class:`MemberPurchaseMonth`: how many, spend net of returns), and moves
-each (member, category) last-bought instant forward (:class:`MemberCategory`). It recounts rather
+each (member, category) last-bought instant forward (:class:`MemberCategory`), and recounts the
+members' rolling windows (:mod:`loyalty.segments.windows`). It recounts rather
 than adds, so an event applied again (the consumer replaying the outbox after the migration's
 back-fill) changes nothing. Nothing is added to the purchase's own transaction.
 """
@@ -23,6 +24,7 @@ from loyalty.db import dialect_insert, table_of
 from loyalty.events import PurchaseClaimed, PurchaseRecorded, PurchaseReturned
 from loyalty.purchases.models import Purchase, PurchaseLine
 from loyalty.segments.models import MemberCategory, MemberPurchaseMonth
+from loyalty.segments.windows import recount_members
 
 
 #: The events the consumer reads: each names the purchase it changed.
@@ -50,6 +52,7 @@ def summarise_purchases(session: Session, batch: Sequence[Delivered], _now: date
         return
     _recount_months(session, {(member_id, month_start(at)) for member_id, at in bought if member_id is not None})
     _move_categories(session, purchase_ids)
+    recount_members(session, {member_id for member_id, _at in bought if member_id is not None})
 
 
 def _purchase_of(delivered: Delivered) -> int:
