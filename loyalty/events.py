@@ -10,7 +10,7 @@ facts of ``rewards`` and ``notifications`` are in their own ``events.py`` (:data
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -33,7 +33,7 @@ class DomainEvent:
 
     def payload(self) -> dict[str, Any]:
         """The event as JSON-ready data (datetimes as ISO-8601, amounts as strings)."""
-        return {key: _jsonable(value) for key, value in asdict(self).items()}
+        return {name: _jsonable(getattr(self, name)) for name in _field_names(type(self))}
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> DomainEvent:
@@ -80,6 +80,16 @@ def _field_kinds(cls: type[DomainEvent]) -> dict[str, Any]:
     return _FIELD_KINDS[cls.name]
 
 
+_FIELD_NAMES: dict[type[DomainEvent], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[DomainEvent]) -> tuple[str, ...]:
+    """The fields of an event's payload, by class (``dataclasses.asdict`` would deep-copy every value)."""
+    if cls not in _FIELD_NAMES:
+        _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return _FIELD_NAMES[cls]
+
+
 def _parsed(kind: Any, value: Any) -> Any:
     if value is None:
         return None
@@ -97,6 +107,8 @@ def _jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, (list, tuple)):
         return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
     return value
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import ColumnElement, Date, Row, case, cast, func, literal, select, update
+from sqlalchemy import ColumnElement, Date, Row, Update, case, cast, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
@@ -17,10 +17,13 @@ from loyalty.dates import add_months_monotonic, as_date
 from loyalty.ledger.models import ENTRY_KINDS, LedgerEntry, PointLot, QualifyingMonth
 from loyalty.program.operations import get_settings
 from loyalty.members.models import Member
+from loyalty.db import table_of
 
 
 #: Counts the postings of a session, to tell whether the reactions to one posted others.
 _POSTINGS = "loyalty.postings"
+#: The members' table: balances move in Core statements of the table, not ORM-enabled ones.
+MEMBERS = table_of(Member)
 
 
 @dataclass(frozen=True)
@@ -98,23 +101,36 @@ def move_balance(
     Only :func:`post` and a caller that then calls :func:`append_entry` use it (or that moves the balance
     back in the same transaction: an engagement's credit, which locks the member, over a limit).
     """
-    values: dict[str, Any] = {"points_balance": Member.points_balance + points, **(also or {})}
+    stmt = balance_update(which, points, qualifying=qualifying, also=also, returning=returning)
+    if at_least is not None:
+        stmt = stmt.where(MEMBERS.c.points_balance >= at_least)
+    return session.execute(stmt, execution_options={"synchronize_session": False}).one_or_none()
+
+
+def balance_update(
+    which: ColumnElement[bool],
+    points: int | ColumnElement[Any],
+    *,
+    qualifying: bool = False,
+    also: Mapping[str, ColumnElement[Any] | Any] | None = None,
+    returning: Sequence[str] = (),
+) -> Update:
+    """The statement of :func:`move_balance`, not executed: a caller that moves balances often builds
+    it once with bound parameters and executes it with their values (no statement built per call)."""
+    values: dict[str, Any] = {"points_balance": MEMBERS.c.points_balance + points, **(also or {})}
     if qualifying:
-        values["lifetime_points"] = Member.lifetime_points + points
-    stmt = (
-        update(Member)
+        values["lifetime_points"] = MEMBERS.c.lifetime_points + points
+    return (
+        update(MEMBERS)
         .where(which)
         .values(**values)
         .returning(
-            Member.points_balance,
-            Member.lifetime_points,
-            Member.tier_code,
-            *(getattr(Member, name) for name in returning),
+            MEMBERS.c.points_balance,
+            MEMBERS.c.lifetime_points,
+            MEMBERS.c.tier_code,
+            *(MEMBERS.c[name] for name in returning),
         )
     )
-    if at_least is not None:
-        stmt = stmt.where(Member.points_balance >= at_least)
-    return session.execute(stmt, execution_options={"synchronize_session": False}).one_or_none()
 
 
 def _refuse(session: Session, member_id: int, points: int) -> NoReturn:
