@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from loyalty import outbox
 from loyalty.errors import InsufficientPoints, InvalidOperation, NotFound
 from loyalty.events import PointsDebited, PointsEarned
-from loyalty.dates import add_months_monotonic
+from loyalty.dates import add_months_monotonic, as_date
 from loyalty.ledger.models import ENTRY_KINDS, LedgerEntry, PointLot, QualifyingMonth
 from loyalty.program.operations import get_settings
 from loyalty.members.models import Member
@@ -331,7 +331,7 @@ def qualifying_months_out_of_step(session: Session) -> list[tuple[int, date, int
         .where(sums.c.member_id.is_(None), kept.c.points != 0)
     )
     rows = [*session.execute(ledger_side), *session.execute(kept_side)]
-    return sorted((row[0], _as_date(row[1]), int(row[2]), int(row[3])) for row in rows)
+    return sorted((row[0], as_date(row[1]), int(row[2]), int(row[3])) for row in rows)
 
 
 def _entry_month(session: Session) -> ColumnElement[Any]:
@@ -339,7 +339,3 @@ def _entry_month(session: Session) -> ColumnElement[Any]:
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.date_trunc("month", func.timezone("UTC", LedgerEntry.created_at)), Date)
     return func.date(LedgerEntry.created_at, "start of month")
-
-
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from loyalty.consumers import Delivered
@@ -62,19 +62,21 @@ def _purchase_of(delivered: Delivered) -> int:
 
 
 def _recount_months(session: Session, months: set[tuple[int, datetime]]) -> None:
-    """Each (member, month) recounted from all its purchases."""
-    windows = [
-        and_(Purchase.member_id == member_id, Purchase.occurred_at >= month, Purchase.occurred_at < next_month(month))
-        for member_id, month in sorted(months)
-    ]
+    """Each (member, month) recounted from all its purchases: one read per calendar month of the batch
+    (in a steady flow, the current one), for that month's members."""
+    by_month: dict[datetime, list[int]] = {}
+    for member_id, month in sorted(months):
+        by_month.setdefault(month, []).append(member_id)
     totals: dict[tuple[int, datetime], tuple[int, Decimal]] = {}
-    for member_id, at, total, returned in session.execute(
-        select(Purchase.member_id, Purchase.occurred_at, Purchase.total, Purchase.returned_amount).where(or_(*windows))
-    ):
-        assert member_id is not None  # every window is one member's
-        key = (member_id, month_start(at))
-        count, spend = totals.get(key, (0, Decimal(0)))
-        totals[key] = (count + 1, spend + total - returned)
+    for month, member_ids in by_month.items():
+        for buyer, total, returned in session.execute(
+            select(Purchase.member_id, Purchase.total, Purchase.returned_amount).where(
+                Purchase.member_id.in_(member_ids), Purchase.occurred_at >= month, Purchase.occurred_at < next_month(month)
+            )
+        ):
+            assert buyer is not None  # only the month's members are read
+            count, spend = totals.get((buyer, month), (0, Decimal(0)))
+            totals[(buyer, month)] = (count + 1, spend + total - returned)
     table = table_of(MemberPurchaseMonth)
     upsert = dialect_insert(session)(table)
     session.execute(
