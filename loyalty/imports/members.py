@@ -7,21 +7,26 @@ history line; an opening balance is one ledger entry of kind ``migration`` and o
 ``points_expire_at`` (or after the program's expiry period), each table written once per batch.
 Imported members are not "enrolled" now: no ``MemberEnrolled`` event, no welcome scenario, no
 account-creation points.
+
+Card numbers (when the file gives none) and referral codes are drawn at random and checked free before
+the batch is written (one query per kind and batch), so that a million of them, among which a couple
+collide by the birthday bound, never fail a batch of good rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from loyalty.dates import add_months_monotonic
 from loyalty.db import table_of
 from loyalty.imports import values
-from loyalty.imports.bulk import insert_rows
+from loyalty.imports.bulk import insert_rows, one_of
 from loyalty.imports.outcome import Outcome, RowError
 from loyalty.imports.readers import RawRow
 from loyalty.ledger.models import LedgerEntry, PointLot
@@ -93,6 +98,10 @@ def import_batch(session: Session, rows: list[MemberRow], *, now: datetime) -> O
         return outcome
     settings = get_settings(session)
     entry = load_ladder(session).entry
+    given_cards = {row.card_number for row in fresh if row.card_number}
+    missing_cards = sum(not row.card_number for row in fresh)
+    new_cards = iter(_free_draws(session, Member.card_number, codes.new_card_number, missing_cards, reserved=given_cards))
+    referral_codes = _free_draws(session, Member.referral_code, codes.new_referral_code, len(fresh), reserved=())
     member_rows = [
         {
             "email": row.email,
@@ -101,7 +110,7 @@ def import_batch(session: Session, rows: list[MemberRow], *, now: datetime) -> O
             "phone": row.phone,
             "birth_date": row.birth_date,
             "birthday_md": month_day(row.birth_date) if row.birth_date else None,
-            "card_number": row.card_number or codes.new_card_number(),
+            "card_number": row.card_number or next(new_cards),
             "external_id": row.external_id,
             "locale": settings.default_locale,
             "timezone": row.timezone or settings.default_timezone,
@@ -110,7 +119,7 @@ def import_batch(session: Session, rows: list[MemberRow], *, now: datetime) -> O
             "consent_push": False,
             "consent_postal": False,
             "preferred_channel": "email",
-            "referral_code": codes.new_referral_code(),
+            "referral_code": referral_code,
             "points_balance": row.points,
             "pending_points": 0,
             "lifetime_points": 0,
@@ -121,7 +130,7 @@ def import_batch(session: Session, rows: list[MemberRow], *, now: datetime) -> O
             "enrolled_md": month_day(now),
             "updated_at": now,
         }
-        for row in fresh
+        for row, referral_code in zip(fresh, referral_codes)
     ]
     member_ids = insert_rows(session, table_of(Member), member_rows, ids=True)
     insert_rows(
@@ -188,6 +197,25 @@ def _free_cards(session: Session, rows: list[MemberRow], outcome: Outcome) -> li
             if row.card_number:
                 seen[row.card_number] = row.line
             free.append(row)
+    return free
+
+
+def _free_draws(
+    session: Session, column: InstrumentedAttribute[str], draw: Callable[[], str], count: int, *, reserved: Collection[str]
+) -> list[str]:
+    """``count`` values of ``draw()`` that no member holds in ``column``, none twice and none ``reserved``.
+
+    One query for the whole batch, then one for the few values drawn again (a collision is rare).
+    """
+    free: list[str] = []
+    kept: set[str] = set(reserved)
+    while len(free) < count:
+        drawn = [draw() for _ in range(count - len(free))]
+        taken = set(session.scalars(select(column).where(one_of(session, column, set(drawn)))))
+        for value in drawn:
+            if value not in taken and value not in kept:
+                kept.add(value)
+                free.append(value)
     return free
 
 

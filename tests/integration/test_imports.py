@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from itertools import chain, count
 from pathlib import Path
 
 from click.testing import Result
 from sqlalchemy import func, select
 
 from loyalty.ledger.models import LedgerEntry, PointLot
+from loyalty.members import codes
 from loyalty.members.models import Member
 from loyalty.outbox import OutboxEvent
 from notifications.journeys.models import Journey
@@ -67,6 +69,37 @@ def test_a_members_file_imported_twice_imports_its_good_rows_once_and_reports_it
         lot = session.scalars(select(PointLot).where(PointLot.member_id == ana.id)).one()
         assert (lot.remaining, lot.expires_at.date().isoformat()) == (120, "2027-06-30")
         assert session.scalar(select(func.count()).select_from(OutboxEvent)) == 0  # nobody "enrolled" today
+    assert run(app, "check-ledger").exit_code == 0
+
+
+def card_number(serial: int) -> str:
+    body = f"29{serial:013d}"
+    return body + codes.luhn_check_digit(body)
+
+
+def test_drawn_codes_already_held_or_drawn_twice_are_drawn_again_and_every_good_row_is_imported(app, sessions, tmp_path, monkeypatch):
+    run(app, "import", "members", str(write(tmp_path, "first.csv", "external_id,email\nCRM-0,zoe@example.com\n")))
+    with sessions() as session:
+        held_code, held_card = session.execute(select(Member.referral_code, Member.card_number)).one()
+    file_card = card_number(7)
+    referral_draws = chain([held_code, "TWICE234", "TWICE234"], (f"FRESH{n:03d}" for n in count()))
+    card_draws = chain([held_card, file_card, card_number(8), card_number(8)], (card_number(100 + n) for n in count()))
+    monkeypatch.setattr(codes, "new_referral_code", lambda: next(referral_draws))
+    monkeypatch.setattr(codes, "new_card_number", lambda: next(card_draws))
+    members_csv = "external_id,email,card_number,points\n" + "".join(
+        f"CRM-{n},m{n}@example.com,{file_card if n == 3 else ''},{n}\n" for n in range(1, 7)
+    )
+    result = run(app, "import", "members", str(write(tmp_path, "members.csv", members_csv)))
+    assert result.exit_code == 0, result.output
+    assert bad_lines(result.output) == [] and "6 imported, 0 imported before, 0 bad" in result.output
+    with sessions() as session:
+        members = session.execute(select(Member.external_id, Member.referral_code, Member.card_number, Member.points_balance)).all()
+    assert sorted(external_id for external_id, *_ in members) == ["CRM-0", *(f"CRM-{n}" for n in range(1, 7))]
+    referral_codes, cards = [code for _, code, _, _ in members], [card for _, _, card, _ in members]
+    assert len(set(referral_codes)) == len(set(cards)) == 7
+    assert "TWICE234" in referral_codes and card_number(8) in cards  # the first of a pair drawn twice is kept
+    assert {(external_id, card) for external_id, _, card, _ in members if card == file_card} == {("CRM-3", file_card)}
+    assert sorted(points for *_, points in members) == [0, 1, 2, 3, 4, 5, 6]
     assert run(app, "check-ledger").exit_code == 0
 
 
