@@ -4,8 +4,10 @@ A request can wait before the application sees it: in the socket until the worke
 looks, then queued for a free thread. A client counts that wait; a clock started by the application
 cannot. This worker gives the application, in the WSGI environ under :data:`ARRIVED_AT` (seconds
 since the epoch), when the request arrived: on Linux the kernel's receive time of its first bytes
-(``SO_TIMESTAMPNS``, read with a peek when the connection is handed to the threads); elsewhere, or
-for the first request of a connection, the moment it is handed over.
+(``SO_TIMESTAMPNS``, set on the listening sockets, which accepted connections inherit, and read with a
+peek when the connection is handed to the threads), the first request of a connection included;
+elsewhere, or when its bytes have not yet arrived as the connection is accepted, the moment it is
+handed over.
 ``loyalty_http_request_duration_seconds`` is measured from there (app/metrics.py).
 """
 
@@ -62,13 +64,13 @@ class ThreadWorker(GunicornThreadWorker):
         super().__init__(*args, **kwargs)
         self._handling = threading.local()
 
+    def run(self) -> None:
+        for listener in self.sockets:
+            stamp_receipts(listener.sock)
+        super().run()
+
     def enqueue_req(self, conn: Any) -> None:
-        if not getattr(conn, "stamped", False):
-            stamp_receipts(conn.sock)
-            conn.stamped = True
-            conn.arrived_at = time.time()
-        else:
-            conn.arrived_at = received_at(conn.sock) or time.time()
+        conn.arrived_at = received_at(conn.sock) or time.time()
         super().enqueue_req(conn)
 
     def handle_request(self, req: Any, conn: Any) -> Any:

@@ -7,20 +7,22 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, ColumnElement, Row, String, case, func, literal, null, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from loyalty import outbox
 from loyalty.dates import add_months
 from loyalty.customevents.conditions import check_conditions, matches
 from loyalty.customevents.models import CustomEventType
 from loyalty.customevents.validation import declared_properties
-from loyalty.db import insert_if_absent
+from loyalty.db import UTCDateTime, dialect_insert
 from loyalty.errors import Conflict, Forbidden, InvalidOperation, NotFound
 from loyalty.events import EngagementRecorded
 from loyalty.engagement.models import Engagement, EngagementAction
 from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
+from loyalty.program.cache import cached, touch
 
 #: An engagement dated further ahead than this is refused.
 MAX_CLOCK_SKEW = timedelta(minutes=10)
@@ -29,6 +31,33 @@ MAX_ENGAGEMENT_AGE = timedelta(days=365)
 #: How far back a member's own app may date one: it reports what the member just did. Older, a member
 #: could date reports into past days whose limits were unused, or fill the days a streak missed.
 MAX_SELF_REPORT_AGE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class ActionRules:
+    """An active action's points and limits, as the process keeps them between changes."""
+
+    key: str
+    points: int
+    once_per_member: bool
+    max_per_period: int | None
+    period: str | None
+    cooldown_minutes: int | None
+    self_reportable: bool
+    event_type: str | None
+
+    @classmethod
+    def of(cls, action: EngagementAction) -> ActionRules:
+        return cls(
+            key=action.key,
+            points=action.points,
+            once_per_member=action.once_per_member,
+            max_per_period=action.max_per_period,
+            period=action.period,
+            cooldown_minutes=action.cooldown_minutes,
+            self_reportable=action.self_reportable,
+            event_type=action.event_type,
+        )
 
 
 @dataclass(frozen=True)
@@ -96,77 +125,107 @@ def record_for_custom_event(
     points = 0
     for action in list(actions):
         if matches(action.conditions or [], properties):
-            result = _record(session, action, member_id=member_id, ref=ref, occurred_at=occurred_at, now=now)
+            result = _record(session, ActionRules.of(action), member_id=member_id, ref=ref, occurred_at=occurred_at, now=now)
             points += result.engagement.points_awarded
     return points
 
 
-def _active_action(session: Session, action_key: str) -> EngagementAction | None:
-    return session.scalar(
-        select(EngagementAction).where(EngagementAction.key == action_key, EngagementAction.is_active.is_(True))
-    )
+def _active_action(session: Session, action_key: str) -> ActionRules | None:
+    return cached(session, "engagement_actions", _read_active_actions).get(action_key)
+
+
+def _read_active_actions(session: Session) -> dict[str, ActionRules]:
+    actions = session.scalars(select(EngagementAction).where(EngagementAction.is_active.is_(True)))
+    return {action.key: ActionRules.of(action) for action in actions}
 
 
 def _record(
-    session: Session, action: EngagementAction, *, member_id: int, ref: str, occurred_at: datetime, now: datetime
+    session: Session, action: ActionRules, *, member_id: int, ref: str, occurred_at: datetime, now: datetime
 ) -> EngagementResult:
-    action_key = action.key
+    """Credit the member, insert the engagement with the outcome its limits give, and post the
+    ledger entry; an engagement over a limit (or recorded before) gives the points back.
+
+    The credit comes first because it locks the member's row (as a purchase's does), so the limits are
+    counted, in the insert's own statement, once every concurrent report of the member is committed.
+    """
     if occurred_at > now + MAX_CLOCK_SKEW:
         raise InvalidOperation("an engagement cannot be in the future", field="occurred_at")
-    # FOR NO KEY UPDATE, as the balance update takes: a purchase holding the member's key-share lock
-    # (its rows' foreign key) and waiting to update the balance would deadlock with a FOR UPDATE here.
-    member = session.scalar(select(Member).where(Member.id == member_id).with_for_update(key_share=True))
-    if member is None:
-        raise InvalidOperation(f"no member has the id {member_id}", field="member_id")
-    engagement_id = insert_if_absent(
-        session,
-        Engagement,
-        {
-            "member_id": member_id,
-            "action_key": action_key,
-            "ref": ref,
-            "occurred_at": occurred_at,
-            "recorded_at": now,
-            "points_awarded": 0,
-            "outcome": "limit_reached",
-            "reason": None,
-        },
-        key=("member_id", "action_key", "ref"),
-    )
-    if engagement_id is None:
+    credited = _credit(session, member_id, action.points)
+    limits = _reason_over_limit(action, member_id, occurred_at, credited.timezone)
+    recorded = session.scalars(_insert_engagement(session, action, member_id, ref, occurred_at, now, limits)).one_or_none()
+    awarded = recorded is not None and recorded.outcome == "awarded"
+    if action.points and not awarded:
+        ledger.move_balance(session, Member.id == member_id, -action.points, qualifying=True)
+    if recorded is None:
         existing = session.scalars(
             select(Engagement).where(
-                Engagement.member_id == member_id, Engagement.action_key == action_key, Engagement.ref == ref
+                Engagement.member_id == member_id, Engagement.action_key == action.key, Engagement.ref == ref
             )
         ).one()
         return EngagementResult(engagement=existing, created=False)
-    reason = _limit_reached(session, action, member, engagement_id, occurred_at)
-    points = 0 if reason else action.points
-    if points:
-        ledger.post(
-            session,
-            member_id=member_id,
-            points=points,
-            kind="bonus",
-            reason=f"engagement {action_key}",
-            now=now,
-            source=("engagement", str(engagement_id)),
-            qualifying=True,
-        )
+    if awarded and action.points:
+        ledger.append_entry(
+            session, credited, member_id=member_id, points=action.points, kind="bonus",
+            reason=f"engagement {action.key}", now=now, source=("engagement", str(recorded.id)), qualifying=True,
+        )  # fmt: skip
     outbox.record(
         session,
         EngagementRecorded(
-            occurred_at=now, member_id=member_id, action=action_key, ref=ref, points=points, awarded=reason is None
+            occurred_at=now, member_id=member_id, action=action.key, ref=ref, points=recorded.points_awarded,
+            awarded=awarded,
         ),
     )
-    recorded = session.scalars(  # the flush before it sends the entry, its lot and the events together
-        update(Engagement)
-        .where(Engagement.id == engagement_id)
-        .values(points_awarded=points, outcome="limit_reached" if reason else "awarded", reason=reason)
-        .returning(Engagement),
-        execution_options={"synchronize_session": False},
-    ).one()
     return EngagementResult(engagement=recorded, created=True)
+
+
+def _credit(session: Session, member_id: int, points: int) -> Row[Any]:
+    """Move the member's balance by the action's ``points`` (none: only lock the row), locking it; the
+    row after it, with the member's time zone."""
+    row: Row[Any] | None
+    if points:
+        row = ledger.move_balance(session, Member.id == member_id, points, qualifying=True, returning=("timezone",))
+    else:
+        # FOR NO KEY UPDATE, as the balance update takes: a purchase holding the member's key-share lock
+        # (its rows' foreign key) and waiting to update the balance would deadlock with a FOR UPDATE here.
+        columns: list[Any] = [Member.points_balance, Member.lifetime_points, Member.tier_code, Member.timezone]
+        row = session.execute(
+            select(*columns).where(Member.id == member_id).with_for_update(key_share=True)
+        ).one_or_none()
+    if row is None:
+        raise InvalidOperation(f"no member has the id {member_id}", field="member_id")
+    return row
+
+
+def _insert_engagement(
+    session: Session,
+    action: ActionRules,
+    member_id: int,
+    ref: str,
+    occurred_at: datetime,
+    now: datetime,
+    reason: ColumnElement[str | None],
+) -> ReturningInsert[Engagement]:
+    """``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING``: the engagement with its outcome, its
+    points and the ``reason`` it earns nothing (NULL when it earns them); no row when recorded before."""
+    decided = select(reason.label("reason")).subquery("decided")
+    over = decided.c.reason.is_not(None)
+    values = select(
+        literal(member_id, BigInteger),
+        literal(action.key, String),
+        literal(ref, String),
+        literal(occurred_at, UTCDateTime()),
+        literal(now, UTCDateTime()),
+        case((over, 0), else_=literal(action.points, BigInteger)),
+        case((over, "limit_reached"), else_="awarded"),
+        decided.c.reason,
+    ).where(true())  # SQLite reads ``ON CONFLICT`` after a SELECT without WHERE as a join's ``ON``
+    columns = ["member_id", "action_key", "ref", "occurred_at", "recorded_at", "points_awarded", "outcome", "reason"]
+    return (
+        dialect_insert(session)(Engagement)
+        .from_select(columns, values)
+        .on_conflict_do_nothing(index_elements=["member_id", "action_key", "ref"])
+        .returning(Engagement)
+    )
 
 
 def member_engagements(session: Session, member_id: int, *, limit: int = 100) -> list[Engagement]:
@@ -199,6 +258,7 @@ def save_action(session: Session, fields: dict[str, Any], *, key: str | None = N
     _check_binding(session, action)
     session.add(action)
     session.flush()
+    touch(session)
     return action
 
 
@@ -232,28 +292,27 @@ def period_bounds(moment: datetime, period: str, timezone: str) -> tuple[datetim
     return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
 
 
-def _limit_reached(
-    session: Session, action: EngagementAction, member: Member, engagement_id: int, occurred_at: datetime
-) -> str | None:
-    """Why this engagement earns nothing, or None if it earns its points."""
+def _reason_over_limit(action: ActionRules, member_id: int, occurred_at: datetime, timezone: str) -> ColumnElement[str | None]:
+    """Why an engagement at ``occurred_at`` earns nothing, as SQL counting the member's awarded ones;
+    NULL when it earns its points."""
     awarded = select(func.count()).select_from(Engagement).where(
-        Engagement.member_id == member.id,
+        Engagement.member_id == member_id,
         Engagement.action_key == action.key,
         Engagement.outcome == "awarded",
-        Engagement.id != engagement_id,
     )
-    if action.once_per_member and session.scalar(awarded):
-        return "awarded once per member, already awarded"
+    reasons: list[tuple[ColumnElement[bool], str]] = []
+    if action.once_per_member:
+        reasons.append((awarded.scalar_subquery() > 0, "awarded once per member, already awarded"))
     if action.max_per_period and action.period:
-        start, end = period_bounds(occurred_at, action.period, member.timezone)
-        count = session.scalar(awarded.where(Engagement.occurred_at >= start, Engagement.occurred_at < end))
-        if count and count >= action.max_per_period:
-            return f"at most {action.max_per_period} per {action.period}, already reached"
+        start, end = period_bounds(occurred_at, action.period, timezone)
+        in_period = awarded.where(Engagement.occurred_at >= start, Engagement.occurred_at < end)
+        reasons.append(
+            (in_period.scalar_subquery() >= action.max_per_period, f"at most {action.max_per_period} per {action.period}, already reached")
+        )
     if action.cooldown_minutes:
         window = timedelta(minutes=action.cooldown_minutes)
-        recent = session.scalar(
-            awarded.where(Engagement.occurred_at > occurred_at - window, Engagement.occurred_at < occurred_at + window)
-        )
-        if recent:
-            return f"at most once every {action.cooldown_minutes} minutes"
-    return None
+        recent = awarded.where(Engagement.occurred_at > occurred_at - window, Engagement.occurred_at < occurred_at + window)
+        reasons.append((recent.scalar_subquery() > 0, f"at most once every {action.cooldown_minutes} minutes"))
+    if not reasons:
+        return null().cast(String)
+    return case(*((condition, literal(reason, String)) for condition, reason in reasons), else_=null())

@@ -95,7 +95,8 @@ def move_balance(
 
     ``points`` may be a SQL expression of the member's columns (a purchase's points by tier); the row
     returned has the balance, lifetime points and tier after the update, and the ``returning`` columns.
-    Only :func:`post` and a caller that then calls :func:`append_entry` use it.
+    Only :func:`post` and a caller that then calls :func:`append_entry` use it (or that moves the balance
+    back in the same transaction: an engagement's credit, which locks the member, over a limit).
     """
     values: dict[str, Any] = {"points_balance": Member.points_balance + points, **(also or {})}
     if qualifying:

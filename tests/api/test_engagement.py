@@ -139,6 +139,18 @@ def test_over_a_limit_the_report_succeeds_with_no_points_and_the_reason(engage, 
     assert balance(member) == 12
 
 
+def test_a_report_over_a_limit_or_replayed_leaves_the_balance_and_the_lifetime_points(client, admin, engage, make_member):
+    member = make_member()
+    assert awarded([engage(member, "store_visit", "visit-1", at="2026-11-22T08:00:00Z")]) == [2]
+    before = client.get(f"/api/v1/members/{member['id']}", headers=admin).json
+    assert engage(member, "store_visit", "visit-2", at="2026-11-22T09:00:00Z").json["outcome"] == "limit_reached"
+    assert engage(member, "store_visit", "visit-1", at="2026-11-22T08:00:00Z").status_code == 200
+    after = client.get(f"/api/v1/members/{member['id']}", headers=admin).json
+    assert (after["points_balance"], after["lifetime_points"]) == (before["points_balance"], before["lifetime_points"])
+    ledger = client.get(f"/api/v1/members/{member['id']}/ledger", headers=admin).json["items"]
+    assert [entry["reason"] for entry in ledger].count("engagement store_visit") == 1
+
+
 def test_an_action_awarded_once_per_member_earns_nothing_the_second_time(engage, make_member):
     member = make_member()
     first, second = engage(member, "newsletter_subscribed", "list-a"), engage(member, "newsletter_subscribed", "list-b")
