@@ -35,7 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         parallelism=app.config["LOYALTY_ARGON2_PARALLELISM"],
     )
 
-    from app import api, audit, backoffice, cli, cli_integrations, cors, db, health, languages, metrics, ratelimits, requestlog, scenarios  # noqa: F401 (cli_integrations adds `loyalty import` and `loyalty export`)
+    from app import api, audit, backoffice, cli, cli_integrations, cors, db, health, languages, metrics, ratelimits, requestlog, scheduling  # noqa: F401 (cli_integrations adds `loyalty import` and `loyalty export`)
     from app.auth import access
     from notifications import bootstrap
 
@@ -60,5 +60,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     backoffice.init_app(app)
     health.init_app(app)
     cli.init_app(app)
-    scenarios.init_app(app)
+    scheduling.init_app(app)
     return app

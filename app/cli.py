@@ -17,7 +17,7 @@ from flask.cli import AppGroup
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import db, scenarios
+from app import db, scheduling
 from app.auth.clients import create_client, disable_client
 from app.backoffice.roles import ROLES
 from app.backoffice.staff import create_staff
@@ -28,12 +28,12 @@ from loyalty import audit
 from loyalty.clock import FrozenClock
 from loyalty.db import make_engine, session_scope
 from loyalty.errors import DomainError
-from loyalty.ledger.expiry import expire_points, notify_expiring_points
 from loyalty.ledger.operations import (
     members_out_of_balance,
     members_with_lots_out_of_step,
     qualifying_months_out_of_step,
 )
+from loyalty.ledger.tasks import expire_points, notify_expiring_points
 from loyalty.program.operations import read_program_file
 from loyalty.purchases.operations import release_pending_points
 from loyalty.tiers.operations import review_due_tiers
@@ -220,7 +220,7 @@ def scheduler_process() -> SchedulerProcess:
         app.extensions["loyalty.engine"],
         app.extensions["loyalty.runtime"],
         clock=app.extensions["loyalty.clock"].now,
-        schedule=scenarios.schedule(app),
+        schedule=scheduling.schedule(app),
         poll_seconds=app.config["LOYALTY_SCHEDULER_POLL_SECONDS"],
         consumer_poll_seconds=app.config["LOYALTY_CONSUMER_POLL_SECONDS"],
     )
@@ -248,7 +248,7 @@ def simulate_command(
     started = time.monotonic()
     with _simulation_database(database_url) as sessions:
         report = simulation.simulate(
-            sessions, read_program_file(program_file), settings, scenarios.schedule(current_app)
+            sessions, read_program_file(program_file), settings, scheduling.schedule(current_app)
         )
     click.echo(simulation.format_report(report))
     click.echo(f"simulated in {time.monotonic() - started:.1f} s", err=True)
@@ -273,9 +273,9 @@ def demo_data_command(members: int, days: int, seed: int) -> None:
     report = simulation.fill_demo_data(
         db.sessions(),
         settings,
-        scenarios.schedule(current_app),
-        links=scenarios.runtime().links,
-        app_url=scenarios.runtime().app_url,
+        scheduling.schedule(current_app),
+        links=scheduling.runtime().links,
+        app_url=scheduling.runtime().app_url,
         progress=progress,
     )
     if report is None:

@@ -14,7 +14,7 @@ from loyalty.members.models import Member
 from loyalty.outbox import OutboxEvent
 from loyalty.program.models import EarningRule, ProgramSettings
 from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
-from loyalty.segments.models import AwardCampaign, MemberCategory, MemberPurchaseMonth, Segment
+from loyalty.segments.models import AwardCampaign, MemberCategory, MemberPurchaseMonth, MemberPurchaseWindow, PurchaseWindowsAnchor, Segment
 from loyalty.tiers.models import CardIssuance, Tier, TierChange
 from notifications.journeys.models import Journey, PurchaseBonus
 from notifications.messages.models import Message, PushSubscription
@@ -42,6 +42,8 @@ __all__ = [
     "DashboardDayRun",
     "MemberCategory",
     "MemberPurchaseMonth",
+    "MemberPurchaseWindow",
+    "PurchaseWindowsAnchor",
     "StaffAccount",
     "StaffLoginFailure",
     "BlackoutPeriod",

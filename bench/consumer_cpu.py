@@ -1,11 +1,19 @@
-"""The outbox consumers' CPU per event, in process: purchases and engagements recorded through the API
-with no worker running, then the consumers applying the backlog, each timed apart.
+"""The outbox consumers' CPU per purchase, in process: purchases recorded through the API, the
+consumers run every few purchases as the worker finds them under the till's load, each side timed
+apart, in this process and in PostgreSQL.
 
-``python -m bench.consumer_cpu [--purchases 2000] [--members 2000] [--database loyalty_bench_consumer_cpu]``.
+``python -m bench.consumer_cpu [--purchases 2000] [--members 2000] [--every 64] [--idle 200]
+[--database loyalty_bench_consumer_cpu] [--profile FILE]``.
+
 Sets the database up as ``bench.till_load`` does (default program, a till, the members), records the
-purchases (random members, baskets as the till benchmark's) and one engagement for every fifth, then
-runs the consumers until they have caught up and prints, per consumer, the events it read and the CPU
-of this process it took (the worker's part; PostgreSQL's is not counted), per event and per purchase.
+purchases (random members, baskets as the till benchmark's) and, after every ``--every`` of them (64:
+what the worker's half-second poll finds when the till records about 128 purchases a second; 0: once,
+after the last), runs the consumers until they have caught up. Then it polls ``--idle`` times with
+nothing to do, as the worker does between bursts. It prints, per consumer, the events it read and the
+CPU of this process its ``apply`` took; then, per purchase, the CPU the consumers' rounds took in this
+process (the worker's part: cursors, reads and decoding included) and in the PostgreSQL backends, the
+backends' CPU while the purchases were recorded, and the CPU of one idle poll. The backends' figures
+come from ``/proc`` (10 ms ticks: use a few thousand purchases).
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import random
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -33,12 +41,31 @@ STORE = "S001"
 CATEGORIES = ("beauty", "grocery", "home", "fashion")
 
 
+class Meter:
+    """CPU seconds of this process and of the database's backends, summed over the spans measured."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.process_s = 0.0
+        self.backends_s = 0.0
+
+    def measure(self, work: Callable[[], object]) -> None:
+        pids = stack.backend_pids(self.database_url)
+        backends, begun = stack.cpu_seconds(pids), time.process_time()
+        work()
+        self.process_s += time.process_time() - begun
+        after = stack.cpu_seconds(pids)
+        self.backends_s += sum(after[pid] - backends[pid] for pid in after if pid in backends)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.consumer_cpu", description=__doc__.split("\n\n")[0])
     parser.add_argument("--purchases", type=int, default=2000, help="purchases recorded (default 2000)")
     parser.add_argument("--members", type=int, default=2000, help="members seeded (default 2000)")
+    parser.add_argument("--every", type=int, default=64, help="purchases between two runs of the consumers; 0: one run at the end (default 64)")
+    parser.add_argument("--idle", type=int, default=200, help="polls timed with nothing to do (default 200)")
     parser.add_argument("--database", default=DATABASE, help=f"the database to drop and recreate (default {DATABASE})")
-    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the consumers' run to FILE")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile (CPU time) of the consumers' runs to FILE")
     options = parser.parse_args(argv)
     logging.getLogger("loyalty.requests").setLevel(logging.WARNING)
     database = stack.prepare_database(stack.recreate_database(options.database), members=options.members, store_code=STORE)
@@ -48,23 +75,6 @@ def main(argv: list[str] | None = None) -> int:
     token = client.post("/api/v1/auth/token", json={"client_id": database.till.client_id, "client_secret": database.till.client_secret})
     headers = {"Authorization": f"Bearer {token.json['access_token']}"}  # type: ignore[index]
     rng = random.Random(1)
-    started = time.monotonic()
-    for number in range(options.purchases):
-        clock.advance(timedelta(minutes=rng.choice((1, 5, 30))))
-        lines = [
-            {"sku": f"SKU-{rng.randint(1, 20000):05d}", "category": rng.choice(CATEGORIES), "quantity": 1, "unit_price": f"{rng.randint(1, 30)}.00"}
-            for _ in range(rng.randint(1, 3))
-        ]
-        body = {
-            "store_code": STORE, "receipt_no": f"CPU-{number}", "occurred_at": clock.now().isoformat(),
-            "member_id": database.first_member_id + rng.randrange(database.member_count), "currency": "EUR",
-            "total": f"{sum(int(line['unit_price'][:-3]) for line in lines)}.00", "channel": "store", "lines": lines,
-        }  # fmt: skip
-        response = client.post("/api/v1/purchases", json=body, headers=headers)
-        assert response.status_code == 201, response.json
-        if number % 100 == 99:
-            print(f"\r{number + 1} purchases recorded", end="", flush=True)
-    print(f"\r{options.purchases} purchases recorded in {time.monotonic() - started:.1f} s")
 
     cpu: dict[str, float] = defaultdict(float)
     events: dict[str, int] = defaultdict(int)
@@ -79,22 +89,64 @@ def main(argv: list[str] | None = None) -> int:
 
         return Consumer(consumer.name, consumer.on, apply, consumer.batch_size)
 
-    profile = cProfile.Profile() if options.profile else None
-    begun, wall = time.process_time(), time.monotonic()
+    sessions = app.extensions["loyalty.sessions"]
+    consumers = [timed(consumer) for consumer in CONSUMERS]
+    profile = cProfile.Profile(time.process_time) if options.profile else None
+    applied = 0
+
+    def consume() -> None:
+        nonlocal applied
+        if profile is not None:
+            profile.enable()
+        applied += run_consumers(sessions, consumers, clock=clock.now)
+        if profile is not None:
+            profile.disable()
+
+    def purchase(number: int) -> None:
+        clock.advance(timedelta(minutes=rng.choice((1, 5, 30))))
+        lines = [
+            {"sku": f"SKU-{rng.randint(1, 20000):05d}", "category": rng.choice(CATEGORIES), "quantity": 1, "unit_price": f"{rng.randint(1, 30)}.00"}
+            for _ in range(rng.randint(1, 3))
+        ]
+        body = {
+            "store_code": STORE, "receipt_no": f"CPU-{number}", "occurred_at": clock.now().isoformat(),
+            "member_id": database.first_member_id + rng.randrange(database.member_count), "currency": "EUR",
+            "total": f"{sum(int(line['unit_price'][:-3]) for line in lines)}.00", "channel": "store", "lines": lines,
+        }  # fmt: skip
+        response = client.post("/api/v1/purchases", json=body, headers=headers)
+        assert response.status_code == 201, response.json
+
+    purchases, consumers_cpu, idle = Meter(database.url), Meter(database.url), Meter(database.url)
+    every = options.every or options.purchases
+    started = time.monotonic()
+    for first in range(0, options.purchases, every):
+        last = min(first + every, options.purchases)
+        purchases.measure(lambda: [purchase(number) for number in range(first, last)])
+        consumers_cpu.measure(consume)
+        print(f"\r{last} purchases recorded and consumed", end="", flush=True)
+    print(f"\r{options.purchases} purchases recorded and consumed, {every} at a time, in {time.monotonic() - started:.1f} s")
+    idle.measure(lambda: [run_consumers(sessions, CONSUMERS, clock=clock.now) for _ in range(options.idle)])
     if profile is not None:
-        profile.enable()
-    applied = run_consumers(app.extensions["loyalty.sessions"], [timed(consumer) for consumer in CONSUMERS], clock=clock.now)
-    total, wall = time.process_time() - begun, time.monotonic() - wall
-    if profile is not None:
-        profile.disable()
         profile.dump_stats(options.profile)
+
     print(f"{'consumer':<18} {'events':>7} {'apply ms/event':>15} {'apply ms/purchase':>18}")
     for consumer in CONSUMERS:
         count = events[consumer.name]
         print(f"{consumer.name:<18} {count:7d} {cpu[consumer.name] * 1000 / max(count, 1):15.3f} {cpu[consumer.name] * 1000 / options.purchases:18.3f}")
+    per_purchase = 1000 / options.purchases
     print(
-        f"all: {applied} events read, {total:.2f} s of CPU ({total * 1000 / options.purchases:.2f} ms per purchase,"
-        f" {total * 1000 / max(applied, 1):.3f} ms per event read, cursors and reads included) in {wall:.2f} s"
+        f"consumers: {applied} events read ({applied / options.purchases:.2f} per purchase);"
+        f" worker CPU {consumers_cpu.process_s * per_purchase:.2f} ms per purchase"
+        f" ({consumers_cpu.process_s * 1000 / max(applied, 1):.3f} ms per event read, cursors, reads and decoding included),"
+        f" PostgreSQL CPU {consumers_cpu.backends_s * per_purchase:.2f} ms per purchase"
+    )
+    print(
+        f"purchases: PostgreSQL CPU {purchases.backends_s * per_purchase:.2f} ms per purchase recorded"
+        f" (this process: {purchases.process_s * per_purchase:.2f} ms, the test client's request included)"
+    )
+    print(
+        f"idle poll: {idle.process_s * 1000 / max(options.idle, 1):.2f} ms of worker CPU,"
+        f" {idle.backends_s * 1000 / max(options.idle, 1):.2f} ms of PostgreSQL CPU"
     )
     app.extensions["loyalty.engine"].dispose()
     return 0

@@ -7,11 +7,14 @@ The worker process (the scheduler, ``loyalty run-due``) then:
    lock on one row, so positions become visible in increasing order, without gaps, whatever order the
    requests committed in. A member's events keep their order: a member's postings serialise on the
    member's row, so their events commit, and are sequenced, one after the other;
-2. runs each **consumer** (:func:`consume`): it reads the next batch of the event types it handles
-   after its cursor, applies them, and moves its cursor, in one transaction. Its effects and its
+2. runs the **consumers** (:func:`consume`), all in one transaction per round: each takes the next
+   batch of the event types it handles after its cursor (the events read and decoded once for all the
+   consumers at the same position), applies it in a savepoint, and its cursor moves. Effects and
    progress commit together, so each event is applied exactly once per consumer, whatever crashes: a
-   worker killed mid-batch leaves the cursor where it was, and the next one applies the whole batch.
-   Two workers never run one consumer at once (the cursor row is claimed with ``SKIP LOCKED``);
+   worker killed mid-round leaves the cursors where they were, and the next one applies the whole
+   batches. Two workers never run one consumer at once (the cursor rows are claimed with ``SKIP
+   LOCKED``). The database's own failures (a deadlock, a lost connection) roll the round back for
+   all, to be run again by the next poll; an idle poll is two reads;
 3. an event that fails is retried alone; if it fails again it becomes a **dead letter** (its
    consumer, event and error, listed by the admin API) and the consumer goes on past it.
 
@@ -30,14 +33,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, String, Text, UniqueConstraint, delete, func, select, update
+from sqlalchemy import BigInteger, String, Text, UniqueConstraint, bindparam, delete, func, literal, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from loyalty.db import Base, BigIntPK, UTCDateTime, dialect_insert, rowcount, session_scope
+from loyalty.db import Base, BigIntPK, UTCDateTime, dialect_insert, rowcount, session_scope, table_of
 from loyalty.events import DomainEvent, event_type
 from loyalty.outbox import OutboxEvent
 
@@ -101,7 +105,12 @@ class Consumer:
 
     @property
     def event_names(self) -> list[str]:
-        return sorted({event.name for event in self.on})
+        return sorted(self.wanted)
+
+    @cached_property
+    def wanted(self) -> frozenset[str]:
+        """The names of the event types it reads."""
+        return frozenset(event.name for event in self.on)
 
 
 def each(handlers: Mapping[type[DomainEvent], Sequence[Handler]]) -> Apply:
@@ -119,52 +128,94 @@ def sequence(session: Session, *, now: datetime, limit: int = 1000) -> int:
     """Give the next ``limit`` committed, unsequenced events their positions; returns how many.
 
     The sequencer's row is locked until commit: a second worker waits, then reads the events the
-    first one left, so positions are handed out and committed in increasing order.
+    first one left, so positions are handed out and committed in increasing order. When no event
+    waits, nothing is locked (the worker's idle poll is this one read).
     """
-    _ensure_cursor(session, SEQUENCER, start=select(func.coalesce(func.max(OutboxEvent.position), 0)).scalar_subquery())
-    top = session.execute(
-        select(OutboxCursor.position).where(OutboxCursor.consumer == SEQUENCER).with_for_update()
-    ).scalar_one()
-    ids = session.scalars(
-        select(OutboxEvent.id).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
-    ).all()
-    if not ids:
+    waiting = select(OutboxEvent.id).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.id).limit(limit)
+    if session.execute(waiting.limit(1)).first() is None:
         return 0
-    session.execute(
-        update(OutboxEvent),
-        [{"id": id_, "position": top + n, "published_at": now} for n, id_ in enumerate(ids, start=1)],
+    top = _lock_sequencer(session)
+    # Under the lock, the events still waiting (another worker may have taken some), numbered in one statement.
+    ranked = waiting.add_columns(func.row_number().over(order_by=OutboxEvent.id).label("rank")).subquery()
+    sequenced = rowcount(
+        session.execute(
+            update(OutboxEvent).where(OutboxEvent.id == ranked.c.id).values(position=literal(top, BigInteger) + ranked.c.rank, published_at=now),
+            execution_options={"synchronize_session": False},
+        )
     )
-    _move(session, SEQUENCER, top + len(ids), now)
-    return len(ids)
+    if sequenced:
+        _move(session, [(SEQUENCER, top + sequenced)], now)
+    return sequenced
 
 
-def consume(session: Session, consumer: Consumer, *, now: datetime) -> int:
-    """Apply the consumer's next batch and move its cursor, in the session's transaction; returns how
-    many events it read (0 when it is caught up, or when another worker holds it)."""
-    _ensure_cursor(session, consumer.name, start=0)
-    cursor = session.execute(
-        select(OutboxCursor.position).where(OutboxCursor.consumer == consumer.name).with_for_update(skip_locked=True)
-    ).scalar_one_or_none()
-    if cursor is None:
+def consume(session: Session, consumers: Sequence[Consumer], *, now: datetime) -> int:
+    """Apply each consumer's next batch and move its cursor, all in the session's transaction; returns
+    how many events they read (0 when they have caught up, or when another worker holds them).
+
+    The cursors are read at once, and those behind the sequencer claimed together (``SKIP LOCKED``).
+    The events after a cursor are read and decoded once for all the consumers standing there (in a
+    steady flow, all of them): each takes those of its types, up to its batch size. A consumer's
+    batch runs in a savepoint (:func:`_apply`), so one consumer's failing events stay its own.
+    """
+    positions = {name: position for name, position in session.execute(select(OutboxCursor.consumer, OutboxCursor.position))}
+    top = positions.get(SEQUENCER, 0)
+    behind = sorted(consumer.name for consumer in consumers if positions.get(consumer.name, 0) < top)
+    if not behind:
         return 0
-    top = _sequenced(session)
+    if new := [name for name in behind if name not in positions]:
+        insert = dialect_insert(session)(OutboxCursor.__table__).on_conflict_do_nothing(index_elements=["consumer"])
+        session.execute(insert, [{"consumer": name, "position": 0} for name in new])
+    claim = (
+        select(OutboxCursor.consumer, OutboxCursor.position)
+        .where(OutboxCursor.consumer.in_(behind), OutboxCursor.position < top)
+        .order_by(OutboxCursor.consumer)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = {name: position for name, position in session.execute(claim)}
+    reads: dict[int, tuple[list[Delivered], int]] = {}
+    decoded: dict[int, Delivered] = {}
+    moves: list[tuple[str, int]] = []
+    applied = 0
+    for consumer in consumers:
+        cursor = claimed.get(consumer.name)
+        if cursor is None:
+            continue
+        if cursor not in reads:
+            standing = [other for other in consumers if claimed.get(other.name) == cursor]
+            names = sorted({name for other in standing for name in other.event_names})
+            reads[cursor] = _read(session, after=cursor, top=top, names=names, limit=max(other.batch_size for other in standing), decoded=decoded)
+        events, reached = reads[cursor]
+        wanted = consumer.wanted
+        batch = [delivered for delivered in events if delivered.event.name in wanted]
+        if len(batch) > consumer.batch_size:
+            batch = batch[: consumer.batch_size]
+            reached = batch[-1].position
+        if batch:
+            _apply(session, consumer, batch, now)
+        moves.append((consumer.name, reached))
+        applied += len(batch)
+    _move(session, moves, now)
+    return applied
+
+
+def _read(
+    session: Session, *, after: int, top: int, names: list[str], limit: int, decoded: dict[int, Delivered]
+) -> tuple[list[Delivered], int]:
+    """The events of ``names`` after position ``after`` (at most ``limit``, none after ``top``), each
+    decoded once per round; and the position up to which they are all the events of those types."""
     rows = session.execute(
         select(OutboxEvent.id, OutboxEvent.position, OutboxEvent.event_type, OutboxEvent.payload)
-        .where(
-            OutboxEvent.position > cursor,
-            OutboxEvent.position <= top,
-            OutboxEvent.event_type.in_(consumer.event_names),
-        )
+        .where(OutboxEvent.position > after, OutboxEvent.position <= top, OutboxEvent.event_type.in_(names))
         .order_by(OutboxEvent.position)
-        .limit(consumer.batch_size)
+        .limit(limit)
     ).all()
-    batch = [Delivered(row.id, row.position, event_type(row.event_type).from_payload(row.payload)) for row in rows]
-    if batch:
-        _apply(session, consumer, batch, now)
-    reached = top if len(batch) < consumer.batch_size else batch[-1].position
-    if reached != cursor:
-        _move(session, consumer.name, reached, now)
-    return len(batch)
+    events = []
+    for id_, position, name, payload in rows:
+        delivered = decoded.get(id_)
+        if delivered is None:
+            delivered = decoded[id_] = Delivered(id_, position, event_type(name).from_payload(payload))
+        events.append(delivered)
+    return events, (events[-1].position if len(events) == limit else top)
 
 
 def _apply(session: Session, consumer: Consumer, batch: list[Delivered], now: datetime) -> None:
@@ -205,10 +256,8 @@ def run_consumers(sessions: sessionmaker[Session], consumers: Sequence[Consumer]
     while True:
         with session_scope(sessions) as session:
             sequenced = sequence(session, now=clock())
-        read = 0
-        for consumer in consumers:
-            with session_scope(sessions) as session:
-                read += consume(session, consumer, now=clock())
+        with session_scope(sessions) as session:
+            read = consume(session, consumers, now=clock())
         applied += read
         if not (sequenced or read):
             return applied
@@ -280,19 +329,24 @@ def purge_consumed(session: Session, consumers: Sequence[Consumer], *, before: d
     )
 
 
-def _sequenced(session: Session) -> int:
-    return session.scalar(select(OutboxCursor.position).where(OutboxCursor.consumer == SEQUENCER)) or 0
+def _lock_sequencer(session: Session) -> int:
+    """The last position handed out, its row locked until commit (created at the first event)."""
+    locked = select(OutboxCursor.position).where(OutboxCursor.consumer == SEQUENCER).with_for_update()
+    top = session.execute(locked).scalar_one_or_none()
+    if top is None:
+        start = select(func.coalesce(func.max(OutboxEvent.position), 0)).scalar_subquery()
+        insert = dialect_insert(session)(OutboxCursor.__table__).values(consumer=SEQUENCER, position=start)
+        session.execute(insert.on_conflict_do_nothing(index_elements=["consumer"]))
+        top = session.execute(locked).scalar_one()
+    return top
 
 
-def _ensure_cursor(session: Session, name: str, *, start: Any) -> None:
-    table = OutboxCursor.__table__
+def _move(session: Session, moves: Sequence[tuple[str, int]], now: datetime) -> None:
+    """Each ``(cursor, position)`` moved there, in one statement sent for them all."""
+    if not moves:
+        return
+    table = table_of(OutboxCursor)
     session.execute(
-        dialect_insert(session)(table).values(consumer=name, position=start).on_conflict_do_nothing(index_elements=["consumer"])
-    )
-
-
-def _move(session: Session, name: str, position: int, now: datetime) -> None:
-    session.execute(
-        update(OutboxCursor).where(OutboxCursor.consumer == name).values(position=position, updated_at=now),
-        execution_options={"synchronize_session": False},
+        update(table).where(table.c.consumer == bindparam("cursor")).values(position=bindparam("reached"), updated_at=now),
+        [{"cursor": name, "reached": position} for name, position in moves],
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -35,3 +36,9 @@ def next_month_day(after: datetime, month_day: str) -> datetime:
         if candidate > after:
             return candidate
     raise AssertionError("unreachable: next year's date is always later")
+
+
+def as_date(value: Any) -> date:
+    """A day as both databases answer it: a ``date`` from PostgreSQL, ``YYYY-MM-DD`` text from SQLite
+    for a computed day."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

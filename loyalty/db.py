@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
+    ClauseElement,
     CursorResult,
     DateTime,
     Engine,
@@ -176,10 +177,26 @@ def insert_if_absent(
 
     The unique constraint decides, not a read before the write, so concurrent inserts of one key
     leave exactly one row; on PostgreSQL the losers wait for the winner's commit and then see it.
+    Plain values are sent as the parameters of a statement built once per table, key and database.
     """
     table = table_of(model)
-    stmt = dialect_insert(session)(table).values(**values).on_conflict_do_nothing(index_elements=list(key))
-    return session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
+    if any(isinstance(value, ClauseElement) for value in values.values()):
+        stmt = dialect_insert(session)(table).values(**values).on_conflict_do_nothing(index_elements=list(key))
+        return session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
+    return session.connection().execute(_insert_if_absent(session, table, tuple(key)), values).scalar_one_or_none()
+
+
+#: The statements of :func:`insert_if_absent`, by database, table and key.
+_INSERTS_IF_ABSENT: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+
+
+def _insert_if_absent(session: Session, table: Table, key: tuple[str, ...]) -> Any:
+    """``INSERT INTO table … ON CONFLICT (key) DO NOTHING RETURNING id``, its values given when executed."""
+    cache_key = (session.get_bind().dialect.name, table.name, key)
+    if cache_key not in _INSERTS_IF_ABSENT:
+        stmt = dialect_insert(session)(table).on_conflict_do_nothing(index_elements=list(key))
+        _INSERTS_IF_ABSENT[cache_key] = stmt.returning(table.c.id)
+    return _INSERTS_IF_ABSENT[cache_key]
 
 
 def insert_many(

@@ -36,7 +36,8 @@ class OutboxEvent(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     event_type: Mapped[str] = mapped_column(String(64))
-    member_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    #: Not indexed: events are read by position, never by member.
+    member_id: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: Set by the worker that sequenced the event (gave it its position); NULL while it waits.

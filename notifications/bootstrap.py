@@ -9,6 +9,11 @@ and profile rewards in the member's balance).
 (a badge awarded, a challenge completed) are read by the consumers in turn.
 
 Entry points (the app factory, the scheduler, the CLI) call :func:`register` once at start.
+
+No other module subscribes a handler or builds a consumer (``tests/unit/test_bootstrap.py``). What
+an operation does itself is not a reaction and is not listed here: the referral reward of a
+referee's first qualifying purchase is a step of ``record_purchase`` and ``claim_purchase``, whose
+answer includes it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from loyalty import outbox
 from loyalty.consumers import Apply, Consumer, Handler, each
 from loyalty.engagement.score import SCORED_EVENTS
 from loyalty.events import (
-    ChallengeCompleted,
     CustomEventRecorded,
     DomainEvent,
     EngagementRecorded,
@@ -31,7 +35,6 @@ from loyalty.events import (
     PurchaseRecorded,
     PurchaseReturned,
     ReferralRewarded,
-    StreakExtended,
     TierUpgraded,
     all_event_types,
 )
@@ -53,6 +56,7 @@ from notifications.webhooks.delivery import queue_deliveries
 from reporting import late_changes
 from rewards import gamification
 from rewards.badges.segments import badge_held
+from rewards.events import ChallengeCompleted, StreakExtended
 from rewards.games.operations import (
     earn_play_for_engagement,
     earn_play_for_purchase,
@@ -86,7 +90,7 @@ DERIVED: dict[str, dict[type[DomainEvent], Sequence[Handler]]] = {
         CustomEventRecorded: [gamification.on_custom_event],
     },
     "leaderboards": {PointsEarned: [count_points], PointsDebited: [uncount_returned_points]},
-    "engagement-score": {event: [score_interaction] for event in SCORED_EVENTS},
+    "engagement-score": {event: [score_interaction] for event in all_event_types() if event.name in SCORED_EVENTS},
     "game-plays": {
         PurchaseRecorded: [earn_play_for_purchase],
         PurchaseClaimed: [earn_play_for_purchase],

@@ -26,16 +26,17 @@ from sqlalchemy import BigInteger, ColumnElement, case, Select, String, cast, de
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import CompoundSelect
 
+from loyalty.dates import as_date
 from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
 from loyalty.purchases.models import Purchase
+from loyalty.sql import utc_day
 from loyalty.tiers.models import TierChange
 from notifications.journeys.models import Journey
 from notifications.messages.kpis import SENT
 from notifications.messages.models import Message
 from reporting.models import DashboardDay, DashboardDayRun
 from reporting.period import Period
-from reporting.sql import utc_day
 from rewards.vouchers.models import Voucher
 
 #: Days counted into the roll-up by one statement (the task runs again until it is up to date).
@@ -205,8 +206,3 @@ def _first_day(session: Session) -> date | None:
     firsts = session.execute(select(*(select(func.min(column)).scalar_subquery() for column in columns))).one()
     known = [at for at in firsts if at is not None]
     return min(known).date() if known else None
-
-
-def as_date(value: Any) -> date:
-    """A day as both databases answer it (SQLite: ``YYYY-MM-DD`` text for a computed day)."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

@@ -15,12 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyalty.consumers import Delivered
-from loyalty.events import MessageClicked, MessageOpened, PurchaseRecorded, PurchaseReturned
+from loyalty.dates import as_date
+from loyalty.events import PurchaseRecorded, PurchaseReturned
 from loyalty.purchases.models import Purchase
+from loyalty.sql import utc_day
+from notifications.events import MessageClicked, MessageOpened
 from notifications.messages.models import Message
 from reporting import daily
 from reporting.models import DashboardDayRun
-from reporting.sql import utc_day
 
 #: The events that may change a day counted before.
 EVENTS = (PurchaseRecorded, PurchaseReturned, MessageOpened, MessageClicked)
@@ -34,13 +36,13 @@ def recount_touched_days(session: Session, batch: Sequence[Delivered], now: date
     touched: set[date] = set()
     if purchases:
         days = select(utc_day(Purchase.occurred_at)).where(Purchase.id.in_(purchases)).distinct()
-        touched.update(daily.as_date(day) for day in session.scalars(days))
+        touched.update(as_date(day) for day in session.scalars(days))
     if messages:
         days = select(utc_day(Message.sent_at)).where(Message.id.in_(messages), Message.sent_at.is_not(None)).distinct()
-        touched.update(daily.as_date(day) for day in session.scalars(days))
+        touched.update(as_date(day) for day in session.scalars(days))
     closed = {day for day in touched if day < now.date() - timedelta(days=1)}  # the others are counted live
     if not closed:
         return
     counted = session.scalars(select(DashboardDayRun.day).where(DashboardDayRun.day.in_(closed)))
-    for day in sorted(daily.as_date(day) for day in counted):
+    for day in sorted(as_date(day) for day in counted):
         daily.recount(session, day, day, now=now)

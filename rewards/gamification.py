@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from loyalty.consumers import Delivered
 from loyalty.events import (
-    ChallengeCompleted,
     CustomEventRecorded,
     DomainEvent,
     EngagementRecorded,
@@ -29,7 +28,6 @@ from loyalty.events import (
     PurchaseClaimed,
     PurchaseRecorded,
     ReferralRewarded,
-    StreakExtended,
     TierUpgraded,
 )
 from loyalty.members.models import Member
@@ -39,6 +37,7 @@ from rewards.activity import PURCHASE, Activity, engagement_activity, purchase_a
 from rewards.badges import operations as badges
 from rewards.badges.metrics import ENGAGEMENT_METRICS
 from rewards.challenges import operations as challenges
+from rewards.events import ChallengeCompleted, StreakExtended
 from rewards.streaks import operations as streaks
 
 

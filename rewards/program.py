@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loyalty.program.loader import load_core_program
+from loyalty.core_program import load_core_program
 from rewards.badges.models import Badge
 from rewards.badges.operations import save_badge
 from rewards.catalog.models import Reward

@@ -127,11 +127,25 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+#: The schema instances :class:`RequestParser` loads bodies and query strings with, by class.
+_SCHEMAS: dict[type[Schema], Schema] = {}
+
+
 class RequestParser(FlaskParser):
     """webargs' parser, reading JSON bodies through the application's :class:`JsonProvider`, refusing a
     body of another media type (a 415, rather than ignoring it and calling every field missing), a
     change (``PATCH``, ``PUT``) with no body at all, and the NUL character: PostgreSQL cannot store it
     in text."""
+
+    def _get_schema(self, argmap: Any, req: Request) -> Schema:
+        """One instance per schema class, built on first use: webargs would build one per request,
+        and building a schema (its fields deep-copied) costs more than loading a body with it."""
+        if isinstance(argmap, type) and issubclass(argmap, Schema):
+            schema = _SCHEMAS.get(argmap)
+            if schema is None:
+                schema = _SCHEMAS[argmap] = argmap()
+            return schema
+        return super()._get_schema(argmap, req)
 
     def _raw_load_json(self, req: Request) -> Any:
         data = req.get_data(cache=True)

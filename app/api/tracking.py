@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app import db
 from app.clock import now
-from app.scenarios import runtime
+from app.scheduling import runtime
 from loyalty.program.operations import get_settings
 from notifications.messages import tracking
 

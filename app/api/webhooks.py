@@ -8,7 +8,7 @@ from app import db
 from app.api import Blueprint
 from app.auth.access import require
 from app.clock import now
-from app.scenarios import runtime
+from app.scheduling import runtime
 from app.schemas.webhooks import (
     DeliveryPageSchema,
     DeliveryQuerySchema,

@@ -27,26 +27,19 @@ from sqlalchemy.orm import Session
 from loyalty.db import dialect_insert, insert_if_absent, table_of
 from loyalty.engagement.models import SCORE_INTERACTIONS, EngagementScore, EngagementScoreSettings
 from loyalty.errors import InvalidOperation
-from loyalty.events import (
-    DomainEvent,
-    EngagementRecorded,
-    GamePlayed,
-    MessageClicked,
-    MessageOpened,
-    PurchaseClaimed,
-    PurchaseRecorded,
-)
+from loyalty.events import DomainEvent, EngagementRecorded, PurchaseRecorded
 from loyalty.program.cache import cached, touch
 
-#: The events the score reacts to.
-SCORED_EVENTS: tuple[type[DomainEvent], ...] = (
-    PurchaseRecorded,
-    PurchaseClaimed,
-    EngagementRecorded,
-    MessageOpened,
-    MessageClicked,
-    GamePlayed,
-)
+#: The events the score reacts to, by name, and the interaction each one is. By name, because the
+#: messages' and games' events are facts of ``notifications`` and ``rewards``, which build on the core.
+SCORED_EVENTS: Mapping[str, str] = {
+    "PurchaseRecorded": "purchase",
+    "PurchaseClaimed": "purchase",
+    "EngagementRecorded": "engagement",
+    "MessageOpened": "message_opened",
+    "MessageClicked": "message_clicked",
+    "GamePlayed": "game_played",
+}
 
 
 @dataclass(frozen=True)
@@ -113,19 +106,9 @@ def _read_settings(session: Session) -> ScoreSettings | None:
 def interaction_of(event: DomainEvent) -> str | None:
     """The kind of interaction an event is for the score, if it is one."""
     match event:
-        case PurchaseRecorded(member_id=None):
+        case PurchaseRecorded(member_id=None) | EngagementRecorded(awarded=False):
             return None
-        case PurchaseRecorded() | PurchaseClaimed():
-            return "purchase"
-        case EngagementRecorded(awarded=True):
-            return "engagement"
-        case MessageOpened():
-            return "message_opened"
-        case MessageClicked():
-            return "message_clicked"
-        case GamePlayed():
-            return "game_played"
-    return None
+    return SCORED_EVENTS.get(event.name)
 
 
 def add_interaction(session: Session, *, member_id: int, interaction: str, now: datetime) -> None:

@@ -7,20 +7,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import ColumnElement, Date, Row, case, cast, func, literal, select, update
+from sqlalchemy import ColumnElement, Date, Row, Update, case, cast, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
 from loyalty.errors import InsufficientPoints, InvalidOperation, NotFound
 from loyalty.events import PointsDebited, PointsEarned
-from loyalty.dates import add_months_monotonic
+from loyalty.dates import add_months_monotonic, as_date
 from loyalty.ledger.models import ENTRY_KINDS, LedgerEntry, PointLot, QualifyingMonth
 from loyalty.program.operations import get_settings
 from loyalty.members.models import Member
+from loyalty.db import table_of
 
 
 #: Counts the postings of a session, to tell whether the reactions to one posted others.
 _POSTINGS = "loyalty.postings"
+#: The members' table: balances move in Core statements of the table, not ORM-enabled ones.
+MEMBERS = table_of(Member)
 
 
 @dataclass(frozen=True)
@@ -98,23 +101,36 @@ def move_balance(
     Only :func:`post` and a caller that then calls :func:`append_entry` use it (or that moves the balance
     back in the same transaction: an engagement's credit, which locks the member, over a limit).
     """
-    values: dict[str, Any] = {"points_balance": Member.points_balance + points, **(also or {})}
+    stmt = balance_update(which, points, qualifying=qualifying, also=also, returning=returning)
+    if at_least is not None:
+        stmt = stmt.where(MEMBERS.c.points_balance >= at_least)
+    return session.execute(stmt, execution_options={"synchronize_session": False}).one_or_none()
+
+
+def balance_update(
+    which: ColumnElement[bool],
+    points: int | ColumnElement[Any],
+    *,
+    qualifying: bool = False,
+    also: Mapping[str, ColumnElement[Any] | Any] | None = None,
+    returning: Sequence[str] = (),
+) -> Update:
+    """The statement of :func:`move_balance`, not executed: a caller that moves balances often builds
+    it once with bound parameters and executes it with their values (no statement built per call)."""
+    values: dict[str, Any] = {"points_balance": MEMBERS.c.points_balance + points, **(also or {})}
     if qualifying:
-        values["lifetime_points"] = Member.lifetime_points + points
-    stmt = (
-        update(Member)
+        values["lifetime_points"] = MEMBERS.c.lifetime_points + points
+    return (
+        update(MEMBERS)
         .where(which)
         .values(**values)
         .returning(
-            Member.points_balance,
-            Member.lifetime_points,
-            Member.tier_code,
-            *(getattr(Member, name) for name in returning),
+            MEMBERS.c.points_balance,
+            MEMBERS.c.lifetime_points,
+            MEMBERS.c.tier_code,
+            *(MEMBERS.c[name] for name in returning),
         )
     )
-    if at_least is not None:
-        stmt = stmt.where(Member.points_balance >= at_least)
-    return session.execute(stmt, execution_options={"synchronize_session": False}).one_or_none()
 
 
 def _refuse(session: Session, member_id: int, points: int) -> NoReturn:
@@ -331,7 +347,7 @@ def qualifying_months_out_of_step(session: Session) -> list[tuple[int, date, int
         .where(sums.c.member_id.is_(None), kept.c.points != 0)
     )
     rows = [*session.execute(ledger_side), *session.execute(kept_side)]
-    return sorted((row[0], _as_date(row[1]), int(row[2]), int(row[3])) for row in rows)
+    return sorted((row[0], as_date(row[1]), int(row[2]), int(row[3])) for row in rows)
 
 
 def _entry_month(session: Session) -> ColumnElement[Any]:
@@ -339,7 +355,3 @@ def _entry_month(session: Session) -> ColumnElement[Any]:
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.date_trunc("month", func.timezone("UTC", LedgerEntry.created_at)), Date)
     return func.date(LedgerEntry.created_at, "start of month")
-
-
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)

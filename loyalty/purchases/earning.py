@@ -10,7 +10,7 @@ such as three thirds of a total add up to the total, not to a hair below it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -100,6 +100,32 @@ def earn(
     down, and the points rounding leaves go to the lines with the largest remainders (the first on a
     tie). A return by lines takes back what its lines earned."""
     exact = _exact_line_points(policy, total, lines, channel, occurred_at, tier_multiplier, segments)
+    return _shared_out(exact, lines)
+
+
+def earn_by_tier(
+    policy: EarningPolicy,
+    multipliers: Mapping[str, Decimal],
+    *,
+    total: Decimal,
+    lines: Sequence[EarningLine],
+    channel: str,
+    occurred_at: datetime,
+    segments: frozenset[str] = frozenset(),
+) -> dict[str, Earned]:
+    """:func:`earn` for each tier of ``multipliers`` (a tier's code: its points multiplier), the lines'
+    exact points computed once and multiplied by each tier's (the same figures, exactly)."""
+    exact = _exact_line_points(policy, total, lines, channel, occurred_at, Decimal("1"), segments)
+    by_multiplier: dict[Decimal, Earned] = {}
+    for multiplier in multipliers.values():
+        if multiplier not in by_multiplier:
+            factor = Fraction(multiplier)
+            by_multiplier[multiplier] = _shared_out([share * factor for share in exact], lines)
+    return {code: by_multiplier[multiplier] for code, multiplier in multipliers.items()}
+
+
+def _shared_out(exact: list[Fraction], lines: Sequence[EarningLine]) -> Earned:
+    """The purchase's points (its lines' exact points summed, rounded down once), and each line's."""
     points = floor(sum(exact, Fraction(0)))
     if sum((line.amount for line in lines), Decimal("0")) <= 0:  # no priced line: the total earned alone
         return Earned(points, (0,) * len(lines))

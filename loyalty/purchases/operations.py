@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, case, insert, select, update
+from sqlalchemy import Integer, Row, Update, bindparam, case, literal, select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
@@ -27,8 +27,9 @@ from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
 from loyalty.program.models import ProgramSettings
 from loyalty.program.operations import get_settings, load_policy
-from loyalty.purchases.earning import BoughtLine, Earned, EarningLine, earn, points_to_reverse
+from loyalty.purchases.earning import BoughtLine, Earned, EarningLine, earn, earn_by_tier, points_to_reverse
 from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
+from loyalty.purchases.receipts import insert_receipt
 from loyalty.segments.operations import member_segments
 from loyalty.tiers.models import Tier
 from loyalty.tiers.operations import load_ladder
@@ -165,7 +166,6 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
         if credit is not None:
             raise RecordedMeanwhile("this receipt was recorded at the same time by another request; post it again", field="receipt_no")
         return _replayed_purchase(session, data, request_hash)
-    _insert_lines(session, purchase_id, data.lines, earned)
     balance_after = None
     if credit is not None:
         balance_after = _post_credit(session, credit, purchase_id, data, pending=release_at is not None, now=now)
@@ -242,32 +242,27 @@ def _credit_buyer(session: Session, data: PurchaseInput, *, pending: bool, now: 
     policy = load_policy(session, data.occurred_at)
     lines = [EarningLine(amount=line.unit_price * line.quantity, category=line.category) for line in data.lines]
 
-    def earned(multiplier: Decimal, segments: frozenset[str] = frozenset()) -> Earned:
-        return earn(
-            policy, total=data.total, lines=lines, channel=data.channel, occurred_at=data.occurred_at,
-            tier_multiplier=multiplier, segments=segments,
-        )  # fmt: skip
-
-    def read_member_first() -> tuple[dict[str, Earned], ColumnElement[bool]]:
+    def read_member_first() -> tuple[dict[str, Earned], dict[str, Any]]:
         member_id, tier_code, multiplier = _resolve_member(session, data.member_id, data.card_number)
-        return {tier_code: earned(multiplier, member_segments(session, member_id, policy.segments, now=now))}, (
-            Member.id == member_id
-        )
+        segments = member_segments(session, member_id, policy.segments, now=now)
+        by_tier = earn_by_tier(policy, {tier_code: multiplier}, **_earning_of(data, lines), segments=segments)
+        return by_tier, {"buyer_id": member_id}
 
     if policy.segments:
         by_tier, which = read_member_first()
     else:
-        by_tier = {tier.code: earned(tier.multiplier) for tier in load_ladder(session).tiers}
-        which = Member.id == data.member_id if data.member_id is not None else Member.card_number == data.card_number
-    recorded = select(Purchase.id).where(Purchase.store_code == data.store_code, Purchase.receipt_no == data.receipt_no)
-    row = _credit_tiers(session, data, which, by_tier, recorded, pending=pending)
+        multipliers = {tier.code: tier.multiplier for tier in load_ladder(session).tiers}
+        by_tier = earn_by_tier(policy, multipliers, **_earning_of(data, lines))
+        which = {"buyer_id": data.member_id} if data.member_id is not None else {"buyer_card": data.card_number}
+    row = _credit_tiers(session, data, which, by_tier, pending=pending)
     if row is None:
+        recorded = select(Purchase.id).where(Purchase.store_code == data.store_code, Purchase.receipt_no == data.receipt_no)
         if session.execute(recorded).first() is not None:
             return None
         # The member is unknown (said by the read), or in a tier this process's copy of the ladder
         # does not hold yet (added within LOYALTY_CONFIG_CHECK_SECONDS): credit them from their row.
         by_tier, which = read_member_first()
-        row = _credit_tiers(session, data, which, by_tier, recorded, pending=pending)
+        row = _credit_tiers(session, data, which, by_tier, pending=pending)
         if row is None:
             raise AssertionError("the member exists but was not credited")
     if data.card_number is not None and row.card_number != data.card_number:
@@ -275,33 +270,67 @@ def _credit_buyer(session: Session, data: PurchaseInput, *, pending: bool, now: 
     return _Credit(member_id=row.id, earned=by_tier[row.tier_code], row=row)
 
 
+def _earning_of(data: PurchaseInput, lines: Sequence[EarningLine]) -> dict[str, Any]:
+    """What :func:`earn_by_tier` needs of a receipt, besides the policy and the tiers."""
+    return {"total": data.total, "lines": lines, "channel": data.channel, "occurred_at": data.occurred_at}
+
+
 def _credit_tiers(
-    session: Session,
-    data: PurchaseInput,
-    which: ColumnElement[bool],
-    by_tier: dict[str, Earned],
-    recorded: Select[int],
-    *,
-    pending: bool,
+    session: Session, data: PurchaseInput, which: dict[str, Any], by_tier: dict[str, Earned], *, pending: bool
 ) -> Row[Any] | None:
-    """The one statement of a credit: the member's points picked by tier (``CASE tier_code``), the
-    purchase counted; no row when the receipt is recorded, the member unknown or in another tier."""
-    points = case(*((Member.tier_code == code, got.points) for code, got in by_tier.items()), else_=0)
-    counters: dict[str, Any] = {
-        "purchase_count": Member.purchase_count + 1,
-        "last_purchase_at": case(
-            (Member.last_purchase_at.is_(None), data.occurred_at),
-            (Member.last_purchase_at < data.occurred_at, data.occurred_at),
-            else_=Member.last_purchase_at,
-        ),
+    """The one statement of a credit: the member (``which``: ``buyer_id`` or ``buyer_card``, their id
+    or card number) gets their points picked by tier (``CASE tier_code``), the purchase counted; no
+    row when the receipt is recorded, the member unknown or in another tier."""
+    codes = tuple(by_tier)
+    stmt = _credit_statement(codes, pending=pending, by=next(iter(which)))
+    params = {
+        **which,
+        **{f"points_{index}": by_tier[code].points for index, code in enumerate(codes)},
+        "occurred_at": data.occurred_at,
+        "store_code": data.store_code,
+        "receipt_no": data.receipt_no,
     }
-    if pending:
-        counters["pending_points"] = Member.pending_points + points
-    return ledger.move_balance(
-        session, which & Member.tier_code.in_(list(by_tier)) & ~recorded.exists(), 0 if pending else points,
-        qualifying=True, also=counters,
-        returning=("id", "card_number", "purchase_count", "sponsor_id", "referral_rewarded_at"),
-    )  # fmt: skip
+    return session.connection().execute(stmt, params).one_or_none()
+
+
+#: The parameter naming the buyer in a credit statement: the member's column it is compared with.
+_BUYER_COLUMNS = {"buyer_id": "id", "buyer_card": "card_number"}
+#: The credit statements built so far, by tier codes, pending or not, and the column naming the member.
+_CREDIT_STATEMENTS: dict[tuple[tuple[str, ...], bool, str], Update] = {}
+
+
+def _credit_statement(codes: tuple[str, ...], *, pending: bool, by: str) -> Update:
+    """The statement of :func:`_credit_tiers` for members of the tiers ``codes``, built once (its
+    values are bound parameters: ``points_0``… in the order of ``codes``, ``occurred_at``, the
+    receipt's ``store_code`` and ``receipt_no``, and ``by``, the member's id or card number)."""
+    key = (codes, pending, by)
+    if key not in _CREDIT_STATEMENTS:
+        members, purchases = ledger.MEMBERS, table_of(Purchase)
+        points = case(
+            *((members.c.tier_code == code, bindparam(f"points_{index}", type_=Integer)) for index, code in enumerate(codes)),
+            else_=0,
+        )
+        occurred_at = bindparam("occurred_at", type_=members.c.last_purchase_at.type)
+        counters: dict[str, Any] = {
+            "purchase_count": members.c.purchase_count + 1,
+            "last_purchase_at": case(
+                (members.c.last_purchase_at.is_(None), occurred_at),
+                (members.c.last_purchase_at < occurred_at, occurred_at),
+                else_=members.c.last_purchase_at,
+            ),
+        }
+        if pending:
+            counters["pending_points"] = members.c.pending_points + points
+        recorded = select(purchases.c.id).where(
+            purchases.c.store_code == bindparam("store_code"), purchases.c.receipt_no == bindparam("receipt_no")
+        )
+        in_tiers = members.c.tier_code.in_([literal(code) for code in codes])
+        which = (members.c[_BUYER_COLUMNS[by]] == bindparam(by)) & in_tiers & ~recorded.exists()
+        _CREDIT_STATEMENTS[key] = ledger.balance_update(
+            which, 0 if pending else points, qualifying=True, also=counters,
+            returning=("id", "card_number", "purchase_count", "sponsor_id", "referral_rewarded_at"),
+        )  # fmt: skip
+    return _CREDIT_STATEMENTS[key]
 
 
 def _insert_purchase(
@@ -313,52 +342,39 @@ def _insert_purchase(
     request_hash: str,
     now: datetime,
 ) -> int | None:
-    """Insert the purchase with the balance its credit left; its id, or None when the receipt exists."""
-    return insert_if_absent(
-        session,
-        Purchase,
+    """Insert the purchase with the balance its credit left, and its lines with the points each
+    earned; the purchase's id, or None (nothing written) when the receipt exists."""
+    purchase = {
+        "store_code": data.store_code,
+        "receipt_no": data.receipt_no,
+        "member_id": credit.member_id if credit else None,
+        "channel": data.channel,
+        "currency": data.currency,
+        "total": data.total,
+        "occurred_at": data.occurred_at,
+        "recorded_at": now,
+        "request_hash": request_hash,
+        "points_awarded": earned.points,
+        "points_pending": earned.points if release_at else 0,
+        "release_at": release_at,
+        "returned_amount": Decimal("0"),
+        "points_reversed": 0,
+        "claimed_at": None,
+        "balance_after": credit.row.points_balance if credit else None,
+    }
+    lines = [
         {
-            "store_code": data.store_code,
-            "receipt_no": data.receipt_no,
-            "member_id": credit.member_id if credit else None,
-            "channel": data.channel,
-            "currency": data.currency,
-            "total": data.total,
-            "occurred_at": data.occurred_at,
-            "recorded_at": now,
-            "request_hash": request_hash,
-            "points_awarded": earned.points,
-            "points_pending": earned.points if release_at else 0,
-            "release_at": release_at,
-            "returned_amount": Decimal("0"),
-            "points_reversed": 0,
-            "claimed_at": None,
-            "balance_after": credit.row.points_balance if credit else None,
-        },
-        key=("store_code", "receipt_no"),
-    )
-
-
-def _insert_lines(session: Session, purchase_id: int, lines: Sequence[LineInput], earned: Earned) -> None:
-    """The receipt's lines with the points each earned, in one statement."""
-    if not lines:
-        return
-    session.execute(
-        insert(table_of(PurchaseLine)),
-        [
-            {
-                "purchase_id": purchase_id,
-                "line_no": number,
-                "sku": line.sku,
-                "category": line.category,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "returned_quantity": 0,
-                "points": line_points,
-            }
-            for number, (line, line_points) in enumerate(zip(lines, earned.by_line, strict=True), start=1)
-        ],
-    )
+            "line_no": number,
+            "sku": line.sku,
+            "category": line.category,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "returned_quantity": 0,
+            "points": line_points,
+        }
+        for number, (line, line_points) in enumerate(zip(data.lines, earned.by_line, strict=True), start=1)
+    ]
+    return insert_receipt(session, purchase, lines)
 
 
 def _post_credit(

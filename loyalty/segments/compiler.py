@@ -6,7 +6,8 @@ docs/integrations.md). Conditions on the member's row compare its columns; condi
 ``EXISTS`` a row of ``(SELECT member_id … GROUP BY member_id HAVING …)`` for the member, or, when a member
 with no history qualifies too (``count < 2``), ``NOT EXISTS`` one of those whose history fails: the database evaluates the
 whole tree as one set-based statement, and no Python loop ever walks the members. Purchases and
-categories are read from the per-member summary kept after commit (:mod:`loyalty.segments.history`).
+categories are read from the per-member summary kept after commit (:mod:`loyalty.segments.history`),
+purchases over the common windows from one row per member (:mod:`loyalty.segments.windows`).
 
 Compiling also validates: a faulty definition raises ``InvalidOperation`` naming the path of the
 failing part (``definition.all.1.purchases.count``).
@@ -21,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation as BadDecimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, Select, and_, exists, func, literal, not_, or_, select, type_coerce, union_all
+from sqlalchemy import BigInteger, ColumnElement, CompoundSelect, Integer, Select, and_, exists, func, literal, not_, or_, select, type_coerce, union_all
 from sqlalchemy.orm import InstrumentedAttribute
 
 from loyalty.customevents.models import CustomEvent
@@ -31,11 +32,15 @@ from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
 from loyalty.purchases.models import Purchase
 from loyalty.segments.history import month_start, next_month
-from loyalty.segments.models import MemberCategory, MemberPurchaseMonth
+from loyalty.segments.models import MemberCategory, MemberPurchaseMonth, MemberPurchaseWindow
+from loyalty.segments.windows import WINDOWS
 
 #: How deep all/any/not may nest.
 MAX_DEPTH = 8
 MAX_DAYS = 3650
+#: How far a window's start may be from a rolling window's for the rolling figures to be read (and
+#: corrected by the purchases in between); farther, the monthly summary is read.
+MAX_CORRECTION = timedelta(days=31)
 RANGE_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "gte": operator.ge,
     "gt": operator.gt,
@@ -55,6 +60,9 @@ class Context:
     now: datetime
     #: The start of the program's tier window: qualifying points are those earned after it.
     qualifying_since: datetime
+    #: What the members' rolling purchase windows are counted from (``None``: not counted yet, the
+    #: monthly summary is read instead).
+    windows_as_of: datetime | None = None
 
 
 Builder = Callable[[Any, str, Context], ColumnElement[bool]]
@@ -191,7 +199,7 @@ def _grouped(grouped: Select[Any], measures: list[tuple[Any, dict[str, int]]]) -
     return _among(grouped.having(having))
 
 
-def _among(grouped: Select[Any]) -> ColumnElement[bool]:
+def _among(grouped: Select[Any] | CompoundSelect) -> ColumnElement[bool]:
     """``EXISTS (SELECT 1 FROM (grouped) WHERE member_id = members.id)``: PostgreSQL joins the
     grouped rows to the members (a merge or hash (anti) join, the member's id pushed into the
     grouping when one member is asked about) where ``IN`` probed a hashed sub-plan per member."""
@@ -202,15 +210,21 @@ def _among(grouped: Select[Any]) -> ColumnElement[bool]:
 def _purchases(value: Any, path: str, context: Context) -> ColumnElement[bool]:
     """``{"within_days": 90, "count": {"gte": 3}, "spend": {"gte": "100.00"}}``: spend net of returns.
 
-    Read from the per-member monthly summary for the window's whole months, and from ``purchases`` for
-    its first, partial month only (``ix_purchases_occurred_at``): exact for any window, and the
-    purchases read are at most one month's.
+    A window starting within :data:`MAX_CORRECTION` of one of the members' rolling windows
+    (:mod:`loyalty.segments.windows`) reads their one row each, corrected by the purchases between the
+    two starts. Any other window (or all history) is read from the per-member monthly summary for its
+    whole months, and from ``purchases`` for its first, partial month only
+    (``ix_purchases_occurred_at``). Both are exact for any window.
     """
     options = _object(value, path, {"within_days", "count", "spend"})
-    wanted = [name for name in ("count", "spend") if name in options]
+    wanted: list[str] = [name for name in ("count", "spend") if name in options]
     if not wanted:
         raise InvalidOperation("a count or a spend", field=path)
     since = _since(options, path, context)
+    measures = {name: _range(options[name], f"{path}.{name}", money=name == "spend") for name in wanted}
+    as_of = context.windows_as_of
+    if since is not None and as_of is not None and (days := _closest_window(since, as_of)) is not None:
+        return _rolled(days, since, as_of, measures)
     months = select(
         MemberPurchaseMonth.member_id.label("member_id"),
         MemberPurchaseMonth.purchases.label("purchases"),
@@ -220,15 +234,48 @@ def _purchases(value: Any, path: str, context: Context) -> ColumnElement[bool]:
     if since is not None:
         whole_months_from = since if month_start(since) == since else next_month(month_start(since))
         first_month = select(
-            Purchase.member_id,
-            literal(1, Integer),
-            type_coerce(Purchase.total, BigInteger) - type_coerce(Purchase.returned_amount, BigInteger),
+            Purchase.member_id, literal(1, Integer), _net_cents()
         ).where(Purchase.member_id.is_not(None), Purchase.occurred_at >= since, Purchase.occurred_at < whole_months_from)
         history = union_all(months.where(MemberPurchaseMonth.month >= whole_months_from), first_month)
     rows = history.subquery("history")
     aggregates = {"count": func.sum(rows.c.purchases), "spend": func.sum(rows.c.spend)}
-    measures = [(aggregates[name], _range(options[name], f"{path}.{name}", money=name == "spend")) for name in wanted]
-    return _grouped(select(rows.c.member_id).group_by(rows.c.member_id), measures)
+    return _grouped(select(rows.c.member_id).group_by(rows.c.member_id), [(aggregates[name], bounds) for name, bounds in measures.items()])
+
+
+def _net_cents() -> ColumnElement[int]:
+    """A purchase's spend net of its returns, in cents."""
+    return type_coerce(Purchase.total, BigInteger) - type_coerce(Purchase.returned_amount, BigInteger)
+
+
+def _closest_window(since: datetime, as_of: datetime) -> int | None:
+    """The rolling window (in days) whose start is nearest ``since``, if within :data:`MAX_CORRECTION`."""
+    days = min(WINDOWS, key=lambda days: abs(since - (as_of - timedelta(days=days))))
+    return days if abs(since - (as_of - timedelta(days=days))) <= MAX_CORRECTION else None
+
+
+def _rolled(days: int, since: datetime, as_of: datetime, measures: dict[str, dict[str, int]]) -> ColumnElement[bool]:
+    """The members whose rolling ``days`` figures, corrected by the purchases between the window's
+    start and ``since`` (added when ``since`` is earlier, taken off when later), meet ``measures``.
+
+    Members with no purchase between the two starts are read from their row alone (a comparison on
+    it); only the few others are grouped with their corrections."""
+    count, spend = WINDOWS[days]
+    start = as_of - timedelta(days=days)
+    sign = 1 if since < start else -1
+    between = [Purchase.member_id.is_not(None), Purchase.occurred_at >= min(since, start), Purchase.occurred_at < max(since, start)]
+    moved = select(Purchase.member_id).where(*between)
+    own = select(MemberPurchaseWindow.member_id, count.label("purchases"), type_coerce(spend, BigInteger).label("spend"))
+    corrections = select(Purchase.member_id, literal(sign, Integer), literal(sign, BigInteger) * _net_cents()).where(*between)
+    history = union_all(own.where(MemberPurchaseWindow.member_id.in_(moved)), corrections).subquery("history")
+    sums = {"count": func.sum(history.c.purchases), "spend": func.sum(history.c.spend)}
+    figures: dict[str, Any] = {"count": count, "spend": type_coerce(spend, BigInteger)}
+    row_meets = and_(*(_within(figures[name], bounds) for name, bounds in measures.items()))
+    sums_meet = and_(*(_within(sums[name], bounds) for name, bounds in measures.items()))
+    unmoved = select(MemberPurchaseWindow.member_id).where(MemberPurchaseWindow.member_id.not_in(moved))
+    corrected = select(history.c.member_id).group_by(history.c.member_id)
+    if all(_holds_for_zero(bounds) for bounds in measures.values()):
+        return not_(_among(union_all(unmoved.where(not_(row_meets)), corrected.having(not_(sums_meet)))))
+    return _among(union_all(unmoved.where(row_meets), corrected.having(sums_meet)))
 
 
 def _categories(value: Any, path: str, context: Context) -> ColumnElement[bool]:

@@ -4,7 +4,8 @@ rules 4 and 8).
 The ``segment-history`` outbox consumer reads ``PurchaseRecorded``, ``PurchaseClaimed`` and
 ``PurchaseReturned``. For the purchases of a batch it recounts, from ``purchases``, the (member, UTC
 month) rows they fall in (:class:`MemberPurchaseMonth`: how many, spend net of returns), and moves
-each (member, category) last-bought instant forward (:class:`MemberCategory`). It recounts rather
+each (member, category) last-bought instant forward (:class:`MemberCategory`), and recounts the
+members' rolling windows (:mod:`loyalty.segments.windows`). It recounts rather
 than adds, so an event applied again (the consumer replaying the outbox after the migration's
 back-fill) changes nothing. Nothing is added to the purchase's own transaction.
 """
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from loyalty.consumers import Delivered
@@ -23,6 +24,7 @@ from loyalty.db import dialect_insert, table_of
 from loyalty.events import PurchaseClaimed, PurchaseRecorded, PurchaseReturned
 from loyalty.purchases.models import Purchase, PurchaseLine
 from loyalty.segments.models import MemberCategory, MemberPurchaseMonth
+from loyalty.segments.windows import recount_members
 
 
 #: The events the consumer reads: each names the purchase it changed.
@@ -50,6 +52,7 @@ def summarise_purchases(session: Session, batch: Sequence[Delivered], _now: date
         return
     _recount_months(session, {(member_id, month_start(at)) for member_id, at in bought if member_id is not None})
     _move_categories(session, purchase_ids)
+    recount_members(session, {member_id for member_id, _at in bought if member_id is not None})
 
 
 def _purchase_of(delivered: Delivered) -> int:
@@ -59,19 +62,21 @@ def _purchase_of(delivered: Delivered) -> int:
 
 
 def _recount_months(session: Session, months: set[tuple[int, datetime]]) -> None:
-    """Each (member, month) recounted from all its purchases."""
-    windows = [
-        and_(Purchase.member_id == member_id, Purchase.occurred_at >= month, Purchase.occurred_at < next_month(month))
-        for member_id, month in sorted(months)
-    ]
+    """Each (member, month) recounted from all its purchases: one read per calendar month of the batch
+    (in a steady flow, the current one), for that month's members."""
+    by_month: dict[datetime, list[int]] = {}
+    for member_id, month in sorted(months):
+        by_month.setdefault(month, []).append(member_id)
     totals: dict[tuple[int, datetime], tuple[int, Decimal]] = {}
-    for member_id, at, total, returned in session.execute(
-        select(Purchase.member_id, Purchase.occurred_at, Purchase.total, Purchase.returned_amount).where(or_(*windows))
-    ):
-        assert member_id is not None  # every window is one member's
-        key = (member_id, month_start(at))
-        count, spend = totals.get(key, (0, Decimal(0)))
-        totals[key] = (count + 1, spend + total - returned)
+    for month, member_ids in by_month.items():
+        for buyer, total, returned in session.execute(
+            select(Purchase.member_id, Purchase.total, Purchase.returned_amount).where(
+                Purchase.member_id.in_(member_ids), Purchase.occurred_at >= month, Purchase.occurred_at < next_month(month)
+            )
+        ):
+            assert buyer is not None  # only the month's members are read
+            count, spend = totals.get((buyer, month), (0, Decimal(0)))
+            totals[(buyer, month)] = (count + 1, spend + total - returned)
     table = table_of(MemberPurchaseMonth)
     upsert = dialect_insert(session)(table)
     session.execute(

@@ -76,3 +76,37 @@ class MemberCategory(Base):
     __table_args__ = (
         Index("ix_member_categories_category_last_bought_at", "category", "last_bought_at", postgresql_include=["member_id"]),
     )
+
+
+class MemberPurchaseWindow(Base):
+    """A member's purchases over the rolling windows segments use most (30, 90, 180 and 365 days
+    before :class:`PurchaseWindowsAnchor`'s instant, with no end): how many, and the spend net of
+    returns. One row per member who bought within the longest window.
+
+    Kept by the ``segment-history`` consumer (the member's row recounted after each purchase, claim
+    or return) and by the ``purchase-windows`` maintenance task, which moves the anchor to each new
+    UTC day and recounts the members whose purchases left a window (:mod:`loyalty.segments.windows`).
+    """
+
+    __tablename__ = "member_purchase_windows"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    purchases_30: Mapped[int] = mapped_column(Integer)
+    spend_30: Mapped[Decimal] = mapped_column(Money())
+    purchases_90: Mapped[int] = mapped_column(Integer)
+    spend_90: Mapped[Decimal] = mapped_column(Money())
+    purchases_180: Mapped[int] = mapped_column(Integer)
+    spend_180: Mapped[Decimal] = mapped_column(Money())
+    purchases_365: Mapped[int] = mapped_column(Integer)
+    spend_365: Mapped[Decimal] = mapped_column(Money())
+
+
+class PurchaseWindowsAnchor(Base):
+    """The one row saying what :class:`MemberPurchaseWindow` is counted from: its windows start
+    ``days`` before ``as_of`` (a UTC midnight); none yet (``NULL``) until the first maintenance pass
+    counts them, the segment conditions reading the monthly summary meanwhile."""
+
+    __tablename__ = "purchase_windows_anchor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    as_of: Mapped[datetime | None] = mapped_column(UTCDateTime())

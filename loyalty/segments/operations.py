@@ -14,6 +14,7 @@ from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
 from loyalty.segments.compiler import Context, compile_definition
 from loyalty.segments.models import Segment
+from loyalty.segments.windows import windows_as_of
 from loyalty.tiers.operations import window_start
 
 #: The member columns a page or an export of a segment carries.
@@ -35,7 +36,8 @@ COUNT_WORK_MEM = "64MB"
 
 
 def context(session: Session, now: datetime) -> Context:
-    return Context(now=now, qualifying_since=window_start(get_settings(session), now))
+    """What a definition is measured from at ``now``: the tier window, the rolling windows' anchor."""
+    return Context(now=now, qualifying_since=window_start(get_settings(session), now), windows_as_of=windows_as_of(session))
 
 
 def members_condition(session: Session, definition: Any, *, now: datetime) -> ColumnElement[bool]:

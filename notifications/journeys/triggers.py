@@ -42,13 +42,15 @@ def enter_triggered(session: Session, batch: Sequence[Delivered], now: datetime)
     purchases: list[tuple[int, dict[str, Any], datetime]] = []
     for delivered in batch:
         event = delivered.event
-        if event.member_id is None or (isinstance(event, PurchaseRecorded) and event.is_history):
-            continue
+        scenarios = triggered.get(event.name, ())
+        is_purchase = event.name in PURCHASES
+        if event.member_id is None or not (scenarios or is_purchase) or (isinstance(event, PurchaseRecorded) and event.is_history):
+            continue  # most events trigger nothing: their payload is not even built
         payload = event.payload()
-        for scenario in triggered.get(event.name, ()):
+        for scenario in scenarios:
             if _matches(definitions[scenario.id].trigger.where, payload):
                 entering.setdefault(scenario.id, []).append((delivered, payload))
-        if event.name in PURCHASES:
+        if is_purchase:
             purchases.append((event.member_id, payload, event.occurred_at))
     if entering:
         _enter_all(session, triggered, definitions, entering, now)

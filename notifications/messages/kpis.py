@@ -23,10 +23,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
+from loyalty.sql import utc_day
 from notifications.journeys.models import Journey
 from notifications.messages.lift import Lift, lift
 from notifications.messages.models import Message
@@ -205,7 +205,7 @@ def scenario_timeline(session: Session, key: str, *, since: date, until: date) -
     per day and variant: two aggregate queries, like :func:`scenario_kpis`."""
     scenario = get_scenario(session, key)
     days = [since + timedelta(days=offset) for offset in range((until - since).days + 1)]
-    day = utc_day(session, Journey.entered_at)
+    day = utc_day(Journey.entered_at)
     entered = [
         Journey.scenario_id == scenario.id,
         Journey.entered_at >= datetime.combine(since, time(), UTC),
@@ -228,16 +228,6 @@ def scenario_timeline(session: Session, key: str, *, since: date, until: date) -
         timeline.treatment[on].add_messages(channel, *counts)
         variant_days(variant)[on].add_messages(channel, *counts)
     return timeline
-
-
-def utc_day(session: Session, column: Any) -> ColumnElement[date]:
-    """The UTC calendar day of a :class:`~loyalty.db.UTCDateTime` column, as a SQL expression.
-
-    SQLite stores those as naive UTC text; PostgreSQL's ``date()`` of a ``timestamptz`` would use the
-    connection's time zone, so it is first read in UTC."""
-    if session.get_bind().dialect.name == "postgresql":
-        column = func.timezone("UTC", column)
-    return func.date(column, type_=Date)
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from loyalty import outbox
 from loyalty.db import rowcount
 from loyalty.errors import Conflict, NotFound
-from loyalty.events import MessageClicked, MessageOpened
 from loyalty.members.models import Member
 from loyalty.members.operations import update_member
+from notifications.events import MessageClicked, MessageOpened
 from notifications.journeys import triggers
 from notifications.messages.links import Links
 from notifications.messages.models import Message

@@ -23,7 +23,6 @@ from loyalty import outbox
 from loyalty.customevents.models import CustomEventType
 from loyalty.db import dialect_insert, table_of
 from loyalty.errors import Conflict, InvalidOperation, NotFound
-from loyalty.events import BadgeAwarded
 from loyalty.i18n import Translations
 from loyalty.ledger import operations as ledger
 from loyalty.program.cache import cached, touch
@@ -31,6 +30,7 @@ from loyalty.tiers.operations import load_ladder
 from rewards.badges.metrics import METRICS
 from rewards.badges.models import Badge, BadgeLevel, MemberBadge, MemberMetric
 from rewards.challenges.models import Challenge
+from rewards.events import BadgeAwarded
 from rewards.streaks.models import Streak
 
 #: A metric and its qualifier (``""`` for none): the key of a member's figure.

@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from loyalty import outbox
 from loyalty.db import rowcount
 from loyalty.errors import Conflict, InsufficientPoints, InvalidOperation, NotFound
-from loyalty.events import RewardRedeemed
 from loyalty.i18n import Translations
 from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
 from loyalty.program.cache import cached, touch
 from loyalty.tiers.operations import load_ladder
 from rewards.catalog.models import Reward, within_window
+from rewards.events import RewardRedeemed
 from rewards.vouchers.models import Voucher
 
 VOUCHER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -20,7 +20,6 @@ from loyalty import outbox
 from loyalty.db import dialect_insert, insert_if_absent, rowcount, table_of
 from loyalty.engagement.models import EngagementAction
 from loyalty.errors import Conflict, DomainError, InvalidOperation, NotFound
-from loyalty.events import ChallengeCompleted
 from loyalty.i18n import Translations
 from loyalty.ledger import operations as ledger
 from loyalty.program.cache import cached, touch
@@ -30,6 +29,7 @@ from rewards.badges.operations import award_badge, counted_by_a_badge
 from rewards.catalog.models import Reward
 from rewards.catalog.operations import grant_offer
 from rewards.challenges.models import Challenge, ChallengeParticipation, ChallengeProgress, ChallengeStep
+from rewards.events import ChallengeCompleted
 
 logger = logging.getLogger(__name__)
 

@@ -17,20 +17,14 @@ from loyalty.consumers import Delivered
 from loyalty.db import dialect_insert, insert_if_absent, rowcount, table_of
 from loyalty.engagement.models import EngagementAction
 from loyalty.errors import Conflict, InvalidOperation, NotFound
-from loyalty.events import (
-    EngagementRecorded,
-    GamePlayEarned,
-    GamePlayed,
-    PurchaseClaimed,
-    PurchaseRecorded,
-    PurchaseReturned,
-)
+from loyalty.events import EngagementRecorded, PurchaseClaimed, PurchaseRecorded, PurchaseReturned
 from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
 from loyalty.program.cache import cached, touch
 from loyalty.purchases.models import Purchase
 from rewards.catalog.models import Reward
 from rewards.catalog.operations import grant_offer
+from rewards.events import GamePlayEarned, GamePlayed
 from rewards.games.draw import RandomBelow, draw
 from rewards.games.models import Game, GamePlay, GamePlayCredit, GamePrize
 

@@ -14,9 +14,9 @@ from loyalty import outbox
 from loyalty.db import insert_if_absent
 from loyalty.engagement.operations import record_if_defined
 from loyalty.errors import Conflict, InvalidOperation, NotFound
-from loyalty.events import QuizAnswered
 from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
+from rewards.events import QuizAnswered
 from rewards.quizzes.models import Quiz, QuizAttempt, QuizQuestion
 
 #: The engagement action recorded when a member answers a quiz, if the program defines it.

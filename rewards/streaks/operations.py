@@ -21,11 +21,11 @@ from loyalty import outbox
 from loyalty.db import dialect_insert, table_of
 from loyalty.engagement.models import EngagementAction
 from loyalty.errors import Conflict, InvalidOperation, NotFound
-from loyalty.events import StreakExtended
 from loyalty.members.models import Member
 from loyalty.program.cache import cached, touch
 from rewards.activity import PURCHASE, Activity
 from rewards.badges.operations import counted_by_a_badge
+from rewards.events import StreakExtended
 from rewards.streaks.models import MemberStreak, Streak
 from rewards.streaks.periods import live_length, period_number, period_start
 

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from loyalty import outbox
 from loyalty.errors import DomainError, InvalidOperation
+from loyalty.events import PointsEarned
 from loyalty.program.cache import cached, touch
-from loyalty.events import PointsEarned, RewardUnlocked
 from rewards.catalog.models import Reward
 from rewards.catalog.operations import redeem_reward
+from rewards.events import RewardUnlocked
 from rewards.thresholds.models import PointThreshold
 
 logger = logging.getLogger(__name__)

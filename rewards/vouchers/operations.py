@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from loyalty import outbox
 from loyalty.db import rowcount
 from loyalty.errors import Conflict, InvalidOperation, NotFound
-from loyalty.events import VoucherCancelled, VoucherUsed
 from loyalty.ledger import operations as ledger
 from rewards.catalog.models import Reward
+from rewards.events import VoucherCancelled, VoucherUsed
 from rewards.vouchers.models import Voucher
 
 #: The reason of the entry that gives a cancelled voucher's points back.

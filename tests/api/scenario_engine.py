@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.scenarios import schedule
+from app.scheduling import schedule
 from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
 from loyalty.members.models import Member

@@ -27,6 +27,7 @@ from loyalty.ledger.operations import members_out_of_balance, members_with_lots_
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
 from loyalty.purchases.models import Purchase, PurchaseLine
+from loyalty.segments.windows import roll_windows
 from loyalty.tiers.operations import window_start
 from rewards.badges.models import Badge, MemberBadge
 from tests.builders import purchase_body
@@ -165,7 +166,12 @@ def population(client, admin, till, service, clock, sessions: sessionmaker[Sessi
         return read_facts(session)
 
 
-def test_each_segment_counts_the_members_python_finds(client, admin, population) -> None:
+@pytest.mark.parametrize("windows_counted", [False, True], ids=["monthly-summary", "rolling-windows"])
+def test_each_segment_counts_the_members_python_finds(client, admin, population, sessions, windows_counted) -> None:
+    """Before the daily pass has counted the rolling purchase windows, and after."""
+    if windows_counted:
+        with sessions.begin() as session:
+            assert roll_windows(session, NOW) == 1
     found = {}
     for key, definition, predicate in DEFINITIONS:
         response = client.post("/api/v1/admin/segments", json={"key": key, "name": key, "definition": definition}, headers=admin)

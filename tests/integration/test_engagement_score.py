@@ -17,8 +17,9 @@ from loyalty import outbox
 from loyalty.db import session_scope
 from loyalty.engagement.models import EngagementScore
 from loyalty.engagement.tasks import fire_engagement_drops
-from loyalty.events import GamePlayed, MessageClicked, MessageOpened
 from loyalty.outbox import OutboxEvent
+from notifications.events import MessageClicked, MessageOpened
+from rewards.events import GamePlayed
 from tests.conftest import CORE_PROGRAM, DEFAULT_PROGRAM, NOW, Headers
 
 Member = dict[str, Any]

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
-from loyalty.ledger.expiry import expire_points
 from loyalty.ledger.models import PointLot
 from loyalty.ledger.operations import members_with_lots_out_of_step
+from loyalty.ledger.tasks import expire_points
 from loyalty.outbox import OutboxEvent
 from tests.conftest import DEFAULT_PROGRAM, NOW, Headers
 from tests.integration.test_cli import run

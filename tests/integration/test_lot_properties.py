@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
 from loyalty.errors import InsufficientPoints
-from loyalty.ledger.expiry import expire_points
 from loyalty.ledger.models import LedgerEntry, PointLot
 from loyalty.ledger.operations import adjust_points, members_out_of_balance, members_with_lots_out_of_step
+from loyalty.ledger.tasks import expire_points
 from loyalty.members.models import Member
 from loyalty.members.operations import NewMember, enroll_member
 from loyalty.program.operations import update_settings

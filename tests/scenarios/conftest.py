@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.scenarios import schedule
+from app.scheduling import schedule
 from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
 from notifications.channels.registry import ChannelSettings, build_channels

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.idempotency import IdempotencyRecord
 from loyalty.clock import FrozenClock
 from loyalty.outbox import OutboxEvent
+from loyalty.segments.windows import day_start, windows_as_of
 from notifications.scheduler.models import JobRun
 
 
@@ -59,3 +60,15 @@ def test_maintenance_runs_once_an_hour_however_often_the_scheduler_passes(
     assert "expire-points" in run_due().maintenance
     with sessions() as session:
         assert session.get_one(JobRun, "task:expire-points").last_run_at == clock.now()
+
+
+def test_the_rolling_purchase_windows_move_to_each_new_day_once(
+    run_due: Callable[[], Any], clock: FrozenClock, sessions: sessionmaker[Session]
+) -> None:
+    assert run_due().maintenance["purchase-windows"] == 1  # the first pass counts them
+    clock.advance(timedelta(hours=1))
+    assert run_due().maintenance["purchase-windows"] == 0  # the same day: nothing to move
+    clock.advance(timedelta(days=1))
+    assert run_due().maintenance["purchase-windows"] == 1
+    with sessions() as session:
+        assert windows_as_of(session) == day_start(clock.now())

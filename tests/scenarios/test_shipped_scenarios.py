@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.scenarios import schedule
+from app.scheduling import schedule
 from loyalty.clock import FrozenClock
 from notifications.runtime import Runtime
 from notifications.scheduler.jobs import PassReport, run_pass

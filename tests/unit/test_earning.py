@@ -17,6 +17,7 @@ from loyalty.purchases.earning import (
     EarningPolicy,
     Promotion,
     earn,
+    earn_by_tier,
     points_to_reverse,
     purchase_points,
 )
@@ -219,6 +220,19 @@ def test_the_lines_share_out_the_purchases_points_each_within_a_point_of_its_exa
         multiplier = 2 if category == "beauty" else 1
         exact = Fraction(cents, line_sum) * Fraction(total, 100) * multiplier * Fraction(tier)
         assert floor(exact) <= line_points <= floor(exact) + 1
+
+
+@given(
+    total=st.integers(0, 1_000_000),
+    lines=st.lists(st.tuples(st.integers(0, 500_000), st.sampled_from([None, "beauty", "shoes"])), max_size=8),
+)
+def test_each_tier_earns_by_earn_by_tier_what_earn_gives_it_alone(total, lines):
+    earning_lines = [EarningLine(amount=Decimal(cents) / 100, category=category) for cents, category in lines]
+    kwargs = {"total": Decimal(total) / 100, "lines": earning_lines, "channel": "store", "occurred_at": AT}
+    multipliers = {"basic": Decimal("1"), "silver": Decimal("1.25"), "gold": Decimal("1.5"), "club": Decimal("1.25")}
+    policy = with_promotions(Promotion(multiplier=Decimal("3"), category="shoes"))
+    by_tier = earn_by_tier(policy, multipliers, **kwargs)
+    assert by_tier == {code: earn(policy, tier_multiplier=multiplier, **kwargs) for code, multiplier in multipliers.items()}
 
 
 def test_returned_lines_take_back_what_they_earned_and_the_rest_of_an_amount_in_proportion():

@@ -1,20 +1,22 @@
-"""SQL the reports share across SQLite and PostgreSQL."""
+"""SQL expressions that read the same on SQLite and PostgreSQL (the dashboard's and the scenarios' days)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import Date
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class utc_day(FunctionElement[str]):
-    """The UTC day of a datetime column, on both databases (SQLite stores naive UTC: ``YYYY-MM-DD`` text;
-    PostgreSQL's ``timestamptz`` is taken to UTC whatever the session's time zone: a ``date``)."""
+class utc_day(FunctionElement[date]):
+    """The UTC day of a :class:`~loyalty.db.UTCDateTime` column, on both databases, read as a ``date``
+    (SQLite stores naive UTC: ``date()`` of it; PostgreSQL's ``timestamptz`` is taken to UTC whatever
+    the session's time zone)."""
 
-    type = String()
+    type = Date()
     name = "utc_day"
     inherit_cache = True
 

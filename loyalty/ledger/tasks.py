@@ -1,4 +1,5 @@
-"""Point expiry: warn before, then expire the lots whose date has come (oldest first)."""
+"""Scheduled ledger work, point expiry: warn before, then expire the lots whose date has come (oldest
+first). Each is a scheduler task (``app/scheduling.py``): ``(session, now)``, returns how much it did."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
 
 
-def notify_expiring_points(session: Session, *, now: datetime) -> int:
+def notify_expiring_points(session: Session, now: datetime) -> int:
     """Record ``PointsExpiring`` once for every member with points expiring within the program's notice
     period (the amount and the first date); returns how many members were told.
 
@@ -43,7 +44,7 @@ def notify_expiring_points(session: Session, *, now: datetime) -> int:
     return len(rows)
 
 
-def expire_points(session: Session, *, now: datetime, limit: int = 500) -> int:
+def expire_points(session: Session, now: datetime, limit: int = 500) -> int:
     """Expire the points of up to ``limit`` members whose lots have reached their date: one ``expire``
     entry per member, for what is left of those lots; returns how many members (run again until 0).
 

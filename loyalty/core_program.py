@@ -1,5 +1,8 @@
 """Loading a program description (YAML) into an empty database: settings, earning rules, tiers,
-engagement actions and the engagement score. ``rewards.program`` adds the catalog and the thresholds."""
+engagement actions and the engagement score. ``rewards.program`` adds the catalog and the thresholds.
+
+It sits above the features it loads (``loyalty.program``, ``loyalty.tiers``, ``loyalty.engagement``),
+which then never import it, as ``rewards/program.py`` and ``notifications/program.py`` do for theirs."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The scenario machinery inside the application: its runtime (channels, signed links), the
-scheduler that ``make run`` starts beside the development server, and the scheduler's settings."""
+"""The scheduler wired inside the application: the scheduled tasks of each package (their ``tasks.py``),
+how often they run, the process that ``make run`` starts beside the development server, and the
+runtime the scheduler and the API share (channels, signed links, webhooks)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from app.idempotency import purge_keys
-from loyalty.engagement.tasks import fire_engagement_drops
-from loyalty.ledger.expiry import expire_points, notify_expiring_points
 from loyalty.consumers import purge_consumed
-from loyalty.purchases.operations import release_pending_points
-from loyalty.tiers.operations import review_due_tiers
+from loyalty.engagement.tasks import fire_engagement_drops
+from loyalty.ledger.tasks import expire_points, notify_expiring_points
+from loyalty.purchases.tasks import release_pending
+from loyalty.segments.windows import roll_windows
+from loyalty.tiers.tasks import review_tiers
 from notifications.bootstrap import CONSUMERS
 from notifications.channels.registry import ChannelSettings, build_channels
 from notifications.messages.links import Links
@@ -91,11 +93,13 @@ def purges(app: Flask) -> tuple[tuple[str, Task], ...]:
 
 
 MAINTENANCE: tuple[tuple[str, Task], ...] = (
-    ("expiry-notices", lambda session, now: notify_expiring_points(session, now=now)),
-    ("expire-points", lambda session, now: expire_points(session, now=now)),
-    ("release-pending", lambda session, now: release_pending_points(session, now=now)),
-    ("review-tiers", lambda session, now: review_due_tiers(session, now=now)),
+    ("expiry-notices", notify_expiring_points),
+    ("expire-points", expire_points),
+    ("release-pending", release_pending),
+    ("review-tiers", review_tiers),
     ("engagement-drops", fire_engagement_drops),
     # The back office's dashboard: each day counted once into the roll-up when it is over (reporting/).
     ("dashboard-days", dashboard_days.refresh),
+    # The members' rolling purchase figures for segments, moved to each new day (loyalty/segments/windows.py).
+    ("purchase-windows", roll_windows),
 )
