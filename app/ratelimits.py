@@ -87,6 +87,24 @@ limiter = Limiter(
     headers_enabled=True,
     on_meta_breach=_log_lockout,
 )
+#: The views whose failed attempts are counted (:func:`limit_attempts`), by qualified name.
+_COUNTING: set[str] = set()
+
+
+@limiter.request_filter
+def _unlimited() -> bool:
+    """No limit applies to the request: the caller has no quota and the view counts no attempts.
+
+    Flask-Limiter would otherwise work out, on every request, that there is nothing to count: most of
+    its cost on the API's reads."""
+    if _quota():
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return view is None or _qualified_name(view) not in _COUNTING
+
+
+def _qualified_name(view: Callable[..., Any]) -> str:
+    return f"{view.__module__}.{view.__qualname__}"
 
 
 def init_app(app: Flask) -> None:
@@ -142,6 +160,7 @@ def _lockout() -> str:
 
 def limit_attempts(view: F) -> F:
     """Count the view's failed attempts (401) per account and per address, with the lock-out."""
+    _COUNTING.add(_qualified_name(view))
     for key in (_account, _address):
         view = cast(F, limiter.limit(
             _attempts, key_func=key, deduct_when=_failed, on_breach=_log_refusal,

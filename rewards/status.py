@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from loyalty.engagement.models import EngagementScore
@@ -18,9 +18,19 @@ from loyalty.i18n import Translations
 from loyalty.ledger.models import PointLot
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
-from loyalty.tiers.operations import TierView, load_ladder, qualifying_since, window_start
-from rewards.catalog.models import Reward
-from rewards.catalog.operations import catalog_for, list_rewards
+from loyalty.tiers.operations import (
+    QUALIFYING_POINTS,
+    TierView,
+    load_ladder,
+    qualifying_window,
+    window_start,
+)
+from rewards.catalog.operations import (
+    RewardView,
+    catalog_views,
+    in_stock_now,
+    redeemable,
+)
 from rewards.thresholds.operations import next_threshold
 
 
@@ -45,7 +55,7 @@ class NextTier:
 @dataclass(frozen=True)
 class NextThreshold:
     points: int
-    reward: Reward | None
+    reward: RewardView | None
     points_needed: int
 
 
@@ -64,7 +74,7 @@ class MemberStatus:
     next_threshold: NextThreshold | None
     expiring: Expiring | None
     #: Rewards the member may redeem now and can afford, cheapest first.
-    rewards_available: list[Reward]
+    rewards_available: list[RewardView]
     #: The engagement score and level now; None when the program keeps no score.
     engagement: EngagementStanding | None
 
@@ -81,38 +91,52 @@ class _Figures:
 
 
 def status_of(session: Session, member_id: int, *, now: datetime) -> MemberStatus:
-    """The status document in two statements: the member with its figures, and the catalog."""
-    row = session.execute(select(Member, *_figure_columns(session, now)).where(Member.id == member_id)).one_or_none()
+    """The status document in one statement, the member with its figures, and the catalog from the
+    process's copy (a second statement when a reward it offers has a limited stock: :func:`in_stock_now`)."""
+    row = session.execute(_MEMBER_WITH_FIGURES, _figure_values(session, member_id, now)).one_or_none()
     if row is None:
         raise NotFound(f"member {member_id} does not exist", field="member_id")
     return _document(session, row[0], _Figures(*row[1:]), now)
 
 
 def member_status(session: Session, member: Member, *, now: datetime) -> MemberStatus:
-    """The status document of a member already read (one statement for its figures, one for the
-    catalog)."""
-    figures = session.execute(select(*_figure_columns(session, now)).where(Member.id == member.id)).one()
+    """The status document of a member already read: one statement for its figures (and one for the
+    stock of the rewards it offers, when one has a limited stock)."""
+    figures = session.execute(_FIGURES, _figure_values(session, member.id, now)).one()
     return _document(session, member, _Figures(*figures), now)
 
 
-def _figure_columns(session: Session, now: datetime) -> tuple[ColumnElement[Any], ...]:
+def _figure_columns() -> tuple[ColumnElement[Any], ...]:
     """Qualifying points (from the months kept for them), the points expiring within the notice
     period and their first date (the open lots), the engagement score and its date: columns
-    correlated with ``members``."""
-    settings = get_settings(session)
+    correlated with ``members``, whose values are :func:`_figure_values`."""
     soon = (
         PointLot.member_id == Member.id,
         PointLot.remaining > 0,
-        PointLot.expires_at <= now + timedelta(days=settings.expiry_notice_days),
+        PointLot.expires_at <= bindparam("expiring_by"),
     )
     score = select(EngagementScore.score, EngagementScore.as_of).where(EngagementScore.member_id == Member.id)
     return (
-        qualifying_since(window_start(settings, now)),
+        QUALIFYING_POINTS,
         select(func.sum(PointLot.remaining)).where(*soon).scalar_subquery(),
         select(func.min(PointLot.expires_at)).where(*soon).scalar_subquery(),
         score.with_only_columns(EngagementScore.score).scalar_subquery(),
         score.with_only_columns(EngagementScore.as_of).scalar_subquery(),
     )
+
+
+# Built once rather than on each read: building them cost about as much CPU as running them.
+_FIGURES = select(*_figure_columns()).where(Member.id == bindparam("member_id"))
+_MEMBER_WITH_FIGURES = select(Member, *_figure_columns()).where(Member.id == bindparam("member_id"))
+
+
+def _figure_values(session: Session, member_id: int, now: datetime) -> dict[str, Any]:
+    settings = get_settings(session)
+    return {
+        "member_id": member_id,
+        "expiring_by": now + timedelta(days=settings.expiry_notice_days),
+        **qualifying_window(window_start(settings, now)),
+    }
 
 
 def _document(session: Session, member: Member, figures: _Figures, now: datetime) -> MemberStatus:
@@ -132,7 +156,7 @@ def _document(session: Session, member: Member, figures: _Figures, now: datetime
             points_needed=max(following.threshold - qualifying, 0),
             progress=round(done / span, 4) if span else 1.0,
         )
-    rewards = list_rewards(session)
+    rewards = catalog_views(session)
     threshold = next_threshold(session, member.points_balance)
     upcoming = None
     if threshold is not None:
@@ -158,8 +182,9 @@ def _document(session: Session, member: Member, figures: _Figures, now: datetime
         next_tier=next_tier,
         next_threshold=upcoming,
         expiring=expiring,
-        rewards_available=[
-            item.reward for item in catalog_for(session, member, now=now, rewards=rewards) if item.affordable
-        ],
+        rewards_available=in_stock_now(session, [
+            reward for reward in redeemable(session, member, now=now, rewards=rewards)
+            if reward.cost_points <= member.points_balance
+        ]),  # fmt: skip
         engagement=standing(session, figures.score, figures.score_as_of, now=now),
     )

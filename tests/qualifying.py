@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from loyalty.ledger.models import LedgerEntry
 from loyalty.ledger.operations import qualifying_months_out_of_step
 from loyalty.members.models import Member
-from loyalty.tiers.operations import qualifying_since
+from loyalty.tiers.operations import QUALIFYING_POINTS, qualifying_window
 
 
 def assert_read_model_matches_the_ledger(session: Session) -> None:
@@ -24,7 +24,9 @@ def assert_read_model_matches_the_ledger(session: Session) -> None:
     for member_id, created_at in entries:
         month_start = datetime(created_at.year, created_at.month, 1, tzinfo=UTC)
         for since in (created_at, created_at - timedelta(microseconds=1), month_start, month_start - timedelta(seconds=1)):
-            kept = session.execute(select(qualifying_since(since)).where(Member.id == member_id)).scalar_one()
+            kept = session.execute(
+                select(QUALIFYING_POINTS).where(Member.id == member_id), qualifying_window(since)
+            ).scalar_one()
             summed = session.scalar(
                 select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
                     LedgerEntry.member_id == member_id,

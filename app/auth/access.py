@@ -23,8 +23,11 @@ from flask_jwt_extended import (
     create_refresh_token,
     decode_token,
     get_jwt,
+    get_unverified_jwt_headers,
     verify_jwt_in_request,
 )
+from flask_jwt_extended.config import config
+from flask_jwt_extended.internal_utils import custom_verification_for_token, has_user_lookup, verify_token_not_blocklisted
 from werkzeug.exceptions import abort
 
 from app import db
@@ -49,23 +52,39 @@ class CachingJWTManager(JWTManager):
 
     Verifying a token parses it three times (PyJWT checks every character of each segment) and checks
     its HMAC: about a millisecond and a half of a balance read's four. A token already verified by this
-    application is taken from the process's copy of its claims, as long as it has not expired (an expired
-    one goes through the full check again, which refuses it as before). Revocation is unaffected: the
-    blocklist check (:func:`_is_revoked`) still runs on every request.
+    application is taken from the process's copy of its header and claims, as long as it has not expired
+    (an expired one goes through the full check again, which refuses it as before). Revocation is
+    unaffected: the blocklist check (:func:`_is_revoked`) still runs on every request.
     """
 
     def _decode_jwt_from_config(self, encoded_token: str, csrf_value: Any = None, allow_expired: bool = False) -> dict[str, Any]:
         if csrf_value is not None or allow_expired:
             return cast(dict[str, Any], super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired))
-        verified: dict[str, dict[str, Any]] = current_app.extensions.setdefault("loyalty.verified_tokens", {})
-        claims = verified.get(encoded_token)
-        if claims is None or ("exp" in claims and claims["exp"] + current_app.config["JWT_DECODE_LEEWAY"] <= time.time()):
-            verified.pop(encoded_token, None)
+        known = self.verified(encoded_token)
+        if known is None:
             claims = cast(dict[str, Any], super()._decode_jwt_from_config(encoded_token))
+            verified = _verified_tokens()
             if len(verified) >= VERIFIED_TOKENS_KEPT:
                 verified.clear()
-            verified[encoded_token] = claims
-        return dict(claims)
+            verified[encoded_token] = (get_unverified_jwt_headers(encoded_token), claims)
+            return dict(claims)
+        return dict(known[1])
+
+    def verified(self, encoded_token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The header and claims of a token this application has verified and which has not expired."""
+        verified = _verified_tokens()
+        known = verified.get(encoded_token)
+        if known is None:
+            return None
+        claims = known[1]
+        if "exp" in claims and claims["exp"] + current_app.config["JWT_DECODE_LEEWAY"] <= time.time():
+            del verified[encoded_token]
+            return None
+        return known
+
+
+def _verified_tokens() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    return cast(dict[str, tuple[dict[str, Any], dict[str, Any]]], current_app.extensions.setdefault("loyalty.verified_tokens", {}))
 
 
 jwt = CachingJWTManager()
@@ -102,7 +121,7 @@ def require(*roles: str) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            verify_jwt_in_request()
+            _verify_bearer()
             role = get_jwt().get("role")
             if role not in roles:
                 abort(403, description=f"This operation is not open to the {role} role.")
@@ -114,6 +133,26 @@ def require(*roles: str) -> Callable[[F], F]:
         return cast(F, wrapper)
 
     return decorate
+
+
+def _verify_bearer() -> None:
+    """flask-jwt-extended's ``verify_jwt_in_request()``; for an access token this worker has verified
+    already, its header and claims come from the worker's copy, where the library would parse the token
+    once more for its header. Its revocation is checked either way, and the library's ``get_jwt()``
+    answers its claims."""
+    authorization = request.headers.get("Authorization", "")
+    known = jwt.verified(authorization[len("Bearer ") :]) if authorization.startswith("Bearer ") else None
+    if known is None or known[1].get("type") != "access" or request.method in config.exempt_methods or has_user_lookup():
+        verify_jwt_in_request()
+        return
+    header, claims = known[0], dict(known[1])
+    verify_token_not_blocklisted(header, claims)
+    custom_verification_for_token(header, claims)
+    # What verify_jwt_in_request() keeps for get_jwt() and the like (no user lookup is registered).
+    g._jwt_extended_jwt_user = None
+    g._jwt_extended_jwt_header = header
+    g._jwt_extended_jwt = claims
+    g._jwt_extended_jwt_location = "headers"
 
 
 def require_webhook_secret(view: F) -> F:

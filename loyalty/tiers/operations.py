@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -117,26 +117,37 @@ def window_start(settings: ProgramSettings, now: datetime) -> datetime:
 def qualifying_points(session: Session, member_id: int, now: datetime) -> int:
     """The member's qualifying points over the program's window ending at ``now``."""
     since = window_start(get_settings(session), now)
-    total: int | None = session.execute(select(qualifying_since(since)).where(Member.id == member_id)).scalar()
+    total: int | None = session.execute(
+        select(QUALIFYING_POINTS).where(Member.id == member_id), qualifying_window(since)
+    ).scalar()
     return int(total or 0)
 
 
-def qualifying_since(since: datetime) -> ColumnElement[int]:
-    """SQL for a member's qualifying points earned after ``since``, correlated with ``members``: the months after the one of
-    ``since`` from their :class:`QualifyingMonth` rows, and that month's entries after ``since`` from
-    the ledger. Bounded by a window's months and one month of entries, whatever the history."""
-    start = since.astimezone(UTC)
-    following = add_months(datetime(start.year, start.month, 1, tzinfo=UTC), 1)
+def _qualifying_points() -> ColumnElement[int]:
     months = select(func.coalesce(func.sum(QualifyingMonth.points), 0)).where(
-        QualifyingMonth.member_id == Member.id, QualifyingMonth.month >= following.date()
+        QualifyingMonth.member_id == Member.id, QualifyingMonth.month >= bindparam("qualifying_month")
     )
     first_month = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
         LedgerEntry.member_id == Member.id,
         LedgerEntry.is_qualifying.is_(True),
-        LedgerEntry.created_at > since,
-        LedgerEntry.created_at < following,
+        LedgerEntry.created_at > bindparam("qualifying_since"),
+        LedgerEntry.created_at < bindparam("qualifying_until"),
     )
     return months.scalar_subquery() + first_month.scalar_subquery()
+
+
+#: SQL for a member's qualifying points earned after a moment, correlated with ``members``: the months
+#: after the moment's month from their :class:`QualifyingMonth` rows, and that month's entries after
+#: the moment from the ledger. Bounded by a window's months and one month of entries, whatever the
+#: history. Built once; its values are those of :func:`qualifying_window`, given to ``execute``.
+QUALIFYING_POINTS = _qualifying_points()
+
+
+def qualifying_window(since: datetime) -> dict[str, Any]:
+    """The values of :data:`QUALIFYING_POINTS` for the points earned after ``since``."""
+    start = since.astimezone(UTC)
+    following = add_months(datetime(start.year, start.month, 1, tzinfo=UTC), 1)
+    return {"qualifying_since": since, "qualifying_until": following, "qualifying_month": following.date()}
 
 
 def next_review_at(settings: ProgramSettings, since: datetime) -> datetime:
@@ -187,12 +198,12 @@ def review_due_tiers(session: Session, *, now: datetime, limit: int = 500) -> in
     settings = get_settings(session)
     since = window_start(settings, now)
     due = (
-        select(Member.id, Member.tier_code, qualifying_since(since))
+        select(Member.id, Member.tier_code, QUALIFYING_POINTS)
         .where(Member.tier_review_at <= now)
         .order_by(Member.tier_review_at, Member.id)
         .limit(limit)
     )
-    rows = session.execute(due).all()
+    rows = session.execute(due, qualifying_window(since)).all()
     for member_id, tier_code, qualifying in rows:
         ladder = load_ladder(session, holding=tier_code)
         current = ladder.get(tier_code)

@@ -59,8 +59,9 @@ class Reward(Translatable, Base):
 
     def is_available(self, at: datetime) -> bool:
         """Active and inside its window (stock aside)."""
-        return (
-            self.is_active
-            and (self.active_from is None or self.active_from <= at)
-            and (self.active_until is None or at < self.active_until)
-        )
+        return within_window(self.is_active, self.active_from, self.active_until, at)
+
+
+def within_window(is_active: bool, active_from: datetime | None, active_until: datetime | None, at: datetime) -> bool:
+    """Whether a reward active or not, from ``active_from`` until ``active_until``, may be had ``at``."""
+    return is_active and (active_from is None or active_from <= at) and (active_until is None or at < active_until)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -13,16 +15,46 @@ from sqlalchemy.orm import Session
 from loyalty import outbox
 from loyalty.db import rowcount
 from loyalty.errors import Conflict, InsufficientPoints, InvalidOperation, NotFound
+from loyalty.i18n import Translations
 from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
+from loyalty.program.cache import cached, touch
 from loyalty.tiers.operations import load_ladder
-from rewards.catalog.models import Reward
+from rewards.catalog.models import Reward, within_window
 from rewards.events import RewardRedeemed
 from rewards.vouchers.models import Voucher
 
 VOUCHER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 #: 16 characters of a 32-letter alphabet: 80 random bits, printed as four dash-separated groups of four.
 VOUCHER_GROUPS = 4
+
+
+@dataclass(frozen=True)
+class RewardView:
+    """A reward as this process's copy of the catalog holds it (a plain value, safe to share between
+    requests), its stock aside: :func:`in_stock_now` reads it."""
+
+    code: str
+    name: str
+    kind: str
+    amount: Decimal | None
+    percent: int | None
+    cost_points: int
+    min_tier_code: str | None
+    limited_stock: bool
+    active_from: datetime | None
+    active_until: datetime | None
+    is_active: bool
+    is_offer: bool
+    translations: Translations
+
+    def is_available(self, at: datetime) -> bool:
+        """Active and inside its window (stock aside)."""
+        return within_window(self.is_active, self.active_from, self.active_until, at)
+
+
+#: A reward read now, or from the process's copy of the catalog.
+AnyReward = TypeVar("AnyReward", Reward, RewardView)
 
 
 @dataclass(frozen=True)
@@ -43,21 +75,65 @@ def list_rewards(session: Session) -> list[Reward]:
     return list(session.scalars(select(Reward).order_by(Reward.cost_points, Reward.code)))
 
 
+def catalog_views(session: Session) -> tuple[RewardView, ...]:
+    """The catalog, cheapest first, from this process's copy: kept until the configuration changes
+    (:func:`save_reward` says so)."""
+    return cached(session, "catalog", _read_catalog)
+
+
+def _read_catalog(session: Session) -> tuple[RewardView, ...]:
+    return tuple(
+        RewardView(
+            code=reward.code,
+            name=reward.name,
+            kind=reward.kind,
+            amount=reward.amount,
+            percent=reward.percent,
+            cost_points=reward.cost_points,
+            min_tier_code=reward.min_tier_code,
+            limited_stock=reward.stock is not None,
+            active_from=reward.active_from,
+            active_until=reward.active_until,
+            is_active=reward.is_active,
+            is_offer=reward.is_offer,
+            translations=reward.translations,
+        )
+        for reward in list_rewards(session)
+    )
+
+
+def in_stock_now(session: Session, rewards: Sequence[RewardView]) -> list[RewardView]:
+    """``rewards`` less those out of stock now: one statement, when some have a limited stock."""
+    if not any(reward.limited_stock for reward in rewards):
+        return list(rewards)
+    gone = set(session.scalars(select(Reward.code).where(Reward.stock == 0)))
+    return [reward for reward in rewards if reward.code not in gone]
+
+
 def catalog_for(
     session: Session, member: Member, *, now: datetime, rewards: list[Reward] | None = None
 ) -> list[CatalogItem]:
     """The rewards a member may redeem now (active, in stock, tier high enough), cheapest first; from
     ``rewards`` when the caller has already read the catalog."""
+    return [
+        CatalogItem(reward=reward, affordable=member.points_balance >= reward.cost_points)
+        for reward in redeemable(session, member, now=now, rewards=list_rewards(session) if rewards is None else rewards)
+        if reward.stock != 0
+    ]
+
+
+def redeemable(session: Session, member: Member, *, now: datetime, rewards: Sequence[AnyReward]) -> list[AnyReward]:
+    """The rewards of ``rewards`` a member may redeem now, stock aside: active, inside their window,
+    not an offer, and the member's tier high enough."""
     ladder = load_ladder(session, holding=member.tier_code)
     rank = ladder.get(member.tier_code).rank
-    items = []
-    for reward in list_rewards(session) if rewards is None else rewards:
-        if reward.is_offer or not reward.is_available(now) or reward.stock == 0:
-            continue
-        if reward.min_tier_code is not None and ladder.get(reward.min_tier_code).rank > rank:
-            continue
-        items.append(CatalogItem(reward=reward, affordable=member.points_balance >= reward.cost_points))
-    return items
+    return [
+        reward
+        for reward in rewards
+        if not reward.is_offer
+        and reward.is_available(now)
+        and (reward.min_tier_code is None or ladder.get(reward.min_tier_code).rank <= rank)
+    ]
 
 
 def redeem_reward(session: Session, *, member_id: int, reward_code: str, now: datetime, source: str = "redemption") -> Voucher:
@@ -184,7 +260,7 @@ def _record_issue(session: Session, voucher: Voucher, reward: Reward, *, now: da
 
 def save_reward(session: Session, fields: dict[str, Any], *, code: str | None = None) -> Reward:
     """Create a reward, or change the one with ``code``; checks the kind's value, the window and the
-    minimum tier."""
+    minimum tier. Every process reads the catalog again at its next use."""
     reward = get_reward(session, code) if code is not None else Reward(is_active=True, is_offer=False, description="")
     with session.no_autoflush:  # nothing reaches the database before it is checked
         for name, value in fields.items():
@@ -202,6 +278,7 @@ def save_reward(session: Session, fields: dict[str, Any], *, code: str | None = 
             raise Conflict(f"a reward with the code {reward.code!r} exists already", field="code")
     session.add(reward)
     session.flush()
+    touch(session)  # the copies of the catalog (catalog_views) are out of date
     return reward
 
 

@@ -216,3 +216,24 @@ def test_an_unchanged_member_is_a_304(client, service, make_member):
     first = client.get(url, headers=service)
     again = client.get(url, headers={**service, "If-None-Match": first.headers["ETag"]})
     assert (again.status_code, again.get_data()) == (304, b"")
+
+
+def test_a_reward_whose_last_unit_is_taken_is_no_longer_available(client, admin, make_member, give, redeem, status_of):
+    member, other = make_member(), make_member()
+    give(member, 40)
+    give(other, 40)
+    assert client.patch("/api/v1/admin/rewards/FREESHIP", json={"stock": 1}, headers=admin).status_code == 200
+    assert [reward["code"] for reward in status_of(member)["rewards_available"]] == ["FREESHIP"]
+    redeem(other, "FREESHIP")
+    assert status_of(member)["rewards_available"] == []
+
+
+def test_a_change_of_a_reward_shows_in_the_next_document(client, admin, make_member, give, status_of):
+    member = make_member()
+    give(member, 40)
+    assert status_of(member)["rewards_available"] == [FREESHIP]
+    changed = {"cost_points": 45}
+    assert client.patch("/api/v1/admin/rewards/FREESHIP", json=changed, headers=admin).status_code == 200
+    assert status_of(member)["rewards_available"] == [{**FREESHIP, **changed}]
+    assert client.patch("/api/v1/admin/rewards/FREESHIP", json={"cost_points": 51}, headers=admin).status_code == 200
+    assert status_of(member)["rewards_available"] == []

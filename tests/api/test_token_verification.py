@@ -29,3 +29,23 @@ def test_a_token_verified_before_is_refused_once_it_expires(app: Flask, client, 
 def claims_expiry(app: Flask, token: str) -> float:
     with app.app_context():
         return float(decode_token(token, allow_expired=True)["exp"])
+
+
+def test_a_kept_member_token_is_refused_once_its_session_is_logged_out(client, make_member, login):
+    member = make_member()
+    headers = login(member)
+    assert client.get(f"/api/v1/members/{member['id']}", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/members/{member['id']}", headers=headers).status_code == 200  # the kept claims
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    response = client.get(f"/api/v1/members/{member['id']}", headers=headers)
+    assert (response.status_code, response.json["detail"]) == (401, "The token has been revoked.")
+
+
+def test_a_kept_refresh_token_is_no_access_token(client, make_member):
+    member = make_member()
+    tokens = client.post("/api/v1/auth/login", json={"email": member["email"], "password": "correct-horse"}).json
+    refresh = {"Authorization": f"Bearer {tokens['refresh_token']}"}
+    assert client.post("/api/v1/auth/refresh", headers=refresh).status_code == 200  # verified and kept
+    assert client.get(f"/api/v1/members/{member['id']}", headers=refresh).status_code == 401
+    access = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.get(f"/api/v1/members/{member['id']}", headers=access).json["id"] == member["id"]
