@@ -8,6 +8,8 @@ statement each. Ids are kept; on PostgreSQL the sequences are already past them.
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -47,17 +49,21 @@ def restore(session: Session, snapshot: Snapshot) -> None:
 
 class Reused(Generic[T]):
     """A test world built once (through the API, slowly) and restored from its snapshot for every
-    later test: ``world = Reused(); …; return world.get(app, lambda: build(...))``."""
+    later test: ``world = Reused(); …; return world.get(app, lambda: build(...))``. A world holding
+    tokens is built again once ``max_age_s`` have passed, before its tokens expire on a slow run."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_age_s: float | None = None) -> None:
         self._value: tuple[T, Snapshot] | None = None
+        self._max_age_s = max_age_s
+        self._built_at = 0.0
 
     def get(self, app: Flask, build: Callable[[], T]) -> T:
         sessions = app.extensions["loyalty.sessions"]
-        if self._value is None:
+        if self._value is None or (self._max_age_s is not None and time.monotonic() - self._built_at > self._max_age_s):
             value = build()
             with session_scope(sessions) as session:
                 self._value = (value, take(session))
+            self._built_at = time.monotonic()
             return value
         with session_scope(sessions) as session:
             restore(session, self._value[1])

@@ -643,7 +643,8 @@ def program() -> Path:
 
 
 #: Built through the API by the first test, restored from its snapshot for the others.
-_world: Reused[World] = Reused()
+#: Its member tokens last LOYALTY_MEMBER_ACCESS_MINUTES (15): built again after 10 minutes.
+_world: Reused[World] = Reused(max_age_s=600)
 
 
 @pytest.fixture
