@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -183,20 +184,15 @@ def insert_if_absent(
     if any(isinstance(value, ClauseElement) for value in values.values()):
         stmt = dialect_insert(session)(table).values(**values).on_conflict_do_nothing(index_elements=list(key))
         return session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
-    return session.connection().execute(_insert_if_absent(session, table, tuple(key)), values).scalar_one_or_none()
+    stmt = _insert_if_absent(dialect_insert(session), table, tuple(key))
+    return session.connection().execute(stmt, values).scalar_one_or_none()
 
 
-#: The statements of :func:`insert_if_absent`, by database, table and key.
-_INSERTS_IF_ABSENT: dict[tuple[str, str, tuple[str, ...]], Any] = {}
-
-
-def _insert_if_absent(session: Session, table: Table, key: tuple[str, ...]) -> Any:
-    """``INSERT INTO table … ON CONFLICT (key) DO NOTHING RETURNING id``, its values given when executed."""
-    cache_key = (session.get_bind().dialect.name, table.name, key)
-    if cache_key not in _INSERTS_IF_ABSENT:
-        stmt = dialect_insert(session)(table).on_conflict_do_nothing(index_elements=list(key))
-        _INSERTS_IF_ABSENT[cache_key] = stmt.returning(table.c.id)
-    return _INSERTS_IF_ABSENT[cache_key]
+@cache
+def _insert_if_absent(insert: Any, table: Table, key: tuple[str, ...]) -> Any:
+    """``INSERT INTO table … ON CONFLICT (key) DO NOTHING RETURNING id`` in the dialect of ``insert``,
+    built once, its values given when executed."""
+    return insert(table).on_conflict_do_nothing(index_elements=list(key)).returning(table.c.id)
 
 
 def insert_many(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, Row, Update, bindparam, case, literal, select, update
@@ -295,42 +296,36 @@ def _credit_tiers(
 
 #: The parameter naming the buyer in a credit statement: the member's column it is compared with.
 _BUYER_COLUMNS = {"buyer_id": "id", "buyer_card": "card_number"}
-#: The credit statements built so far, by tier codes, pending or not, and the column naming the member.
-_CREDIT_STATEMENTS: dict[tuple[tuple[str, ...], bool, str], Update] = {}
-
-
+@cache
 def _credit_statement(codes: tuple[str, ...], *, pending: bool, by: str) -> Update:
     """The statement of :func:`_credit_tiers` for members of the tiers ``codes``, built once (its
     values are bound parameters: ``points_0``… in the order of ``codes``, ``occurred_at``, the
     receipt's ``store_code`` and ``receipt_no``, and ``by``, the member's id or card number)."""
-    key = (codes, pending, by)
-    if key not in _CREDIT_STATEMENTS:
-        members, purchases = ledger.MEMBERS, table_of(Purchase)
-        points = case(
-            *((members.c.tier_code == code, bindparam(f"points_{index}", type_=Integer)) for index, code in enumerate(codes)),
-            else_=0,
-        )
-        occurred_at = bindparam("occurred_at", type_=members.c.last_purchase_at.type)
-        counters: dict[str, Any] = {
-            "purchase_count": members.c.purchase_count + 1,
-            "last_purchase_at": case(
-                (members.c.last_purchase_at.is_(None), occurred_at),
-                (members.c.last_purchase_at < occurred_at, occurred_at),
-                else_=members.c.last_purchase_at,
-            ),
-        }
-        if pending:
-            counters["pending_points"] = members.c.pending_points + points
-        recorded = select(purchases.c.id).where(
-            purchases.c.store_code == bindparam("store_code"), purchases.c.receipt_no == bindparam("receipt_no")
-        )
-        in_tiers = members.c.tier_code.in_([literal(code) for code in codes])
-        which = (members.c[_BUYER_COLUMNS[by]] == bindparam(by)) & in_tiers & ~recorded.exists()
-        _CREDIT_STATEMENTS[key] = ledger.balance_update(
-            which, 0 if pending else points, qualifying=True, also=counters,
-            returning=("id", "card_number", "purchase_count", "sponsor_id", "referral_rewarded_at"),
-        )  # fmt: skip
-    return _CREDIT_STATEMENTS[key]
+    members, purchases = ledger.MEMBERS, table_of(Purchase)
+    points = case(
+        *((members.c.tier_code == code, bindparam(f"points_{index}", type_=Integer)) for index, code in enumerate(codes)),
+        else_=0,
+    )
+    occurred_at = bindparam("occurred_at", type_=members.c.last_purchase_at.type)
+    counters: dict[str, Any] = {
+        "purchase_count": members.c.purchase_count + 1,
+        "last_purchase_at": case(
+            (members.c.last_purchase_at.is_(None), occurred_at),
+            (members.c.last_purchase_at < occurred_at, occurred_at),
+            else_=members.c.last_purchase_at,
+        ),
+    }
+    if pending:
+        counters["pending_points"] = members.c.pending_points + points
+    recorded = select(purchases.c.id).where(
+        purchases.c.store_code == bindparam("store_code"), purchases.c.receipt_no == bindparam("receipt_no")
+    )
+    in_tiers = members.c.tier_code.in_([literal(code) for code in codes])
+    which = (members.c[_BUYER_COLUMNS[by]] == bindparam(by)) & in_tiers & ~recorded.exists()
+    return ledger.balance_update(
+        which, 0 if pending else points, qualifying=True, also=counters,
+        returning=("id", "card_number", "purchase_count", "sponsor_id", "referral_rewarded_at"),
+    )  # fmt: skip
 
 
 def _insert_purchase(

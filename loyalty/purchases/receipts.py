@@ -9,6 +9,7 @@ purchase is inserted, then its lines in one ``executemany``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, column, func, insert, select, true
@@ -24,8 +25,6 @@ KEY = ("store_code", "receipt_no")
 PURCHASES = table_of(Purchase)
 LINES = table_of(PurchaseLine)
 _INSERT_LINES = insert(LINES)
-#: The PostgreSQL statements built so far, by the purchase's columns and the lines' columns.
-_STATEMENTS: dict[tuple[tuple[str, ...], tuple[str, ...]], Select[Any]] = {}
 
 
 def insert_receipt(session: Session, purchase: dict[str, Any], lines: Sequence[dict[str, Any]]) -> int | None:
@@ -45,30 +44,29 @@ def insert_receipt(session: Session, purchase: dict[str, Any], lines: Sequence[d
     return session.connection().execute(stmt, params).scalar_one_or_none()
 
 
+@cache
 def _statement(purchase_columns: tuple[str, ...], line_columns: tuple[str, ...]) -> Select[Any]:
     """``WITH new_purchase AS (INSERT INTO purchases … ON CONFLICT DO NOTHING RETURNING id),
     new_lines AS (INSERT INTO purchase_lines SELECT new_purchase.id, rows.* FROM new_purchase,
-    unnest(:l_sku, …) AS rows) SELECT id FROM new_purchase``: parameters ``p_<column>`` for the
-    purchase, ``l_<column>`` (an array, a value per line) for the lines."""
-    key = (purchase_columns, line_columns)
-    if key not in _STATEMENTS:
-        new = (
-            postgresql_insert(PURCHASES)
-            .values({name: bindparam(f"p_{name}", type_=PURCHASES.c[name].type) for name in purchase_columns})
-            .on_conflict_do_nothing(index_elements=list(KEY))
-            .returning(PURCHASES.c.id)
-            .cte("new_purchase")
-        )
-        arrays = [bindparam(f"l_{name}", type_=ARRAY(LINES.c[name].type)) for name in line_columns]
-        rows = (
-            func.unnest(*arrays)
-            .table_valued(*(column(name, LINES.c[name].type) for name in line_columns))
-            .render_derived(name="rows")
-        )
-        new_lines = (
-            insert(LINES)
-            .from_select(["purchase_id", *line_columns], select(new.c.id, *rows.c).select_from(new.join(rows, true())))
-            .cte("new_lines")
-        )
-        _STATEMENTS[key] = select(new.c.id).add_cte(new_lines)
-    return _STATEMENTS[key]
+    unnest(:l_sku, …) AS rows) SELECT id FROM new_purchase``, built once per set of columns:
+    parameters ``p_<column>`` for the purchase, ``l_<column>`` (an array, a value per line) for the
+    lines."""
+    new = (
+        postgresql_insert(PURCHASES)
+        .values({name: bindparam(f"p_{name}", type_=PURCHASES.c[name].type) for name in purchase_columns})
+        .on_conflict_do_nothing(index_elements=list(KEY))
+        .returning(PURCHASES.c.id)
+        .cte("new_purchase")
+    )
+    arrays = [bindparam(f"l_{name}", type_=ARRAY(LINES.c[name].type)) for name in line_columns]
+    rows = (
+        func.unnest(*arrays)
+        .table_valued(*(column(name, LINES.c[name].type) for name in line_columns))
+        .render_derived(name="rows")
+    )
+    new_lines = (
+        insert(LINES)
+        .from_select(["purchase_id", *line_columns], select(new.c.id, *rows.c).select_from(new.join(rows, true())))
+        .cte("new_lines")
+    )
+    return select(new.c.id).add_cte(new_lines)
