@@ -37,7 +37,9 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
     return new_ids
 
 
-def one_of(session: Session, column: InstrumentedAttribute[str], values: Collection[str]) -> ColumnElement[bool]:
+def one_of(
+    session: Session, column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None], values: Collection[str]
+) -> ColumnElement[bool]:
     """``column`` is one of ``values``: ``= ANY(array)`` on PostgreSQL, ``IN (…)`` elsewhere."""
     if session.get_bind().dialect.name != "postgresql":
         return column.in_(values)

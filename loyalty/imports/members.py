@@ -154,7 +154,9 @@ def _not_imported(session: Session, rows: list[MemberRow], outcome: Outcome) -> 
     external_ids = {row.external_id for row in rows if row.external_id}
     taken = (
         session.execute(
-            select(Member.email, Member.external_id).where(or_(Member.email.in_(emails), Member.external_id.in_(external_ids)))
+            select(Member.email, Member.external_id).where(
+                or_(one_of(session, Member.email, emails), one_of(session, Member.external_id, external_ids))
+            )
         ).all()
         if emails or external_ids
         else []
@@ -185,7 +187,7 @@ def _not_imported(session: Session, rows: list[MemberRow], outcome: Outcome) -> 
 def _free_cards(session: Session, rows: list[MemberRow], outcome: Outcome) -> list[MemberRow]:
     """The rows whose card number (if given) is free; a taken one is a bad row."""
     cards = [row.card_number for row in rows if row.card_number]
-    taken = set(session.scalars(select(Member.card_number).where(Member.card_number.in_(cards)))) if cards else set()
+    taken = set(session.scalars(select(Member.card_number).where(one_of(session, Member.card_number, cards)))) if cards else set()
     seen: dict[str, int] = {}
     free: list[MemberRow] = []
     for row in rows:
