@@ -7,7 +7,9 @@ since the epoch), when the request arrived: on Linux the kernel's receive time o
 (``SO_TIMESTAMPNS``, set on the listening sockets, which accepted connections inherit, and read with a
 peek when the connection is handed to the threads), the first request of a connection included;
 elsewhere, or when its bytes have not yet arrived as the connection is accepted, the moment it is
-handed over.
+handed over. (Linux turns the timestamps on through deferred work the first time a socket on the
+machine asks for them: requests in the first moments after the first worker starts may carry none,
+and are timed from the hand-over.)
 ``loyalty_http_request_duration_seconds`` is measured from there (app/metrics.py).
 """
 
