@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import ColumnElement, Date, Row, Update, case, cast, func, literal, select, update
+from sqlalchemy import ColumnElement, Date, Integer, Row, Update, bindparam, case, cast, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
@@ -229,24 +229,45 @@ def _open_lot(session: Session, entry: LedgerEntry, points: int, now: datetime) 
 
 
 def _consume_lots(session: Session, member_id: int, points: int) -> None:
-    """Take ``points`` from the member's lots, the soonest to expire first (never-expiring ones last)."""
+    """Take ``points`` from the member's lots, the soonest to expire first (never-expiring ones last),
+    in one statement (:data:`CONSUME_LOTS`); the lots added in this transaction (a credit's) count."""
     if points <= 0:
         return
-    lots = session.execute(
-        select(PointLot.id, PointLot.remaining)
-        .where(PointLot.member_id == member_id, PointLot.remaining > 0)
-        .order_by(PointLot.expires_at.is_(None), PointLot.expires_at, PointLot.id)
-    ).all()
-    for lot_id, remaining in lots:
-        take = min(points, remaining)
-        session.execute(
-            update(PointLot).where(PointLot.id == lot_id).values(remaining=PointLot.remaining - take),
-            execution_options={"synchronize_session": False},
+    session.flush()
+    taken = session.connection().execute(CONSUME_LOTS, {"owner": member_id, "wanted": points}).first()
+    if taken is None:
+        raise AssertionError(f"member {member_id}'s lots hold less than their balance")
+
+
+def _consume_lots_statement() -> Update:
+    lots = table_of(PointLot)
+    order = (lots.c.expires_at.is_(None), lots.c.expires_at, lots.c.id)
+    held = (
+        select(
+            lots.c.id,
+            lots.c.remaining,
+            func.sum(lots.c.remaining).over(order_by=order).label("through"),
+            func.sum(lots.c.remaining).over().label("total"),
         )
-        points -= take
-        if points == 0:
-            return
-    raise AssertionError(f"member {member_id}'s lots hold less than their balance")
+        .where(lots.c.member_id == bindparam("owner"), lots.c.remaining > 0)
+        .subquery()
+    )
+    wanted = bindparam("wanted", type_=Integer)
+    before = held.c.through - held.c.remaining
+    take = case((held.c.through <= wanted, held.c.remaining), else_=wanted - before)
+    return (
+        update(lots)
+        .where(lots.c.id == held.c.id, before < wanted, held.c.total >= wanted)
+        .values(remaining=lots.c.remaining - take)
+        .returning(lots.c.id)
+    )
+
+
+#: The statement of :func:`_consume_lots`, built once (values: ``owner``, the member's id, and ``wanted``,
+#: the points to take): each of the member's lots, in the order they are consumed, gives what the lots
+#: before it did not cover, up to all it holds; no row moves (and none comes back) when the lots hold
+#: fewer than ``wanted`` in all.
+CONSUME_LOTS = _consume_lots_statement()
 
 
 def adjust_points(
