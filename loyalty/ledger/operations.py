@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import ColumnElement, Date, Integer, Row, Update, bindparam, case, cast, func, literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Date, Integer, Row, Update, bindparam, case, cast, event, func, literal, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from loyalty import outbox
 from loyalty.errors import InsufficientPoints, InvalidOperation, NotFound
@@ -20,8 +20,8 @@ from loyalty.members.models import Member
 from loyalty.db import table_of
 
 
-#: Counts the postings of a session, to tell whether the reactions to one posted others.
-_POSTINGS = "loyalty.postings"
+#: The balance each member was left with by the last posting of a session, as its reactions see it.
+_BALANCES = "loyalty.balances"
 #: The members' table: balances move in Core statements of the table, not ORM-enabled ones.
 MEMBERS = table_of(Member)
 
@@ -201,14 +201,25 @@ def append_entry(
 
 
 def _publish(session: Session, event: PointsEarned | PointsDebited, balance: int) -> int:
-    """Record the posting's event; the member's balance once its in-transaction reactions are done
-    (read again only when one of them posted too: a threshold's or a new tier's reward)."""
-    postings = session.info.get(_POSTINGS, 0) + 1
-    session.info[_POSTINGS] = postings
+    """Record the posting's event; the member's balance once its in-transaction reactions are done.
+
+    A reaction that moves the balance posts too (a threshold's or a new tier's reward), and every
+    posting leaves the balance it made in ``session.info``: the last one is the balance now, with no
+    query (the member's row is locked by the first, so nothing else moves it meanwhile), unless a
+    rollback forgot it (:func:`_forget_balances`)."""
+    session.info.setdefault(_BALANCES, {})[event.member_id] = balance
     outbox.record(session, event)
-    if session.info[_POSTINGS] == postings:
-        return balance
+    known: int | None = session.info.get(_BALANCES, {}).get(event.member_id)
+    if known is not None:
+        return known
     return session.execute(select(Member.points_balance).where(Member.id == event.member_id)).scalar_one()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_balances(session: Session, _transaction: SessionTransaction) -> None:
+    """A rollback (a savepoint's too: a threshold's reward out of stock) may undo postings: the balances
+    they left are forgotten, and read again by the posting whose reactions ran them."""
+    session.info.pop(_BALANCES, None)
 
 
 def _open_lot(session: Session, entry: LedgerEntry, points: int, now: datetime) -> None:
