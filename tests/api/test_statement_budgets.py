@@ -27,7 +27,7 @@ from loyalty.members.models import Member
 from loyalty.program import cache
 from loyalty.tiers.models import Tier
 from tests.builders import purchase_body
-from tests.conftest import DEFAULT_PROGRAM, Headers
+from tests.conftest import DEFAULT_PROGRAM, ON_POSTGRES, Headers
 from tests.statements import Statements, counting
 
 @pytest.fixture
@@ -165,3 +165,26 @@ def test_a_member_in_a_tier_this_workers_copy_does_not_hold_yet_is_credited_at_t
     response = client.post("/api/v1/purchases", json=body, headers=till)
     assert response.status_code == 201, response.json
     assert response.json["points_awarded"] == 20
+
+
+
+def _crossing(app: Flask, client: Any, till: Headers, admin: Headers, member: dict[str, Any], *, adjust: int, spend: str) -> tuple[Any, Statements]:
+    """The member (55 points, all qualifying) adjusted by ``adjust`` points, then a food purchase of
+    ``spend`` (one point per euro) sent with its statements counted."""
+    client.get(f"/api/v1/members/{member['id']}/status", headers=admin)  # the copy of the catalog warm
+    adjusted = client.post(f"/api/v1/members/{member['id']}/adjustments", json={"points": adjust, "reason": "goodwill"}, headers=admin)
+    assert adjusted.status_code == 201, adjusted.json
+    body = purchase_body(member_id=member["id"], total=spend, lines=[{"sku": "A", "category": "food", "quantity": 1, "unit_price": spend}])
+    response, statements = sent(app, lambda: client.post("/api/v1/purchases", json=body, headers=till))
+    assert response.status_code == 201, response.json
+    return response, statements
+
+
+def test_a_purchase_crossing_the_voucher_threshold(app, warm, client, till: Headers, admin: Headers, member):
+    """95 points, 20 more: the 100-point voucher is issued, its points debited (the member's lots
+    consumed in one statement), without a savepoint (the reward's stock is unlimited)."""
+    response, statements = _crossing(app, client, till, admin, member, adjust=40, spend="20.00")
+    assert response.json["points_balance"] == 15
+    assert [voucher["reward_code"] for voucher in client.get(f"/api/v1/members/{member['id']}/vouchers", headers=admin).json] == ["VOUCHER10"]
+    assert len(statements) <= (12 if ON_POSTGRES else 15), str(statements)
+
