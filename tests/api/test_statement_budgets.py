@@ -188,3 +188,10 @@ def test_a_purchase_crossing_the_voucher_threshold(app, warm, client, till: Head
     assert [voucher["reward_code"] for voucher in client.get(f"/api/v1/members/{member['id']}/vouchers", headers=admin).json] == ["VOUCHER10"]
     assert len(statements) <= (12 if ON_POSTGRES else 15), str(statements)
 
+
+def test_a_purchase_reaching_the_next_tier(app, warm, client, till: Headers, admin: Headers, member):
+    """55 qualifying points (5 to spend), 50 more: the member moves up to VIP, whose card is queued."""
+    response, statements = _crossing(app, client, till, admin, member, adjust=-50, spend="50.00")
+    assert response.json["points_balance"] == 55
+    assert client.get(f"/api/v1/members/{member['id']}", headers=admin).json["tier_code"] == "vip"
+    assert len(statements) <= (11 if ON_POSTGRES else 13), str(statements)
