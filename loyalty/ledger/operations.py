@@ -168,9 +168,11 @@ def append_entry(
         actor=actor,
         created_at=now,
     )
-    session.add(entry)
     balance = row.points_balance
     before = balance - points
+    if points < 0:  # before the entry is added: the flush that precedes it then has nothing to write
+        _consume_lots(session, member_id, max(before, 0) - max(balance, 0))
+    session.add(entry)
     if points > 0:
         _open_lot(session, entry, max(balance, 0) - max(before, 0), now)
         event: PointsEarned | PointsDebited = PointsEarned(
@@ -186,7 +188,6 @@ def append_entry(
             store_code=store_code,
         )
     else:
-        _consume_lots(session, member_id, max(before, 0) - max(balance, 0))
         event = PointsDebited(
             occurred_at=now,
             member_id=member_id,
