@@ -29,7 +29,7 @@ from sqlalchemy.sql.selectable import CompoundSelect
 from loyalty.dates import as_date
 from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from loyalty.sql import utc_day
 from loyalty.tiers.models import TierChange
 from notifications.journeys.models import Journey

@@ -18,7 +18,7 @@ from loyalty.events import ReferralRewarded
 from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,11 @@ from loyalty.engagement.referrals import reward_referral
 from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
 from loyalty.program.models import ProgramSettings
-from loyalty.program.operations import get_settings, load_policy
+from loyalty.program.operations import get_settings
 from loyalty.purchases.earning import BoughtLine, Earned, EarningLine, earn, earn_by_tier, points_to_reverse
-from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
 from loyalty.purchases.receipts import insert_receipt
+from loyalty.purchases.rules import load_policy
+from loyalty.receipts.models import Purchase, PurchaseLine, PurchaseReturn
 from loyalty.segments.operations import member_segments
 from loyalty.tiers.models import Tier
 from loyalty.tiers.operations import load_ladder

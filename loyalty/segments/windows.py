@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from loyalty.db import dialect_insert, table_of
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from loyalty.segments.models import MemberPurchaseWindow, PurchaseWindowsAnchor
 
 #: The windows counted ahead, in days: their purchase count and their spend net of returns.

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from loyalty.db import session_scope
 from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
-from loyalty.purchases.models import Purchase
 from loyalty.purchases.operations import record_return
+from loyalty.receipts.models import Purchase
 from loyalty.tiers.models import TierChange
 from notifications.journeys.models import Journey
 from notifications.messages.models import Message
