@@ -46,8 +46,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
+from loyalty.enrolment.operations import NewMember, enroll_member
 from loyalty.members.models import Member
-from loyalty.members.operations import NewMember, enroll_member
 from loyalty.purchases.operations import LineInput, PurchaseInput, record_purchase, record_return
 from loyalty.receipts.models import Purchase
 from notifications.channels.base import CHANNELS, Delivery, Envelope

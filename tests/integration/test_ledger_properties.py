@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
+from loyalty.enrolment.operations import NewMember, enroll_member
 from loyalty.errors import Conflict, DomainError, InvalidOperation
 from loyalty.ledger.operations import adjust_points, members_out_of_balance
 from loyalty.members.models import Member
-from loyalty.members.operations import NewMember, enroll_member
 from loyalty.program.operations import update_settings
 from loyalty.purchases.rules import create_rule
 from loyalty.purchases.operations import (
