@@ -18,7 +18,8 @@ from loyalty.members.models import Member
 from loyalty.receipts.models import Purchase
 from loyalty.segments.compiler import Context, compile_definition
 from loyalty.segments.models import MemberPurchaseWindow
-from loyalty.segments.windows import WINDOWS, day_start, roll_windows, windows_as_of
+from loyalty.segments.tasks import roll_windows
+from loyalty.segments.windows import WINDOWS, day_start, windows_as_of
 from tests.conftest import NOW
 
 Figures = dict[int, tuple[int, ...]]
