@@ -110,4 +110,3 @@ def _replayed(session: Session, values: dict[str, Any]) -> CustomEvent:
     if not same:
         raise Conflict("this (type, ref) was recorded with another member, instant or properties", field="ref")
     return existing
-

@@ -1,6 +1,6 @@
 """Enrolment: a new member, with their sponsor when they were referred, placed in the entry tier.
 
-It sits above ``loyalty.members`` and ``loyalty.tiers``, which it both uses (tiers hold members)."""
+It sits above ``loyalty.members`` and ``loyalty.tiers``: it uses both, and tiers read the members."""
 
 from __future__ import annotations
 
@@ -93,11 +93,9 @@ def _check_not_self_referral(sponsor: Member, *, phone: str | None, last_name: s
         raise InvalidOperation("a member cannot refer themselves", field="referral_code")
 
 
-
 def _insert_unique(session: Session, member: Member) -> None:
     session.add(member)
     flush_unique(session, member)
-
 
 
 def _digits(phone: str) -> str:
