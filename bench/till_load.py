@@ -32,7 +32,7 @@ from bench.consumer_lag import LagSampler
 from bench.statements import statements_per_request
 from loyalty.db import make_engine, session_scope
 from loyalty.ledger.operations import members_out_of_balance
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 
 DATABASE = "loyalty_bench"
 STORE = "S001"
