@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from loyalty.tiers.models import Tier
 from rewards.badges.models import Badge
 
