@@ -18,7 +18,6 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Result,
-    Row,
     Table,
     TypeDecorator,
     UniqueConstraint,
@@ -195,35 +194,33 @@ def _insert_if_absent(insert: Any, table: Table, key: tuple[str, ...]) -> Any:
     return insert(table).on_conflict_do_nothing(index_elements=list(key)).returning(table.c.id)
 
 
-def insert_many(
-    session: Session, table: Table, rows: Sequence[dict[str, Any]], *, returning: Sequence[str] = ()
-) -> list[Row[Any]]:
-    """Insert ``rows`` (same keys each) in one statement; the ``returning`` columns of the new rows, in
-    no particular order.
+def insert_many(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` (same keys each) in one statement.
 
     On PostgreSQL, ``INSERT … SELECT FROM unnest(…)`` with one array parameter per column: the
     statement's text is the same whatever the number of rows (psycopg converts a 1,000-row ``VALUES``
-    more slowly than the server inserts it). Elsewhere, one ``executemany``.
+    more slowly than the server inserts it), and it is built once per table and columns. Elsewhere, one
+    ``executemany``.
     """
     if not rows:
-        return []
-    names = list(rows[0])
+        return
+    names = tuple(rows[0])
     if session.get_bind().dialect.name != "postgresql":
-        if not returning:
-            session.execute(insert(table), list(rows))
-            return []
-        return list(session.execute(insert(table).returning(*(table.c[name] for name in returning)), list(rows)))
+        session.connection().execute(insert(table), list(rows))
+        return
+    session.connection().execute(_insert_unnested(table, names), {name: [row[name] for row in rows] for name in names})
+
+
+@cache
+def _insert_unnested(table: Table, names: tuple[str, ...]) -> Any:
+    """``INSERT INTO table (names) SELECT … FROM unnest(:name, …)``, its arrays given when executed."""
     from sqlalchemy.dialects.postgresql import ARRAY
 
-    arrays = [bindparam(name, [row[name] for row in rows], type_=ARRAY(table.c[name].type)) for name in names]
+    arrays = [bindparam(name, type_=ARRAY(table.c[name].type)) for name in names]
     unnested = (
         func.unnest(*arrays).table_valued(*(column(name, table.c[name].type) for name in names)).render_derived(name="rows")
     )
-    from_rows = insert(table).from_select(names, select(*unnested.c))
-    if not returning:
-        session.execute(from_rows)
-        return []
-    return list(session.execute(from_rows.returning(*(table.c[name] for name in returning))))
+    return insert(table).from_select(list(names), select(*unnested.c))
 
 
 def copy_rows(session: Session, table: Table, names: Sequence[str], rows: Iterable[Sequence[Any]], *, into: str | None = None) -> None:
