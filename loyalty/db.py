@@ -213,14 +213,18 @@ def insert_many(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
 
 @cache
 def _insert_unnested(table: Table, names: tuple[str, ...]) -> Any:
-    """``INSERT INTO table (names) SELECT … FROM unnest(:name, …)``, its arrays given when executed."""
+    """``INSERT INTO table (names) SELECT … FROM unnest(:name, …) WITH ORDINALITY ORDER BY`` it, its
+    arrays given when executed: rows are inserted, and given their serial ids, in the arrays' order."""
     from sqlalchemy.dialects.postgresql import ARRAY
 
     arrays = [bindparam(name, type_=ARRAY(table.c[name].type)) for name in names]
     unnested = (
-        func.unnest(*arrays).table_valued(*(column(name, table.c[name].type) for name in names)).render_derived(name="rows")
+        func.unnest(*arrays)
+        .table_valued(*(column(name, table.c[name].type) for name in names), with_ordinality="array_index")
+        .render_derived(name="rows")
     )
-    return insert(table).from_select(list(names), select(*unnested.c))
+    rows = select(*(unnested.c[name] for name in names)).order_by(unnested.c.array_index)
+    return insert(table).from_select(list(names), rows)
 
 
 def copy_rows(session: Session, table: Table, names: Sequence[str], rows: Iterable[Sequence[Any]], *, into: str | None = None) -> None:
