@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -12,13 +12,13 @@ from typing import Any, cast
 from sqlalchemy import (
     BigInteger,
     ClauseElement,
+    ColumnElement,
     CursorResult,
     DateTime,
     Engine,
     Integer,
     MetaData,
     Result,
-    Row,
     Table,
     TypeDecorator,
     UniqueConstraint,
@@ -27,7 +27,6 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
-    insert,
     select,
 )
 from sqlalchemy.dialects import sqlite
@@ -195,35 +194,62 @@ def _insert_if_absent(insert: Any, table: Table, key: tuple[str, ...]) -> Any:
     return insert(table).on_conflict_do_nothing(index_elements=list(key)).returning(table.c.id)
 
 
-def insert_many(
-    session: Session, table: Table, rows: Sequence[dict[str, Any]], *, returning: Sequence[str] = ()
-) -> list[Row[Any]]:
-    """Insert ``rows`` (same keys each) in one statement; the ``returning`` columns of the new rows, in
-    no particular order.
+def upsert_many(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Callable[[Any], Any],
+    computed: Callable[[Mapping[str, ColumnElement[Any]]], dict[str, ColumnElement[Any]]] | None = None,
+) -> None:
+    """Insert ``rows`` (same keys each, no two with the same conflict key), ``conflict`` adding its
+    ``ON CONFLICT`` clause to the insert (``excluded`` names the row offered), ``computed`` the
+    columns worked out from a row's fields (given by name). ``conflict`` and ``computed`` are
+    module-level functions: the statement is built once for each (database, table, fields) and kept.
 
-    On PostgreSQL, ``INSERT … SELECT FROM unnest(…)`` with one array parameter per column: the
-    statement's text is the same whatever the number of rows (psycopg converts a 1,000-row ``VALUES``
-    more slowly than the server inserts it). Elsewhere, one ``executemany``.
+    On PostgreSQL one ``INSERT … SELECT FROM unnest(…)`` with one array parameter per column: one
+    statement whose text is the same whatever the number of rows, run once by the server, where an
+    ``executemany`` sends and runs the statement once per row (and psycopg converts a long
+    ``VALUES`` more slowly than the server inserts it). Elsewhere, one ``executemany``. An array
+    holds values of one Python type: a float column is given floats, not a mix with ints.
     """
     if not rows:
-        return []
-    names = list(rows[0])
-    if session.get_bind().dialect.name != "postgresql":
-        if not returning:
-            session.execute(insert(table), list(rows))
-            return []
-        return list(session.execute(insert(table).returning(*(table.c[name] for name in returning)), list(rows)))
+        return
+    dialect = session.get_bind().dialect.name
+    statement = _upsert(dialect, table, tuple(rows[0]), conflict, computed)
+    session.execute(statement, _arrays(rows) if dialect == "postgresql" else list(rows))
+
+
+@cache
+def _upsert(
+    dialect: str,
+    table: Table,
+    names: tuple[str, ...],
+    conflict: Callable[[Any], Any],
+    computed: Callable[[Mapping[str, ColumnElement[Any]]], dict[str, ColumnElement[Any]]] | None,
+) -> Any:
+    """:func:`upsert_many`'s statement."""
+    insert_into = _insert_of(dialect)(table)
+    if dialect != "postgresql":
+        params: dict[str, ColumnElement[Any]] = {name: bindparam(name, type_=table.c[name].type) for name in names}
+        return conflict(insert_into.values({**params, **(computed(params) if computed else {})}))
+    fields = dict(_unnest(table, names).c.items())
+    values = {**fields, **(computed(fields) if computed else {})}
+    return conflict(insert_into.from_select(list(values), select(*values.values())))
+
+
+def _unnest(table: Table, names: Sequence[str]) -> Any:
+    """A derived table ``rows`` of PostgreSQL's ``unnest`` over one array parameter per column
+    (:func:`_arrays`)."""
     from sqlalchemy.dialects.postgresql import ARRAY
 
-    arrays = [bindparam(name, [row[name] for row in rows], type_=ARRAY(table.c[name].type)) for name in names]
-    unnested = (
-        func.unnest(*arrays).table_valued(*(column(name, table.c[name].type) for name in names)).render_derived(name="rows")
-    )
-    from_rows = insert(table).from_select(names, select(*unnested.c))
-    if not returning:
-        session.execute(from_rows)
-        return []
-    return list(session.execute(from_rows.returning(*(table.c[name] for name in returning))))
+    arrays = [bindparam(name, type_=ARRAY(table.c[name].type)) for name in names]
+    return func.unnest(*arrays).table_valued(*(column(name, table.c[name].type) for name in names)).render_derived(name="rows")
+
+
+def _arrays(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The parameters of :func:`_unnest`: each column's values, in the rows' order."""
+    return {name: [row[name] for row in rows] for name in rows[0]}
 
 
 def copy_rows(session: Session, table: Table, names: Sequence[str], rows: Iterable[Sequence[Any]], *, into: str | None = None) -> None:
@@ -247,7 +273,10 @@ def copy_rows(session: Session, table: Table, names: Sequence[str], rows: Iterab
 def dialect_insert(session: Session) -> Any:
     """The ``insert`` of the session's database, whose statements know ``ON CONFLICT`` (PostgreSQL and
     SQLite share the syntax: ``on_conflict_do_nothing``, ``on_conflict_do_update``)."""
-    dialect = session.get_bind().dialect.name
+    return _insert_of(session.get_bind().dialect.name)
+
+
+def _insert_of(dialect: str) -> Any:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
