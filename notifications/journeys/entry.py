@@ -112,7 +112,7 @@ def enter(
                 "variant": variant,
                 "is_holdout": is_holdout,
                 "step": None if is_holdout else definition.first_step,
-                "due_at": holdout_until if is_holdout else now,
+                "due_at": holdout_until if is_holdout else now + definition.opening_wait(variant),
                 "context": candidate.context,
             }
         )
@@ -162,7 +162,7 @@ def enter_selected(
         "status": "active",
         "step": definition.first_step,
         "step_started_at": now,
-        "due_at": now,
+        "due_at": now + definition.opening_wait(None),
         "waiting_for": None,
         "entered_at": now,
         "messages_sent": 0,
