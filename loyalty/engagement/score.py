@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from loyalty.db import insert_if_absent, table_of, upsert_many
+from loyalty.db import insert_if_absent, one_of, table_of, upsert_many
 from loyalty.engagement.models import SCORE_INTERACTIONS, EngagementScore, EngagementScoreSettings
 from loyalty.errors import InvalidOperation
 from loyalty.events import DomainEvent, EngagementRecorded, PurchaseRecorded
@@ -154,7 +154,7 @@ def add_interactions(session: Session, interactions: Sequence[tuple[int, str, da
     members = sorted({member_id for member_id, _, _ in weighed})
     locked = (
         select(EngagementScore.member_id, EngagementScore.score, EngagementScore.as_of)
-        .where(EngagementScore.member_id.in_(members))
+        .where(one_of(session, EngagementScore.member_id, members))
         .order_by(EngagementScore.member_id)
         .with_for_update()
     )

@@ -21,7 +21,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from loyalty.consumers import Delivered
-from loyalty.db import table_of, upsert_many
+from loyalty.db import one_of, table_of, upsert_many
 from loyalty.events import PurchaseClaimed, PurchaseRecorded, PurchaseReturned
 from loyalty.purchases.models import Purchase, PurchaseLine
 from loyalty.segments.models import MemberCategory, MemberPurchaseMonth
@@ -47,7 +47,7 @@ def summarise_purchases(session: Session, batch: Sequence[Delivered], _now: date
     """Bring the summary of the batch's purchases up to date: one read and one upsert per table."""
     purchase_ids = sorted({_purchase_of(delivered) for delivered in batch})
     bought = session.execute(
-        select(Purchase.member_id, Purchase.occurred_at).where(Purchase.id.in_(purchase_ids), Purchase.member_id.is_not(None))
+        select(Purchase.member_id, Purchase.occurred_at).where(one_of(session, Purchase.id, purchase_ids), Purchase.member_id.is_not(None))
     ).all()
     if not bought:
         return
@@ -72,7 +72,7 @@ def _recount_months(session: Session, months: set[tuple[int, datetime]]) -> None
     for month, member_ids in by_month.items():
         for buyer, total, returned in session.execute(
             select(Purchase.member_id, Purchase.total, Purchase.returned_amount).where(
-                Purchase.member_id.in_(member_ids), Purchase.occurred_at >= month, Purchase.occurred_at < next_month(month)
+                one_of(session, Purchase.member_id, member_ids), Purchase.occurred_at >= month, Purchase.occurred_at < next_month(month)
             )
         ):
             assert buyer is not None  # only the month's members are read
@@ -97,7 +97,7 @@ def _move_categories(session: Session, purchase_ids: list[int]) -> None:
     latest = session.execute(
         select(Purchase.member_id, PurchaseLine.category, func.max(Purchase.occurred_at))
         .join(PurchaseLine, PurchaseLine.purchase_id == Purchase.id)
-        .where(Purchase.id.in_(purchase_ids), Purchase.member_id.is_not(None), PurchaseLine.category.is_not(None))
+        .where(one_of(session, Purchase.id, purchase_ids), Purchase.member_id.is_not(None), PurchaseLine.category.is_not(None))
         .group_by(Purchase.member_id, PurchaseLine.category)
         .order_by(Purchase.member_id, PurchaseLine.category)
     ).all()

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from loyalty.db import one_of
 from loyalty.purchases.models import Purchase
 from loyalty.tiers.models import Tier
 from rewards.badges.models import Badge
@@ -67,7 +68,7 @@ def purchase_contexts(session: Session, purchase_ids: Sequence[int]) -> dict[int
     """The context of each purchase of ``purchase_ids`` (two queries: the purchases, their lines)."""
     if not purchase_ids:
         return {}
-    found = session.scalars(select(Purchase).where(Purchase.id.in_(purchase_ids)).options(selectinload(Purchase.lines)))
+    found = session.scalars(select(Purchase).where(one_of(session, Purchase.id, purchase_ids)).options(selectinload(Purchase.lines)))
     return {purchase.id: _purchase_context(purchase) for purchase in found}
 
 

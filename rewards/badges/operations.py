@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from loyalty import outbox
 from loyalty.customevents.models import CustomEventType
-from loyalty.db import dialect_insert, table_of, upsert_many
+from loyalty.db import dialect_insert, one_of, table_of, upsert_many
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.i18n import Translations
 from loyalty.ledger import operations as ledger
@@ -177,10 +177,11 @@ class MetricsBatch:
         self.held: set[tuple[int, int, int]] = set()
         if members:
             figures = select(MemberMetric.member_id, MemberMetric.metric, MemberMetric.qualifier, MemberMetric.value)
-            for member_id, metric, qualifier, value in session.execute(figures.where(MemberMetric.member_id.in_(members))):
+            for member_id, metric, qualifier, value in session.execute(figures.where(one_of(session, MemberMetric.member_id, members))):
                 self.values[(member_id, metric, qualifier)] = value
             held = select(MemberBadge.member_id, MemberBadge.badge_id, MemberBadge.level)
-            self.held = {tuple(row) for row in session.execute(held.where(MemberBadge.member_id.in_(members)))}  # type: ignore[misc]
+            held = held.where(one_of(session, MemberBadge.member_id, members))
+            self.held = {tuple(row) for row in session.execute(held)}  # type: ignore[misc]
         #: What :meth:`write` writes: the increments and the lifts, with the instant of the last move.
         self.added: dict[tuple[int, str, str], tuple[int, datetime]] = {}
         self.lifted: dict[tuple[int, str, str], tuple[int, datetime]] = {}
