@@ -79,10 +79,10 @@ test-postgres: install browser
 	@echo "== test suite on PostgreSQL"
 	LOYALTY_TEST_DATABASE_URL="$(LOYALTY_TEST_DATABASE_URL)" $(BIN)/python -m pytest -q -p no:cacheprovider
 
-# `make bench BENCH_ARGS="--duration 60"`: see bench/README.md. wrk is a Debian package.
+# `make bench BENCH_ARGS="--duration 60"`: see bench/README.md. wrk and tcpdump are Debian packages.
 bench: install
-	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
-		|| { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+	@(command -v wrk && command -v tcpdump) >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk tcpdump) \
+		|| { echo "wrk and tcpdump are needed: apt-get install wrk tcpdump" >&2; exit 1; }
 	$(BIN)/python -m bench.till_load $(BENCH_ARGS)
 
 # The scans over 1,000,000 members and the SMTP send path (bench/README.md, "Scenarios").

@@ -13,7 +13,7 @@ from loyalty.ledger.models import LedgerEntry, PointLot, QualifyingMonth
 from loyalty.members.models import Member
 from loyalty.outbox import OutboxEvent
 from loyalty.program.models import EarningRule, ProgramSettings
-from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
+from loyalty.receipts.models import Purchase, PurchaseLine, PurchaseReturn
 from loyalty.segments.models import AwardCampaign, MemberCategory, MemberPurchaseMonth, MemberPurchaseWindow, PurchaseWindowsAnchor, Segment
 from loyalty.tiers.models import CardIssuance, Tier, TierChange
 from notifications.journeys.models import Journey, PurchaseBonus

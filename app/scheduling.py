@@ -16,7 +16,7 @@ from loyalty.consumers import purge_consumed
 from loyalty.engagement.tasks import fire_engagement_drops
 from loyalty.ledger.tasks import expire_points, notify_expiring_points
 from loyalty.purchases.tasks import release_pending
-from loyalty.segments.windows import roll_windows
+from loyalty.segments.tasks import roll_windows
 from loyalty.tiers.tasks import review_tiers
 from notifications.bootstrap import CONSUMERS
 from notifications.channels.registry import ChannelSettings, build_channels
@@ -25,7 +25,7 @@ from notifications.runtime import Runtime
 from notifications.scheduler.jobs import Schedule, Task
 from notifications.scheduler.process import SchedulerProcess
 from notifications.webhooks.delivery import WebhookSender, WebhookSettings
-from reporting import daily as dashboard_days
+from reporting.tasks import refresh_dashboard_days
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ MAINTENANCE: tuple[tuple[str, Task], ...] = (
     ("review-tiers", review_tiers),
     ("engagement-drops", fire_engagement_drops),
     # The back office's dashboard: each day counted once into the roll-up when it is over (reporting/).
-    ("dashboard-days", dashboard_days.refresh),
-    # The members' rolling purchase figures for segments, moved to each new day (loyalty/segments/windows.py).
+    ("dashboard-days", refresh_dashboard_days),
+    # The members' rolling purchase figures for segments, moved to each new day (loyalty/segments/tasks.py).
     ("purchase-windows", roll_windows),
 )

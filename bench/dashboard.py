@@ -29,8 +29,9 @@ from app import create_app, migrate
 from app.backoffice.staff import create_staff
 from bench import stack
 from loyalty.db import make_engine, session_scope
-from reporting import daily, dashboard
+from reporting import dashboard
 from reporting.period import Period
+from reporting.tasks import refresh_dashboard_days
 
 DATABASE = "loyalty_bench_dashboard"
 SCHEMA = "bench_dashboard"
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         started, days = time.perf_counter(), 0
         while True:
             with session_scope(sessions) as session:
-                counted = daily.refresh(session, now)
+                counted = refresh_dashboard_days(session, now)
             days += counted
             if not counted:
                 break

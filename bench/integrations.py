@@ -38,7 +38,7 @@ from loyalty.members.models import Member
 from loyalty.program.operations import read_program_file
 from loyalty.segments.compiler import compile_definition, register_condition
 from loyalty.segments.operations import context, make_room_for_count
-from loyalty.segments.windows import roll_windows
+from loyalty.segments.tasks import roll_windows
 from notifications.program import load_program
 from rewards.badges.segments import badge_held
 

@@ -20,6 +20,8 @@ from typing import Protocol
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench import wire_latency
+
 REQUESTS = "loyalty_http_requests_total"
 LATENCY = "loyalty_http_request_duration_seconds"
 APP_LATENCY = "loyalty_http_request_app_duration_seconds"
@@ -112,25 +114,40 @@ class LoadPhase(Protocol):
     @property
     def p99_ms(self) -> float: ...
 
+    @property
+    def wrk_waited_s(self) -> float | None: ...
+
 
 @dataclass
 class Watch:
     """The figures of one route between entering and leaving :func:`watch`."""
 
+    route: tuple[str, str]
     before: tuple[Figures, Figures]
     during: Figures = field(default_factory=Figures)
     #: The application's own time (from a thread taking the request up).
     app_during: Figures = field(default_factory=Figures)
 
-    def compare(self, phase: LoadPhase) -> str:
-        """One line: the rate and quantiles by /metrics and by wrk, and how far apart."""
+    def compare(self, phase: LoadPhase, wire: wire_latency.Capture | None = None) -> str:
+        """One line: the rate and quantiles by /metrics and by wrk, and how far apart; with a
+        capture of the phase, the quantiles by the packets' times too."""
         rate, wrk_rate = self.during.answers / phase.window_s, (phase.answers_2xx + phase.failures) / phase.window_s
         p50, p99 = self.during.quantile(0.5) * 1000, self.during.quantile(0.99) * 1000
-        return (
+        line = (
             f"{phase.name:<30} /metrics {rate:8.1f} req/s p50 {p50:6.1f} ms p99 {p99:6.1f} ms"
             f" (app p50 {self.app_during.quantile(0.5) * 1000:6.1f} ms)"
             f" | wrk {wrk_rate:8.1f} req/s p50 {phase.p50_ms:6.1f} ms p99 {phase.p99_ms:6.1f} ms"
+            f" (waited for a core {'-' if phase.wrk_waited_s is None else f'{phase.wrk_waited_s:.1f}'} s)"
             f" | rate {rate / wrk_rate - 1:+6.1%} p50 {p50 / phase.p50_ms - 1:+6.1%} p99 {p99 / phase.p99_ms - 1:+6.1%}"
+        )
+        if wire is None:
+            return line
+        latencies = wire.latencies_s(*self.route)
+        wire_p50, wire_p99 = wire_latency.quantile(latencies, 0.5) * 1000, wire_latency.quantile(latencies, 0.99) * 1000
+        return (
+            f"{line}\n{'':<30} wire {len(latencies):8d} answers p50 {wire_p50:6.1f} ms p99 {wire_p99:6.1f} ms"
+            f" ({wire.dropped} packets dropped) | /metrics p50 {p50 / wire_p50 - 1:+6.1%} p99 {p99 / wire_p99 - 1:+6.1%}"
+            f" | wrk p50 {phase.p50_ms / wire_p50 - 1:+6.1%} p99 {phase.p99_ms / wire_p99 - 1:+6.1%}"
         )
 
 
@@ -142,7 +159,18 @@ def watch(base_url: str, phase_name: str) -> Iterator[Watch | None]:
     if route is None:
         yield None
         return
-    watched = Watch(scrape(base_url, *route))
+    watched = Watch(route, scrape(base_url, *route))
     yield watched
     during, app_during = scrape(base_url, *route)
     watched.during, watched.app_during = during.minus(watched.before[0]), app_during.minus(watched.before[1])
+
+
+@contextmanager
+def wire(base_url: str, path: Path, *, enabled: bool) -> Iterator[wire_latency.Capture | None]:
+    """The loopback traffic of the server at ``base_url`` captured into ``path`` while the block runs
+    (bench/wire_latency.py); None when not ``enabled``."""
+    if not enabled:
+        yield None
+        return
+    with wire_latency.capture(int(base_url.rsplit(":", 1)[1]), path) as captured:
+        yield captured

@@ -45,9 +45,9 @@ from loyalty.program.operations import read_program_file
 from notifications.channels.base import Delivery, Envelope
 from notifications.channels.email import SmtpChannel
 from notifications.messages import compose
-from notifications.messages.delivery import deliver_due
 from notifications.messages.links import Links
 from notifications.messages.models import Message
+from notifications.messages.tasks import deliver_due
 from notifications.program import load_program
 from notifications.runtime import Runtime
 

@@ -185,6 +185,15 @@ def cpu_seconds(pids: Iterable[int]) -> dict[int, float]:
     return used
 
 
+def run_queue_wait_s(pid: int) -> float | None:
+    """Seconds the threads of ``pid`` have spent runnable but waiting for a core so far (the kernel's
+    ``/proc/PID/task/*/schedstat``); None when the process is gone or the kernel keeps no such figure."""
+    try:
+        return sum(int((task / "schedstat").read_text().split()[1]) for task in Path(f"/proc/{pid}/task").iterdir()) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def machine_busy_seconds() -> float:
     """CPU time all processors have spent busy since boot (every process, ours or not), from ``/proc/stat``."""
     user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])

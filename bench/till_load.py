@@ -2,8 +2,9 @@
 gunicorn + PostgreSQL, with the scheduler process running the outbox consumers beside it.
 
 ``make bench`` or ``python -m bench.till_load [--duration 30]``. Prints requests/s and p50/p95/p99 per
-phase, the CPU each side used, the machine's ceiling (a bare Flask app under the same gunicorn), and
-checks the ledger and the purchase count afterwards. Exits 1 on any non-2xx answer or failed check.
+phase, the CPU each side used, the machine's ceiling (a bare Flask app under the same gunicorn), what
+``/metrics`` said of each phase beside wrk and the loopback's packets (tcpdump), and checks the ledger
+and the purchase count afterwards. Exits 1 on any non-2xx answer or failed check.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import secrets
 import shutil
@@ -25,12 +27,12 @@ from types import FrameType
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import sessionmaker
 
-from bench import metrics_scrape, stack
+from bench import metrics_scrape, stack, wire_latency
 from bench.consumer_lag import LagSampler
 from bench.statements import statements_per_request
 from loyalty.db import make_engine, session_scope
 from loyalty.ledger.operations import members_out_of_balance
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 
 DATABASE = "loyalty_bench"
 STORE = "S001"
@@ -54,6 +56,8 @@ class Phase:
     #: CPU seconds used during the phase by the gunicorn processes, the PostgreSQL backends, wrk, and
     #: everything else on the machine (a figure far from 0 means the run was disturbed).
     cpu_s: dict[str, float]
+    #: Seconds wrk's threads were runnable but waited for a core (their wait is in wrk's latency only).
+    wrk_waited_s: float | None
 
     @property
     def requests_per_s(self) -> float:
@@ -79,7 +83,10 @@ HEADER = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = parse_options(argv, prog="python -m bench.till_load", description=__doc__, duration=30)
+    options = parse_options(argv, prog="python -m bench.till_load", description=__doc__, duration=30, wire=True)
+    if options.wire and not wire_latency.available():
+        print("tcpdump is not installed: apt-get install -y tcpdump (or --no-wire)", file=sys.stderr)
+        return 2
     settings, database, environment = prepare(options, options.database or DATABASE)
     members = [str(database.first_member_id), str(database.member_count)]
     phases: list[Phase] = []
@@ -95,13 +102,17 @@ def main(argv: list[str] | None = None) -> int:
         purchases_url, members_url = server.url + "/api/v1/purchases", server.url
 
         def phase(name: str, script: str, target: str, arguments: list[str], connections: int, duration: int) -> Phase:
-            with metrics_scrape.watch(server.url, f"{name} @{connections}") as watched:
+            capture = RESULTS / f"{re.sub(r'[^a-z0-9]+', '-', f'{name} {connections}'.lower()).strip('-')}.pcap"
+            with (
+                metrics_scrape.watch(server.url, f"{name} @{connections}") as watched,
+                metrics_scrape.wire(server.url, capture, enabled=options.wire and watched is not None) as wire,
+            ):
                 done = run_phase(
                     server, f"{name} @{connections}", script, target, arguments,
                     duration_s=duration, connections=connections, database_url=url, worker_pid=worker_pid,
                 )  # fmt: skip
             if watched is not None:
-                scraped.append(watched.compare(done))
+                scraped.append(watched.compare(done, wire))
             return done
 
         warm_up = phase("warm-up", "members.lua", members_url, [service, *members], options.connections, WARM_UP_S)
@@ -160,9 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     return finish([warm_up, *phases, *ceilings.values()], checks_pass, statements)
 
 
-def parse_options(argv: list[str] | None, *, prog: str, description: str | None, duration: int) -> argparse.Namespace:
+def parse_options(
+    argv: list[str] | None, *, prog: str, description: str | None, duration: int, wire: bool = False
+) -> argparse.Namespace:
     """The options of a load benchmark (``description``: its module docstring, of which the first
-    paragraph is shown)."""
+    paragraph is shown); ``wire``: it captures the loopback traffic unless told not to."""
     parser = argparse.ArgumentParser(prog=prog, description=(description or "").split("\n\n")[0])
     parser.add_argument(
         "--duration", type=int, default=duration, help=f"seconds of load per phase (default {duration})"
@@ -172,6 +185,11 @@ def parse_options(argv: list[str] | None, *, prog: str, description: str | None,
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker; 1 = sync worker (default 4)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    if wire:
+        parser.add_argument(
+            "--no-wire", dest="wire", action="store_false",
+            help="skip the loopback capture (tcpdump) timing each request by its packets beside wrk and /metrics",
+        )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -240,7 +258,9 @@ def run_phase(
         "--duration", f"{duration_s + DRAIN_S}s", "--timeout", f"{DRAIN_S + 5}s",
         "--script", str(WRK_DIR / script), url, "--", str(duration_s), *script_arguments,
     ]  # fmt: skip
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=duration_s + DRAIN_S + 60)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wrk_waited_s = _run_queue_wait_until_exit(process, timeout_s=duration_s + DRAIN_S + 60)
+    completed = subprocess.CompletedProcess(command, process.returncode, *process.communicate())
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy = stack.machine_busy_seconds() - busy_before
     if database_url:
@@ -269,7 +289,28 @@ def run_phase(
         p95_ms=result["p95_us"] / 1000,
         p99_ms=result["p99_us"] / 1000,
         cpu_s=cpu_s,
+        wrk_waited_s=wrk_waited_s,
     )
+
+
+def _run_queue_wait_until_exit(process: subprocess.Popen[str], *, timeout_s: float) -> float | None:
+    """Wait for wrk to exit (killed after ``timeout_s``); meanwhile sample the time its threads spent
+    waiting for a core, and return the largest sample (the sum drops as wrk's threads exit before it
+    does), None if the kernel keeps no such figure. wrk's output is a few lines: the pipes cannot
+    fill meanwhile."""
+    deadline, waited_s = time.monotonic() + timeout_s, None
+    while True:
+        try:
+            process.wait(timeout=0.2)
+            return waited_s
+        except subprocess.TimeoutExpired:
+            if time.monotonic() > deadline:
+                process.kill()
+                process.wait()
+                raise
+        sample = stack.run_queue_wait_s(process.pid)
+        if sample is not None:
+            waited_s = max(sample, waited_s or 0.0)
 
 
 def _verify(database_url: str, writes: list[Phase]) -> bool:

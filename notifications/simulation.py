@@ -46,10 +46,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
+from loyalty.enrolment.operations import NewMember, enroll_member
 from loyalty.members.models import Member
-from loyalty.members.operations import NewMember, enroll_member
-from loyalty.purchases.models import Purchase
 from loyalty.purchases.operations import LineInput, PurchaseInput, record_purchase, record_return
+from loyalty.receipts.models import Purchase
 from notifications.channels.base import CHANNELS, Delivery, Envelope
 from notifications.messages import kpis, tracking
 from notifications.messages.links import Links

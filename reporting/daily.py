@@ -1,9 +1,10 @@
 """The dashboard's figures by UTC day, counted by one statement that serves twice.
 
 Each row is ``(day, figure, key, value)``: ``key`` names a channel, a tier, a reward or a scenario
-(``""`` when the figure has none), amounts of money are in cents. :func:`refresh` (a scheduler task)
-counts each day once, when it is neither today nor yesterday any more, into the roll-up
-(:class:`~reporting.models.DashboardDay`), with one ``INSERT … SELECT … GROUP BY``;
+(``""`` when the figure has none), amounts of money are in cents. The ``dashboard-days`` task
+(:func:`reporting.tasks.refresh_dashboard_days`) counts each day once, when it is neither today nor
+yesterday any more, into the roll-up (:class:`~reporting.models.DashboardDay`), with one
+``INSERT … SELECT … GROUP BY``;
 :func:`figures_of` reads a period from the roll-up for the days counted, and counts the others
 (today, yesterday, any day the task has not reached yet) live with the same statement, over the few
 indexed rows of those days.
@@ -29,7 +30,7 @@ from sqlalchemy.sql.selectable import CompoundSelect
 from loyalty.dates import as_date
 from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from loyalty.sql import utc_day
 from loyalty.tiers.models import TierChange
 from notifications.journeys.models import Journey
@@ -139,18 +140,6 @@ def counting(starts_at: datetime, ends_at: datetime) -> CompoundSelect:
     return union_all(*parts)
 
 
-def refresh(session: Session, now: datetime) -> int:
-    """Count into the roll-up the next days not counted yet that are neither today nor yesterday, up to
-    :data:`BATCH_DAYS` of them: the number of days counted (0 once up to date, so a second run changes
-    nothing)."""
-    last = now.date() - timedelta(days=2)
-    counted = session.scalar(select(func.max(DashboardDayRun.day)))
-    first = _first_day(session) if counted is None else as_date(counted) + timedelta(days=1)
-    if first is None or first > last:
-        return 0
-    return recount(session, first, min(last, first + timedelta(days=BATCH_DAYS - 1)), now=now)
-
-
 def recount(session: Session, first: date, last: date, *, now: datetime) -> int:
     """Count the days ``first`` to ``last`` (none of them today or yesterday) again: their rows are
     replaced, in one transaction, by what one ``INSERT … SELECT … GROUP BY`` counts now."""
@@ -197,7 +186,7 @@ def figures_of(session: Session, period: Period) -> Figures:
     return figures
 
 
-def _first_day(session: Session) -> date | None:
+def first_day(session: Session) -> date | None:
     """The first day anything was counted on (the minimum of each source's index)."""
     columns = (
         Member.enrolled_at, Purchase.occurred_at, LedgerEntry.created_at, Voucher.issued_at, Message.sent_at,

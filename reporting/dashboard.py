@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from loyalty.engagement.models import ENGAGEMENT_LEVELS, EngagementScore
 from loyalty.members.models import Member
 from loyalty.program.models import ProgramSettings
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from loyalty.tiers.models import Tier
 from notifications.scenarios.models import Scenario
 from reporting.daily import Figures, figures_of

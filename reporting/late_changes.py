@@ -18,7 +18,7 @@ from loyalty.consumers import Delivered
 from loyalty.dates import as_date
 from loyalty.db import one_of
 from loyalty.events import PurchaseRecorded, PurchaseReturned
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from loyalty.sql import utc_day
 from notifications.events import MessageClicked, MessageOpened
 from notifications.messages.models import Message

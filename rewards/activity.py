@@ -10,7 +10,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from loyalty.members.models import Member
-from loyalty.purchases.models import PurchaseLine
+from loyalty.receipts.models import PurchaseLine
 
 PURCHASE = "purchase"
 ENGAGEMENT = "engagement"

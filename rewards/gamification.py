@@ -32,7 +32,7 @@ from loyalty.events import (
     TierUpgraded,
 )
 from loyalty.members.models import Member
-from loyalty.purchases.models import PurchaseLine
+from loyalty.receipts.models import PurchaseLine
 from loyalty.tiers.operations import load_ladder
 from rewards.activity import PURCHASE, Activity, engagement_activity, purchase_activity
 from rewards.badges import operations as badges

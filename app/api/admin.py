@@ -15,6 +15,7 @@ from app.schemas.program import (
 )
 from loyalty.program import operations as program
 from loyalty.program.models import EarningRule, ProgramSettings
+from loyalty.purchases import rules
 from notifications.translations import TranslationReport, missing_translations
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Program configuration (admin)")
@@ -51,7 +52,7 @@ def translations_missing() -> TranslationReport:
 @blp.response(200, EarningRuleSchema(many=True))
 def list_rules() -> list[EarningRule]:
     """Every earning rule: category multipliers and promotions."""
-    return program.list_rules(db.session())
+    return rules.list_rules(db.session())
 
 
 @blp.route("/earning-rules", methods=["POST"])
@@ -60,7 +61,7 @@ def list_rules() -> list[EarningRule]:
 @blp.response(201, EarningRuleSchema)
 def create_rule(body: dict[str, Any]) -> EarningRule:
     """Add a category multiplier or a time-boxed promotion (the largest live promotion applies)."""
-    return program.create_rule(db.session(), body)
+    return rules.create_rule(db.session(), body)
 
 
 @blp.route("/earning-rules/<id:rule_id>", methods=["PATCH"])
@@ -69,7 +70,7 @@ def create_rule(body: dict[str, Any]) -> EarningRule:
 @blp.response(200, EarningRuleSchema)
 def update_rule(changes: dict[str, Any], rule_id: int) -> EarningRule:
     """Change an earning rule; set ``is_active`` to false to suspend it."""
-    return program.update_rule(db.session(), rule_id, changes)
+    return rules.update_rule(db.session(), rule_id, changes)
 
 
 @blp.route("/earning-rules/<id:rule_id>", methods=["DELETE"])
@@ -77,4 +78,4 @@ def update_rule(changes: dict[str, Any], rule_id: int) -> EarningRule:
 @blp.response(204)
 def delete_rule(rule_id: int) -> None:
     """Remove an earning rule (points already awarded stay as they are)."""
-    program.delete_rule(db.session(), rule_id)
+    rules.delete_rule(db.session(), rule_id)

@@ -16,6 +16,7 @@ from app.schemas.customevents import (
 )
 from loyalty.customevents import operations as customevents
 from loyalty.customevents.models import CustomEventType
+from loyalty.engagement.custom_events import record_custom_event
 
 blp = Blueprint("custom_events", __name__, url_prefix="/api/v1", description="Custom events and their types")
 
@@ -30,7 +31,7 @@ def post_event(body: dict[str, Any]) -> Any:
     against the type's JSON Schema (422 naming the property)."""
     session = db.session()
     member_id = customevents.resolve_member(session, body)
-    result = customevents.record_custom_event(
+    result = record_custom_event(
         session,
         member_id=member_id,
         type_key=body["type"],

@@ -31,10 +31,11 @@ from app.schemas.members import (
     MemberViewSchema,
 )
 from app.schemas.purchases import ClaimSchema, PurchaseSchema
+from loyalty.engagement.views import member_with_engagement
+from loyalty.enrolment.operations import NewMember, enroll_member
 from loyalty.ledger import operations as ledger
 from loyalty.members import operations as members
 from loyalty.members.models import Member
-from loyalty.members.views import member_with_engagement
 from loyalty.purchases import operations as purchases
 from rewards.status import member_status
 
@@ -52,7 +53,7 @@ blp = Blueprint("members", __name__, url_prefix="/api/v1", description="Members,
 def enrol_member(body: dict[str, Any]) -> Member:
     """Enrol a member (roles: admin, service, till). A duplicate email or card number is a 409."""
     source = current_principal().role
-    return members.enroll_member(db.session(), members.NewMember(**body), now=now(), source=source)
+    return enroll_member(db.session(), NewMember(**body), now=now(), source=source)
 
 
 @blp.route("/members/<id:member_id>", methods=["GET"])

@@ -20,7 +20,7 @@ from app.schemas.purchases import (
     ReturnSchema,
 )
 from loyalty.purchases import operations as purchases
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 
 blp = Blueprint("purchases", __name__, url_prefix="/api/v1", description="Purchases and returns")
 

@@ -31,6 +31,7 @@ from loyalty.engagement import operations as engagement
 from loyalty.engagement import score
 from loyalty.errors import NotFound
 from loyalty.program import operations as program
+from loyalty.purchases import rules
 from loyalty.tiers import operations as tiers
 from notifications.pressure import operations as pressure
 from notifications.scenarios import templates
@@ -88,9 +89,9 @@ COLLECTIONS: tuple[Collection, ...] = (
     Collection(
         "earning-rules", "Earning rules and promotions", "an earning rule",
         "Category multipliers, and promotions over a period: the largest live promotion applies.",
-        "id", EarningRuleSchema(), EarningRuleUpdateSchema(), program.list_rules, program.create_rule,
-        lambda session, key, changes: program.update_rule(session, _rule_id(key), changes),
-        lambda session, key: program.delete_rule(session, _rule_id(key)),
+        "id", EarningRuleSchema(), EarningRuleUpdateSchema(), rules.list_rules, rules.create_rule,
+        lambda session, key, changes: rules.update_rule(session, _rule_id(key), changes),
+        lambda session, key: rules.delete_rule(session, _rule_id(key)),
         ("name", "kind", "category", "channel", "multiplier", "starts_at", "ends_at", "is_active"),
     ),
     Collection(

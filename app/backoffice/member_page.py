@@ -14,7 +14,7 @@ from app.backoffice.pagination import Page, page_number, paginate
 from loyalty.ledger.models import LedgerEntry, PointLot
 from loyalty.members.models import Member
 from loyalty.members.operations import get_member
-from loyalty.purchases.models import Purchase, PurchaseReturn
+from loyalty.receipts.models import Purchase, PurchaseReturn
 from loyalty.tiers.models import CardIssuance, TierChange
 from loyalty.tiers.operations import tier_history
 from notifications.journeys.models import Journey

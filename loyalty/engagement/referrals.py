@@ -1,5 +1,5 @@
-"""Referral ("parrainage"): a sponsor's code at enrolment, both rewarded after the referee's first
-qualifying purchase, and the sponsor's KPIs."""
+"""Referral ("parrainage"): a sponsor's code at enrolment (checked by :mod:`loyalty.enrolment`), both
+rewarded after the referee's first qualifying purchase, and the sponsor's KPIs."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ from sqlalchemy.orm import Session
 from loyalty import outbox
 from loyalty.db import Money
 from loyalty.engagement.operations import record_if_defined
-from loyalty.errors import InvalidOperation
 from loyalty.events import ReferralRewarded
 from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 
 
 @dataclass(frozen=True)
@@ -27,15 +26,6 @@ class ReferralStats:
     rewarded_referees: int
     #: What the referees spent, returns deducted.
     referees_revenue: Decimal
-
-
-def check_not_self_referral(sponsor: Member, *, phone: str | None, last_name: str, birth_date: object) -> None:
-    """Refuse a referral where the new member is visibly the sponsor again (same phone, or same last name
-    and birth date). Loops cannot happen: a sponsor is set only at enrolment, to an existing member."""
-    if phone and sponsor.phone and _digits(phone) == _digits(sponsor.phone):
-        raise InvalidOperation("a member cannot refer themselves (same phone number)", field="referral_code")
-    if birth_date is not None and sponsor.birth_date == birth_date and sponsor.last_name.lower() == last_name.lower():
-        raise InvalidOperation("a member cannot refer themselves", field="referral_code")
 
 
 def reward_referral(session: Session, *, referee_id: int, purchase_total: Decimal, now: datetime) -> bool:
@@ -81,7 +71,3 @@ def referral_stats(session: Session, sponsor_id: int) -> ReferralStats:
         )
     )
     return ReferralStats(referees=count, rewarded_referees=rewarded, referees_revenue=revenue or Decimal("0.00"))
-
-
-def _digits(phone: str) -> str:
-    return "".join(char for char in phone if char.isdigit())[-9:]

@@ -2,19 +2,17 @@
 
 A file of a million rows is never held in memory, and a crash loses at most the batch in flight: every
 row is idempotent, so importing the file again finishes the job. The CLI runs a file directly (with a
-progress bar); the admin API queues an :class:`ImportJob` that a worker runs (``run_next_job``),
-committing the job's progress with each batch.
+progress bar); the admin API queues an :class:`ImportJob` that a worker runs
+(:func:`loyalty.imports.tasks.run_next_job`), committing the job's progress with each batch.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.db import session_scope
@@ -101,38 +99,3 @@ def queue_job(session: Session, *, kind: str, fmt: str, content: bytes, history_
 
 def get_job(session: Session, job_id: int) -> ImportJob | None:
     return session.get(ImportJob, job_id)
-
-
-def run_next_job(sessions: sessionmaker[Session], *, clock: Callable[[], datetime]) -> int:
-    """Claim the oldest queued job (``SKIP LOCKED``: one worker per job) and run it; returns 1 if
-    there was one, else 0."""
-    with session_scope(sessions) as session:
-        job = session.scalar(
-            select(ImportJob).where(ImportJob.status == "queued").order_by(ImportJob.id).limit(1).with_for_update(skip_locked=True)
-        )
-        if job is None:
-            return 0
-        job.status, job.started_at = "running", clock()
-        job_id, kind, fmt, history_before, content = job.id, job.kind, job.format, job.history_before, job.content
-
-    def progress(session: Session, total: Outcome, batch: Outcome, line: int) -> None:
-        session.execute(
-            update(ImportJob)
-            .where(ImportJob.id == job_id)
-            .values(rows=total.rows, imported=total.imported, skipped=total.skipped, failed=total.failed,
-                    errors=[error.as_dict() for error in total.errors])
-        )  # fmt: skip
-
-    try:
-        run_import(
-            sessions, kind=kind, fmt=fmt, lines=io.StringIO(content.decode("utf-8-sig"), newline=""),
-            now=clock(), history_before=history_before, actor=f"import:{job_id}", on_batch=progress,
-        )  # fmt: skip
-        status, failure = "done", None
-    except UnicodeDecodeError:
-        status, failure = "failed", "the file is not UTF-8 text"
-    with session_scope(sessions) as session:
-        session.execute(
-            update(ImportJob).where(ImportJob.id == job_id).values(status=status, failure=failure, finished_at=clock())
-        )
-    return 1

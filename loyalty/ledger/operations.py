@@ -171,33 +171,44 @@ def append_entry(
     session.add(entry)
     balance = row.points_balance
     before = balance - points
+    event: PointsEarned | PointsDebited
     if points > 0:
         _open_lot(session, entry, max(balance, 0) - max(before, 0), now)
-        event: PointsEarned | PointsDebited = PointsEarned(
-            occurred_at=now,
-            member_id=member_id,
-            points=points,
-            balance=balance,
-            kind=kind,
-            reason=reason,
-            qualifying=qualifying,
-            lifetime_points=row.lifetime_points,
-            tier=row.tier_code,
-            store_code=store_code,
-        )
+        event = _earned(entry, row, store_code)
     else:
         _consume_lots(session, member_id, max(before, 0) - max(balance, 0))
-        event = PointsDebited(
-            occurred_at=now,
-            member_id=member_id,
-            points=points,
-            balance=balance,
-            reason=reason,
-            kind=kind,
-            source_type=entry.source_type,
-            source_id=entry.source_id,
-        )
+        event = _debited(entry)
     return Posting(balance=_publish(session, event, balance), entry=entry, row=row)
+
+
+def _earned(entry: LedgerEntry, row: Row[Any], store_code: str | None) -> PointsEarned:
+    """The event of a credit: the balance, lifetime points and tier after it (``row``)."""
+    return PointsEarned(
+        occurred_at=entry.created_at,
+        member_id=entry.member_id,
+        points=entry.points,
+        balance=row.points_balance,
+        kind=entry.kind,
+        reason=entry.reason,
+        qualifying=entry.is_qualifying,
+        lifetime_points=row.lifetime_points,
+        tier=row.tier_code,
+        store_code=store_code,
+    )
+
+
+def _debited(entry: LedgerEntry) -> PointsDebited:
+    """The event of a debit: the balance after it and what it was for."""
+    return PointsDebited(
+        occurred_at=entry.created_at,
+        member_id=entry.member_id,
+        points=entry.points,
+        balance=entry.balance_after,
+        reason=entry.reason,
+        kind=entry.kind,
+        source_type=entry.source_type,
+        source_id=entry.source_id,
+    )
 
 
 def _publish(session: Session, event: PointsEarned | PointsDebited, balance: int) -> int:

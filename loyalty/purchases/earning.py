@@ -1,6 +1,6 @@
 """How many points a purchase earns: pure functions over plain values, no database.
 
-The earning policy is read from the program's tables (:func:`loyalty.program.operations.load_policy`)
+The earning policy is read from the program's tables (:func:`loyalty.purchases.rules.load_policy`)
 and applied here. Per line: amount × points per unit × category multiplier × the largest promotion
 multiplier that applies; the purchase earns the sum, times the member's tier multiplier, rounded down once at the end. When a receipt has
 lines, their amounts are scaled so that they add up to the total actually paid (a receipt-level

@@ -27,10 +27,11 @@ from loyalty.engagement.referrals import reward_referral
 from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
 from loyalty.program.models import ProgramSettings
-from loyalty.program.operations import get_settings, load_policy
+from loyalty.program.operations import get_settings
 from loyalty.purchases.earning import BoughtLine, Earned, EarningLine, earn, earn_by_tier, points_to_reverse
-from loyalty.purchases.models import Purchase, PurchaseLine, PurchaseReturn
 from loyalty.purchases.receipts import insert_receipt
+from loyalty.purchases.rules import load_policy
+from loyalty.receipts.models import Purchase, PurchaseLine, PurchaseReturn
 from loyalty.segments.operations import member_segments
 from loyalty.tiers.models import Tier
 from loyalty.tiers.operations import load_ladder
@@ -486,12 +487,8 @@ def record_return(
     ledger shows it as it is. Records ``PurchaseReturned`` and ``PointsDebited``.
     """
     purchase = get_purchase(session, purchase_id)
-    if (amount is None) == (not lines):
-        raise InvalidOperation("give either an amount or lines", field="amount")
-    line_list = [{"sku": sku, "quantity": quantity} for sku, quantity in lines] or None
-    request_hash = _fingerprint(
-        {"return_no": return_no, "amount": str(amount.quantize(CENT)) if amount else None, "lines": line_list}
-    )
+    line_list = _returned_lines(amount, lines)
+    request_hash = _return_fingerprint(return_no, amount, line_list)
     try:
         amount = _amount_returned(purchase, amount, lines)
     except InvalidOperation:  # no longer acceptable, unless it is a replay of a return recorded before
@@ -499,7 +496,47 @@ def record_return(
         if existing is None:
             raise
         return _replayed_return(existing, request_hash, purchase.member_id)
-    return_id = insert_if_absent(
+    return_id = _insert_return(session, purchase_id, return_no, amount, line_list, request_hash, now=now)
+    if return_id is None:  # recorded before (or concurrently): the original answer
+        existing = _find_return(session, purchase_id, return_no)
+        assert existing is not None
+        return _replayed_return(existing, request_hash, purchase.member_id)
+    amount, taken = _take_back(session, purchase, amount, lines)
+    outbox.record(
+        session,
+        PurchaseReturned(occurred_at=now, member_id=taken.member_id, purchase_id=purchase_id, return_id=return_id, amount=amount),
+    )
+    balance = _debit_reversed_points(session, taken, purchase_id, now) if taken.member_id is not None else None
+    recorded = _complete_return(session, return_id, amount, taken, balance)
+    return ReturnResult(purchase_return=recorded, member_id=taken.member_id, created=True)
+
+
+def _returned_lines(amount: Decimal | None, lines: Sequence[tuple[str, int]]) -> list[dict[str, Any]] | None:
+    """The lines of a return as stored (None for a return by amount); exactly one of the two is given."""
+    if (amount is None) == (not lines):
+        raise InvalidOperation("give either an amount or lines", field="amount")
+    return [{"sku": sku, "quantity": quantity} for sku, quantity in lines] or None
+
+
+def _return_fingerprint(return_no: str, amount: Decimal | None, line_list: list[dict[str, Any]] | None) -> str:
+    """The return's request, to tell its replay (same request) from a conflict (another one)."""
+    return _fingerprint(
+        {"return_no": return_no, "amount": str(amount.quantize(CENT)) if amount else None, "lines": line_list}
+    )
+
+
+def _insert_return(
+    session: Session,
+    purchase_id: int,
+    return_no: str,
+    amount: Decimal,
+    line_list: list[dict[str, Any]] | None,
+    request_hash: str,
+    *,
+    now: datetime,
+) -> int | None:
+    """The new return's id, or None when ``(purchase, return_no)`` is recorded already."""
+    return insert_if_absent(
         session,
         PurchaseReturn,
         {
@@ -513,28 +550,29 @@ def record_return(
         },
         key=("purchase_id", "return_no"),
     )
-    if return_id is None:  # recorded before (or concurrently): the original answer
-        existing = _find_return(session, purchase_id, return_no)
-        assert existing is not None
-        return _replayed_return(existing, request_hash, purchase.member_id)
-    if line_list and _take_back_lines(session, purchase, lines):
+
+
+def _take_back(
+    session: Session, purchase: Purchase, amount: Decimal, lines: Sequence[tuple[str, int]]
+) -> tuple[Decimal, _Reversal]:
+    """Count the return on its purchase (its lines, then its amount: the rest of the total when every
+    line is back); the amount returned and what it takes back."""
+    if lines and _take_back_lines(session, purchase, lines):
         amount = _rest_of_total(session, purchase)
-    taken = _take_back_amount(session, purchase, amount, by_lines=bool(line_list))
-    outbox.record(
-        session,
-        PurchaseReturned(occurred_at=now, member_id=taken.member_id, purchase_id=purchase_id, return_id=return_id, amount=amount),
-    )
-    balance = None
-    if taken.member_id is not None:
-        balance = _debit_reversed_points(session, taken, purchase_id, now)
-    recorded = session.scalars(
+    return amount, _take_back_amount(session, purchase, amount, by_lines=bool(lines))
+
+
+def _complete_return(
+    session: Session, return_id: int, amount: Decimal, taken: _Reversal, balance: int | None
+) -> PurchaseReturn:
+    """Store on the return what it took back and the member's balance after it."""
+    return session.scalars(
         update(PurchaseReturn)
         .where(PurchaseReturn.id == return_id)
         .values(amount=amount, points_reversed=taken.points, balance_after=balance)
         .returning(PurchaseReturn),
         execution_options={"synchronize_session": False},
     ).one()
-    return ReturnResult(purchase_return=recorded, member_id=taken.member_id, created=True)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
 from loyalty.db import insert_if_absent, table_of
-from loyalty.purchases.models import Purchase, PurchaseLine
+from loyalty.receipts.models import Purchase, PurchaseLine
 
 #: A purchase is recorded once per store and receipt number (a unique constraint).
 KEY = ("store_code", "receipt_no")

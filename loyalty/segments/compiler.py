@@ -30,7 +30,7 @@ from loyalty.engagement.models import ENGAGEMENT_LEVELS, EngagementScore
 from loyalty.errors import InvalidOperation
 from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from loyalty.segments.history import month_start, next_month
 from loyalty.segments.models import MemberCategory, MemberPurchaseMonth, MemberPurchaseWindow
 from loyalty.segments.windows import WINDOWS

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from loyalty.consumers import Delivered
 from loyalty.db import one_of, table_of, upsert_many
 from loyalty.events import PurchaseClaimed, PurchaseRecorded, PurchaseReturned
-from loyalty.purchases.models import Purchase, PurchaseLine
+from loyalty.receipts.models import Purchase, PurchaseLine
 from loyalty.segments.models import MemberCategory, MemberPurchaseMonth
 from loyalty.segments.windows import recount_members
 

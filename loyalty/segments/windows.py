@@ -7,7 +7,7 @@ never added to, so applying a change twice changes nothing:
 
 - the ``segment-history`` consumer recounts the members of each batch's purchases (a new purchase, a
   late receipt, a claim, a return) from the anchor it reads;
-- the ``purchase-windows`` maintenance task moves the anchor to the current UTC day and recounts the
+- the ``purchase-windows`` maintenance task (:mod:`loyalty.segments.tasks`) moves the anchor to the current UTC day and recounts the
   members with a purchase that left a window as the days passed (the first run counts everyone).
 
 The anchor's row is locked while figures are written (shared by the consumer, exclusive for the
@@ -22,11 +22,11 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select
+from sqlalchemy import ColumnElement, case, delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from loyalty.db import dialect_insert, one_of, table_of
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from loyalty.segments.models import MemberPurchaseWindow, PurchaseWindowsAnchor
 
 #: The windows counted ahead, in days: their purchase count and their spend net of returns.
@@ -57,35 +57,10 @@ def recount_members(session: Session, member_ids: Collection[int]) -> None:
     )
     if as_of is not None and member_ids:
         members = sorted(member_ids)
-        _recount(session, as_of, one_of(session, Purchase.member_id, members), one_of(session, MemberPurchaseWindow.member_id, members))
+        recount(session, as_of, one_of(session, Purchase.member_id, members), one_of(session, MemberPurchaseWindow.member_id, members))
 
 
-def roll_windows(session: Session, now: datetime) -> int:
-    """Maintenance: move the anchor to ``now``'s UTC day, recounting the members whose purchases left
-    a window since the last anchor (everyone's at the first run). 1 when it moved, else 0."""
-    anchor = session.scalar(select(PurchaseWindowsAnchor).where(PurchaseWindowsAnchor.id == ANCHOR_ID).with_for_update())
-    if anchor is None:
-        anchor = PurchaseWindowsAnchor(id=ANCHOR_ID, as_of=None)
-        session.add(anchor)
-    as_of = day_start(now)
-    if anchor.as_of is not None and anchor.as_of >= as_of:
-        return 0
-    if anchor.as_of is None:
-        _recount(session, as_of, None, None)
-    else:
-        previous = anchor.as_of
-        left = or_(*(
-            and_(Purchase.occurred_at >= previous - timedelta(days=days), Purchase.occurred_at < as_of - timedelta(days=days))
-            for days in WINDOWS
-        ))  # fmt: skip
-        members = select(Purchase.member_id).where(Purchase.member_id.is_not(None), left).distinct()
-        _recount(session, as_of, Purchase.member_id.in_(members), MemberPurchaseWindow.member_id.in_(members))
-    anchor.as_of = as_of
-    session.flush()
-    return 1
-
-
-def _recount(
+def recount(
     session: Session, as_of: datetime, purchases_of: ColumnElement[bool] | None, rows_of: ColumnElement[bool] | None
 ) -> None:
     """Upsert the figures of the purchases ``purchases_of`` (all when ``None``) since the longest

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from loyalty.serialize import csv_line, plain
 from notifications.messages.kpis import kpi_summary
 from notifications.messages.models import Message

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from loyalty.db import one_of
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from loyalty.tiers.models import Tier
 from rewards.badges.models import Badge
 

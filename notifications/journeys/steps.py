@@ -15,15 +15,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loyalty.errors import DomainError
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
 from notifications.journeys.models import Journey, PurchaseBonus
 from notifications.messages import compose
 from notifications.messages.models import Message
-from notifications.pressure.operations import blackout_end
 from notifications.pressure.rules import next_local_time
-from notifications.rendering import RenderFailed
 from notifications.runtime import Runtime
 from notifications.scenarios.definition import (
     Definition,
@@ -44,38 +41,13 @@ RECHECK = timedelta(minutes=15)
 MAX_STEPS_PER_PASS = 20
 
 
-def advance_due_journeys(session: Session, runtime: Runtime, *, now: datetime, limit: int = 200) -> int:
-    """Claim up to ``limit`` due journeys (``SKIP LOCKED``: other workers take the others) and run
-    them; returns how many were claimed."""
-    journeys = list(
-        session.scalars(
-            select(Journey)
-            .where(Journey.status == "active", Journey.due_at <= now)
-            .order_by(Journey.due_at, Journey.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    blackout = blackout_end(session, now)
-    for journey in journeys:
-        try:
-            with session.begin_nested():
-                run_journey(session, runtime, journey, now=now, blackout_until=blackout)
-        except (DomainError, RenderFailed, LookupError) as error:
-            # A broken template or a missing offer ends this journey, not the whole batch.
-            logger.error("journey %s (scenario %s) failed at step %s: %s", journey.id, journey.scenario_id, journey.step, error)
-            _end(journey, "failed", now)
-    session.flush()
-    return len(journeys)
-
-
 def run_journey(
     session: Session, runtime: Runtime, journey: Journey, *, now: datetime, blackout_until: datetime | None
 ) -> None:
     """Run ``journey``'s steps from the current one until it waits or ends."""
     scenario = session.get_one(Scenario, journey.scenario_id)
     if journey.is_holdout:
-        _end(journey, "holdout", now)
+        end_journey(journey, "holdout", now)
         return
     if scenario.is_marketing and blackout_until is not None:
         journey.due_at = blackout_until  # the scenario pauses; nothing is lost
@@ -84,7 +56,7 @@ def run_journey(
     params = definition.params_for(journey.variant)
     for _ in range(MAX_STEPS_PER_PASS):
         if journey.step is None:
-            _end(journey, "completed", now)
+            end_journey(journey, "completed", now)
             return
         step = definition.steps[journey.step]
         options = resolve(step.options, params)
@@ -94,7 +66,7 @@ def run_journey(
             journey.waiting_for = outcome.waiting_for
             return
         if outcome.end is not None:
-            _end(journey, outcome.end, now)
+            end_journey(journey, outcome.end, now)
             return
         _move(journey, outcome.next_step, now)
     logger.warning("journey %s ran %s steps in one pass; continuing later", journey.id, MAX_STEPS_PER_PASS)
@@ -246,7 +218,7 @@ def _move(journey: Journey, step_id: str | None, now: datetime) -> None:
     journey.waiting_for = None
 
 
-def _end(journey: Journey, reason: str, now: datetime) -> None:
+def end_journey(journey: Journey, reason: str, now: datetime) -> None:
     journey.status = "ended"
     journey.end_reason = reason
     journey.ended_at = now

@@ -16,15 +16,12 @@ providers that honour it deliver once.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from loyalty.db import session_scope
 from loyalty.members.models import Member
 from notifications.channels.base import Delivery, DeliveryFailed, Envelope, PushTarget
 from notifications.journeys.models import Journey
@@ -38,12 +35,8 @@ from notifications.pressure.operations import (
 from notifications.pressure.rules import judge
 from notifications.runtime import Runtime
 
-logger = logging.getLogger(__name__)
-
 #: The reason of a letter cleared by the pressure rules, waiting for the postal export.
 POSTAL_READY = "awaiting the postal export"
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -51,27 +44,6 @@ class Claimed:
     message_id: int
     envelope: Envelope
     attempts: int
-
-
-def deliver_due(sessions: sessionmaker[Session], runtime: Runtime, *, clock: Clock, limit: int = 100) -> int:
-    """One batch: claim up to ``limit`` due messages and deliver them; returns how many were claimed."""
-    with session_scope(sessions) as session:
-        claimed, handled = claim(session, runtime, now=clock(), limit=limit)
-    for item in claimed:
-        channel = runtime.channels[item.envelope.channel]
-        try:
-            delivery = channel.send(item.envelope)
-        except DeliveryFailed as failure:
-            with session_scope(sessions) as session:
-                record_failure(session, runtime, item, failure, now=clock())
-        except Exception as error:  # a bug in a channel must not stop the others
-            logger.exception("channel %s failed on message %s", item.envelope.channel, item.message_id)
-            with session_scope(sessions) as session:
-                record_failure(session, runtime, item, DeliveryFailed(f"internal error: {error}"), now=clock())
-        else:
-            with session_scope(sessions) as session:
-                record_sent(session, item, delivery, now=clock())
-    return handled
 
 
 def claim(session: Session, runtime: Runtime, *, now: datetime, limit: int) -> tuple[list[Claimed], int]:

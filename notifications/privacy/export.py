@@ -13,7 +13,7 @@ from sqlalchemy import MetaData, Table, select
 from sqlalchemy.orm import Session
 
 from loyalty.members.operations import get_member
-from loyalty.purchases.models import Purchase, PurchaseLine
+from loyalty.receipts.models import Purchase, PurchaseLine
 from loyalty.serialize import plain
 
 #: Columns never exported.

@@ -20,15 +20,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.consumers import Consumer, run_consumers
 from loyalty.db import dialect_insert, session_scope
-from loyalty.imports.runner import run_next_job
+from loyalty.imports.tasks import run_next_job
 from notifications.bootstrap import CONSUMERS
 from notifications.journeys.scans import run_scan
-from notifications.journeys.steps import advance_due_journeys
-from notifications.messages.delivery import deliver_due
+from notifications.journeys.tasks import advance_due_journeys
+from notifications.messages.tasks import deliver_due
 from notifications.runtime import Runtime
-from notifications.webhooks.delivery import drain as send_webhooks
 from notifications.scenarios.models import Scenario
 from notifications.scheduler.models import JobRun
+from notifications.webhooks.tasks import drain as send_webhooks
 
 logger = logging.getLogger(__name__)
 

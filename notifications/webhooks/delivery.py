@@ -3,7 +3,7 @@
 1. The outbox consumer ``webhooks`` (:func:`queue_deliveries`) turns each committed event into one
    delivery per active subscription that wants it, in the consumer's transaction: exactly once per
    event, and nothing for a change that rolled back (its event never reached the outbox).
-2. A worker (:func:`send_due`, in every pass of ``loyalty run-due``) claims due deliveries with a lease
+2. A worker (:func:`notifications.webhooks.tasks.send_due`, in every pass of ``loyalty run-due``) claims due deliveries with a lease
    (``SKIP LOCKED``) and sends a few at once, one per member and subscription at a time: a member's later delivery waits
    while an earlier one is pending or being retried, so a receiver sees each member's events in order.
 3. It posts them outside any transaction, signed, with a bounded time-out, then records the outcome in
@@ -19,18 +19,17 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
 from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, aliased
 
 from loyalty import audit
 from loyalty.consumers import Delivered
-from loyalty.db import dialect_insert, session_scope
+from loyalty.db import dialect_insert
 from notifications.channels.webhook import ThreadSessions
 from notifications.webhooks.addresses import AddressRefused, GuardedAdapter
 from notifications.webhooks.models import EVERY_EVENT, OPEN_STATUSES, WebhookDelivery, WebhookSubscription
@@ -38,7 +37,6 @@ from notifications.webhooks.signing import body, signature
 
 logger = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 #: The actor of the audit entry written when a failing subscription is paused.
 PAUSING_ACTOR = "scheduler"
 
@@ -179,23 +177,6 @@ def _reason(error: requests.RequestException) -> str:
     return f"unreachable: {error}"
 
 
-def send_due(sessions: sessionmaker[Session], sender: WebhookSender, *, clock: Clock, limit: int = 24) -> int:
-    """One batch: claim up to ``limit`` due deliveries, send them (``concurrency`` at a time: a batch
-    holds at most one delivery per member and subscription, so order is kept), record each outcome;
-    returns how many."""
-    settings = sender.settings
-    with session_scope(sessions) as session:
-        claimed = claim(session, settings, now=clock(), limit=limit)
-    if not claimed:
-        return 0
-    with ThreadPoolExecutor(max_workers=min(settings.concurrency, len(claimed))) as pool:
-        outcomes = pool.map(lambda item: sender.send(item, timestamp=int(clock().timestamp())), claimed)
-        for item, outcome in zip(claimed, outcomes):
-            with session_scope(sessions) as session:
-                record_outcome(session, settings, item, outcome, now=clock())
-    return len(claimed)
-
-
 def claim(session: Session, settings: WebhookSettings, *, now: datetime, limit: int) -> list[Claimed]:
     """Lease the due deliveries of active subscriptions whose member has no earlier one open."""
     earlier = aliased(WebhookDelivery)
@@ -275,13 +256,3 @@ def _pause(session: Session, subscription: WebhookSubscription, reason: str, *, 
     subscription.updated_at = now
     session.flush()
     logger.warning("webhook subscription %d (%s) paused: %s", subscription.id, subscription.url, reason)
-
-
-def drain(sessions: sessionmaker[Session], sender: WebhookSender, *, clock: Clock) -> int:
-    """Send due deliveries until none is due; returns how many attempts were made."""
-    attempts = 0
-    while sent := send_due(sessions, sender, clock=clock):
-        attempts += sent
-    return attempts
-
-

@@ -21,7 +21,7 @@ from loyalty.events import EngagementRecorded, PurchaseClaimed, PurchaseRecorded
 from loyalty.ledger import operations as ledger
 from loyalty.members.models import Member
 from loyalty.program.cache import cached, touch
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from rewards.catalog.models import Reward
 from rewards.catalog.operations import grant_offer
 from rewards.events import GamePlayEarned, GamePlayed

@@ -28,7 +28,7 @@ from loyalty.events import PointsDebited, PointsEarned
 from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from rewards.leaderboards.models import PERIODS, Leaderboard, LeaderboardProfile, LeaderboardScore
 
 #: The ledger kinds a ``points`` board counts, when the credit is qualifying (purchases, engagement,

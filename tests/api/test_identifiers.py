@@ -25,7 +25,7 @@ from loyalty.db import session_scope
 from loyalty.engagement.models import Engagement
 from loyalty.identifiers import IdentifierRule
 from loyalty.members.models import Member
-from loyalty.purchases.models import Purchase, PurchaseReturn
+from loyalty.receipts.models import Purchase, PurchaseReturn
 from rewards.catalog.models import Reward
 from tests.builders import member_body, purchase_body
 

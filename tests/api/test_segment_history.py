@@ -17,7 +17,7 @@ from loyalty.consumers import Delivered
 from loyalty.events import event_type
 from loyalty.members.models import Member
 from loyalty.outbox import OutboxEvent
-from loyalty.purchases.models import Purchase, PurchaseLine
+from loyalty.receipts.models import Purchase, PurchaseLine
 from loyalty.segments.compiler import Context, compile_definition
 from loyalty.segments.history import EVENTS, month_start, summarise_purchases
 from loyalty.segments.models import MemberCategory, MemberPurchaseMonth

@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.members.models import Member
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from loyalty.segments.compiler import Context, compile_definition
 from loyalty.segments.models import MemberPurchaseWindow
-from loyalty.segments.windows import WINDOWS, day_start, roll_windows, windows_as_of
+from loyalty.segments.tasks import roll_windows
+from loyalty.segments.windows import WINDOWS, day_start, windows_as_of
 from tests.conftest import NOW
 
 Figures = dict[int, tuple[int, ...]]

@@ -26,8 +26,8 @@ from loyalty.ledger.models import LedgerEntry
 from loyalty.ledger.operations import members_out_of_balance, members_with_lots_out_of_step
 from loyalty.members.models import Member
 from loyalty.program.operations import get_settings
-from loyalty.purchases.models import Purchase, PurchaseLine
-from loyalty.segments.windows import roll_windows
+from loyalty.receipts.models import Purchase, PurchaseLine
+from loyalty.segments.tasks import roll_windows
 from loyalty.tiers.operations import window_start
 from rewards.badges.models import Badge, MemberBadge
 from tests.builders import purchase_body

@@ -22,7 +22,7 @@ from loyalty.db import session_scope
 from loyalty.engagement.models import Engagement
 from loyalty.members.models import Member
 from loyalty.program.models import EarningRule
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from rewards.catalog.models import Reward
 from tests.builders import purchase_body
 from tests.conftest import NOW

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.clock import FrozenClock
 from loyalty.members.models import Member
-from loyalty.purchases.models import Purchase, PurchaseReturn
+from loyalty.receipts.models import Purchase, PurchaseReturn
 from notifications.journeys.models import Journey
 from notifications.messages.models import Message
 from reporting import dashboard as figures

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from loyalty.ledger.models import LedgerEntry
 from loyalty.ledger.operations import members_out_of_balance
 from loyalty.members.models import Member
-from loyalty.purchases.models import Purchase, PurchaseReturn
+from loyalty.receipts.models import Purchase, PurchaseReturn
 from tests.builders import member_body, purchase_body
 from tests.integration.concurrency import statuses
 

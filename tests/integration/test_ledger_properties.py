@@ -26,12 +26,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
+from loyalty.enrolment.operations import NewMember, enroll_member
 from loyalty.errors import Conflict, DomainError, InvalidOperation
 from loyalty.ledger.operations import adjust_points, members_out_of_balance
 from loyalty.members.models import Member
-from loyalty.members.operations import NewMember, enroll_member
-from loyalty.program.operations import create_rule, update_settings
-from loyalty.purchases.models import Purchase
+from loyalty.program.operations import update_settings
+from loyalty.purchases.rules import create_rule
 from loyalty.purchases.operations import (
     LineInput,
     PurchaseInput,
@@ -40,6 +40,7 @@ from loyalty.purchases.operations import (
     record_purchase,
     record_return,
 )
+from loyalty.receipts.models import Purchase
 from tests.conftest import reset_database
 from tests.qualifying import assert_read_model_matches_the_ledger
 

@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
+from loyalty.enrolment.operations import NewMember, enroll_member
 from loyalty.errors import InsufficientPoints
 from loyalty.ledger.models import LedgerEntry, PointLot
 from loyalty.ledger.operations import adjust_points, members_out_of_balance, members_with_lots_out_of_step
 from loyalty.ledger.tasks import expire_points
 from loyalty.members.models import Member
-from loyalty.members.operations import NewMember, enroll_member
 from loyalty.program.operations import update_settings
 from loyalty.purchases.operations import PurchaseInput, record_purchase, record_return
 from rewards.catalog.operations import redeem_reward, save_reward

@@ -17,7 +17,7 @@ from loyalty.clock import FrozenClock
 from loyalty.ledger.operations import members_out_of_balance, members_with_lots_out_of_step
 from loyalty.members.models import Member
 from loyalty.outbox import OutboxEvent
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from tests.conftest import DEFAULT_PROGRAM, NOW, Headers
 from tests.integration.test_cli import run
 

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from loyalty.members.models import Member
-from loyalty.purchases.models import Purchase
+from loyalty.receipts.models import Purchase
 from rewards.vouchers.models import Voucher
 from tests.builders import purchase_body
 from tests.conftest import DEFAULT_PROGRAM

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from loyalty.db import session_scope
+from loyalty.enrolment.operations import NewMember, enroll_member
 from loyalty.members.models import Member
-from loyalty.members.operations import NewMember, enroll_member
 from rewards.activity import PURCHASE, Activity
 from rewards.streaks.models import MemberStreak
 from rewards.streaks.operations import member_streaks, record_activity, save_streak

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from loyalty.db import session_scope
 from loyalty.ledger.models import LedgerEntry
 from loyalty.members.models import Member
-from loyalty.purchases.models import Purchase
 from loyalty.purchases.operations import record_return
+from loyalty.receipts.models import Purchase
 from loyalty.tiers.models import TierChange
 from notifications.journeys.models import Journey
 from notifications.messages.models import Message
@@ -24,6 +24,7 @@ from notifications.scenarios.models import Scenario
 from reporting import daily, dashboard
 from reporting.models import DashboardDay
 from reporting.period import Period
+from reporting.tasks import refresh_dashboard_days
 from rewards.vouchers.models import Voucher
 from tests.builders import purchase_body
 from tests.conftest import DEFAULT_PROGRAM, NOW
@@ -80,7 +81,7 @@ def seed(client, admin, till, clock, make_member) -> list[dict]:  # type: ignore
 def roll_up(session: Session, now: datetime = NOW) -> int:
     """Run the scheduler's task as the scheduler does: until it has nothing left; the days counted."""
     counted = 0
-    while done := daily.refresh(session, now):
+    while done := refresh_dashboard_days(session, now):
         counted += done
     return counted
 
@@ -218,7 +219,7 @@ def test_counting_the_roll_up_again_changes_nothing(seeded, sessions) -> None:
         assert roll_up(session) == 13
         counted = _rolled_up(session)
         assert counted and {day for day, *_ in counted} <= set(Period(NOW.date() - timedelta(days=14), NOW.date() - timedelta(days=2)).days)
-        assert daily.refresh(session, NOW) == 0
+        assert refresh_dashboard_days(session, NOW) == 0
         assert daily.recount(session, NOW.date() - timedelta(days=14), NOW.date() - timedelta(days=2), now=NOW) == 13
         assert _rolled_up(session) == counted
         with pytest.raises(ValueError, match="live"):

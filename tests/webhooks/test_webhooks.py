@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from loyalty.audit import AuditEntry
 from loyalty.clock import FrozenClock
 from loyalty.db import session_scope
-from loyalty.members.operations import NewMember, enroll_member
+from loyalty.enrolment.operations import NewMember, enroll_member
 from loyalty.outbox import OutboxEvent
 from notifications.webhooks.delivery import Claimed, WebhookSender, WebhookSettings, retry_delay
 from notifications.webhooks.models import WebhookDelivery

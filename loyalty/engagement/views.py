@@ -1,4 +1,5 @@
-"""The member as the API reads it on every screen: one statement, whatever the caller sees."""
+"""The member and their engagement standing, as the API reads them on every screen: one statement,
+whatever the caller sees. Here rather than in ``loyalty.members``, which the engagement package reads."""
 
 from __future__ import annotations
 

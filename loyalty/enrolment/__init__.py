@@ -1,0 +1,1 @@
+"""Enrolling new members: their profile, their sponsor, their entry tier."""
