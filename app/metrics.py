@@ -49,7 +49,7 @@ from app import db
 from app.requestlog import route
 from app.serving import ARRIVED_AT
 from loyalty.ledger.models import LedgerEntry
-from loyalty import consumers
+from loyalty import consumers, outbox
 from loyalty.consumers import OutboxDeadLetter
 from loyalty.outbox import OutboxEvent
 from loyalty.events import PurchaseRecorded
@@ -155,10 +155,6 @@ def _collect(session: Session, _flush_context: Any) -> None:
     for row in session.new:
         if isinstance(row, LedgerEntry):
             pending.append((POINTS, (row.kind,), abs(row.points)))
-        elif isinstance(row, OutboxEvent):
-            pending.append((EVENTS, (row.event_type,), 1))
-            if row.event_type == PurchaseRecorded.name:
-                pending.append((PURCHASES, (str(row.payload.get("channel")),), 1))
         elif isinstance(row, Message) and row.status not in _UNCOUNTED_STATUSES:
             pending.append((MESSAGES, (row.channel, row.status), 1))
     for row in session.dirty:
@@ -187,6 +183,10 @@ def _webhook_outcome(history: Any) -> str | None:
 def _publish(session: Session) -> None:
     for counter, labels, amount in session.info.pop("metrics", []):
         counter.labels(*labels).inc(amount)
+    for row in outbox.written(session):  # written outside the ORM's flush (see loyalty.outbox)
+        EVENTS.labels(row.event_type).inc()
+        if row.event_type == PurchaseRecorded.name:
+            PURCHASES.labels(str(row.payload.get("channel"))).inc()
 
 
 def _discard(session: Session) -> None:

@@ -1,7 +1,7 @@
 """Where a hot request's time goes: the real application called as gunicorn calls it (its WSGI
 callable), in this process, against PostgreSQL, timed and then profiled with pyinstrument.
 
-``python -m bench.profile_request [--requests 500] [--routes member status purchase]``. Sets up the
+``python -m bench.profile_request [--requests 500] [--routes member status purchase crossing]``. Sets up the
 database ``loyalty_profile`` (dropped and recreated, as ``bench.till_load`` does, with fewer
 members), then for each route: a warm-up, ``--requests`` requests timed (CPU and wall milliseconds
 per request, statements per request), and the same number again under the profiler, whose heaviest
@@ -56,10 +56,21 @@ def _purchase(app: Flask, members: list[int], headers: dict[str, dict[str, str]]
     return EnvironBuilder(path="/api/v1/purchases", method="POST", json=body, headers=headers["till"]).get_environ()
 
 
+def _crossing(app: Flask, members: list[int], headers: dict[str, dict[str, str]], number: int) -> dict[str, Any]:
+    """A purchase of 110 points by a member below 100: it crosses the default program's threshold (the
+    10 € voucher issued, its 100 points debited) and, the member's first time, the VIP tier (a card
+    queued). Each request names another member: with this route, ``main`` seeds at least one member
+    per request."""
+    body = till_purchase(STORE, f"X-{secrets.token_hex(6)}-{number}", members[number % len(members)])
+    body["total"], body["lines"] = "110.00", [{"sku": "SKU-3", "category": "home", "quantity": 1, "unit_price": "110.00"}]
+    return EnvironBuilder(path="/api/v1/purchases", method="POST", json=body, headers=headers["till"]).get_environ()
+
+
 ROUTES: dict[str, tuple[str, Build]] = {
     "member": ("GET /api/v1/members/{id} (service)", _member),
     "status": ("GET /api/v1/members/{id}/status (service)", _status),
     "purchase": ("POST /api/v1/purchases (till)", _purchase),
+    "crossing": ("POST /api/v1/purchases, voucher + VIP (till)", _crossing),
 }
 
 
@@ -74,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
 
     started = time.monotonic()
-    database = stack.prepare_database(stack.recreate_database(options.database), members=options.members, store_code=STORE)
+    seeded = max(options.members, WARM_UP + 2 * options.requests) if "crossing" in options.routes else options.members
+    database = stack.prepare_database(stack.recreate_database(options.database), members=seeded, store_code=STORE)
     print(f"database {options.database}: {database.member_count} members, ready in {time.monotonic() - started:.1f} s")
     app = create_app({"LOYALTY_DATABASE_URL": database.url, "LOYALTY_JWT_SECRET_KEY": secrets.token_urlsafe(32)})
     _silence_request_log()

@@ -5,6 +5,12 @@ session (committed or rolled back with everything else) and calls the handlers s
 event type, synchronously, in the same transaction. Those are only the reactions the answer depends
 on (the tier upgrade, the threshold reward); everything derived reads the outbox after commit
 (:mod:`loyalty.consumers`). ``notifications/bootstrap.py`` says which handler reacts to what.
+
+The rows recorded since the last flush are written when the session flushes, all in one statement
+(:func:`loyalty.db.insert_many`: ``INSERT … SELECT FROM unnest(…)`` on PostgreSQL, one ``executemany``
+on SQLite), in the order recorded, which their ids, and so the consumers' order, follow. Nothing reads
+their ids back: the ORM would, and on SQLite, which cannot tie the ids a multi-row ``INSERT …
+RETURNING`` returns to its rows, it would send one statement per row.
 """
 
 from __future__ import annotations
@@ -15,10 +21,11 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, BigInteger, Index, String, text
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, BigInteger, Index, String, inspect, text
+from sqlalchemy.event import listens_for
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
-from loyalty.db import Base, BigIntPK, UTCDateTime
+from loyalty.db import Base, BigIntPK, UTCDateTime, insert_many, table_of
 from loyalty.events import DomainEvent
 
 logger = logging.getLogger(__name__)
@@ -27,6 +34,11 @@ E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[Session, Any], None]
 
 _handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
+
+#: ``session.info``: the rows :func:`record` added that no flush has written yet, in the order recorded.
+_UNWRITTEN = "outbox.unwritten"
+#: ``session.info``: the rows written in the session's current transaction.
+_WRITTEN = "outbox.written"
 
 
 class OutboxEvent(Base):
@@ -71,14 +83,14 @@ def unsubscribe(event_type: type[DomainEvent], handler: Handler) -> None:
 def record(session: Session, event: DomainEvent) -> int:
     """Write ``event`` to the outbox and run its in-process handlers, in the caller's transaction;
     returns how many handlers ran."""
-    session.add(
-        OutboxEvent(
-            event_type=event.name,
-            member_id=event.member_id,
-            payload=event.payload(),
-            occurred_at=event.occurred_at,
-        )
+    row = OutboxEvent(
+        event_type=event.name,
+        member_id=event.member_id,
+        payload=event.payload(),
+        occurred_at=event.occurred_at,
     )
+    session.add(row)
+    session.info.setdefault(_UNWRITTEN, []).append(row)
     handlers = _handlers.get(type(event), ())
     for handler in handlers:
         handler(session, event)
@@ -89,3 +101,41 @@ def record_all(session: Session, events: Iterable[DomainEvent]) -> None:
     """Record several events, in order."""
     for event in events:
         record(session, event)
+
+
+def written(session: Session) -> list[OutboxEvent]:
+    """The rows :func:`record` wrote in the session's current (or just committed) transaction, in order."""
+    return list(session.info.get(_WRITTEN, ()))
+
+
+@listens_for(Session, "before_flush")
+def _write_recorded(session: Session, _flush_context: object, _objects: object) -> None:
+    """Write the rows recorded since the last flush that are still in the session (not dropped with a
+    savepoint), in one statement, and take them out of the session so that the flush does not insert
+    them again, one by one."""
+    rows = [row for row in session.info.pop(_UNWRITTEN, ()) if inspect(row).pending]
+    if not rows:
+        return
+    insert_many(
+        session,
+        table_of(OutboxEvent),
+        [
+            {
+                "event_type": row.event_type,
+                "member_id": row.member_id,
+                "payload": row.payload,
+                "occurred_at": row.occurred_at,
+            }
+            for row in rows
+        ],
+    )
+    for row in rows:
+        session.expunge(row)
+    session.info.setdefault(_WRITTEN, []).extend(rows)
+
+
+@listens_for(Session, "after_transaction_create")
+def _forget_written(session: Session, transaction: SessionTransaction) -> None:
+    """A new transaction has written nothing yet."""
+    if transaction.parent is None:
+        session.info.pop(_WRITTEN, None)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import ColumnElement, Date, Row, Update, case, cast, func, literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Date, Integer, Row, Update, bindparam, case, cast, event, func, literal, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from loyalty import outbox
 from loyalty.errors import InsufficientPoints, InvalidOperation, NotFound
@@ -20,8 +20,8 @@ from loyalty.members.models import Member
 from loyalty.db import table_of
 
 
-#: Counts the postings of a session, to tell whether the reactions to one posted others.
-_POSTINGS = "loyalty.postings"
+#: The balance each member was left with by the last posting of a session, as its reactions see it.
+_BALANCES = "loyalty.balances"
 #: The members' table: balances move in Core statements of the table, not ORM-enabled ones.
 MEMBERS = table_of(Member)
 
@@ -168,15 +168,16 @@ def append_entry(
         actor=actor,
         created_at=now,
     )
-    session.add(entry)
     balance = row.points_balance
     before = balance - points
+    if points < 0:  # before the entry is added: the flush that precedes it then has nothing to write
+        _consume_lots(session, member_id, max(before, 0) - max(balance, 0))
+    session.add(entry)
     event: PointsEarned | PointsDebited
     if points > 0:
         _open_lot(session, entry, max(balance, 0) - max(before, 0), now)
         event = _earned(entry, row, store_code)
     else:
-        _consume_lots(session, member_id, max(before, 0) - max(balance, 0))
         event = _debited(entry)
     return Posting(balance=_publish(session, event, balance), entry=entry, row=row)
 
@@ -212,14 +213,25 @@ def _debited(entry: LedgerEntry) -> PointsDebited:
 
 
 def _publish(session: Session, event: PointsEarned | PointsDebited, balance: int) -> int:
-    """Record the posting's event; the member's balance once its in-transaction reactions are done
-    (read again only when one of them posted too: a threshold's or a new tier's reward)."""
-    postings = session.info.get(_POSTINGS, 0) + 1
-    session.info[_POSTINGS] = postings
+    """Record the posting's event; the member's balance once its in-transaction reactions are done.
+
+    A reaction that moves the balance posts too (a threshold's or a new tier's reward), and every
+    posting leaves the balance it made in ``session.info``: the last one is the balance now, with no
+    query (the member's row is locked by the first, so nothing else moves it meanwhile), unless a
+    rollback forgot it (:func:`_forget_balances`)."""
+    session.info.setdefault(_BALANCES, {})[event.member_id] = balance
     outbox.record(session, event)
-    if session.info[_POSTINGS] == postings:
-        return balance
+    known: int | None = session.info.get(_BALANCES, {}).get(event.member_id)
+    if known is not None:
+        return known
     return session.execute(select(Member.points_balance).where(Member.id == event.member_id)).scalar_one()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_balances(session: Session, _transaction: SessionTransaction) -> None:
+    """A rollback (a savepoint's too: a threshold's reward out of stock) may undo postings: the balances
+    they left are forgotten, and read again by the posting whose reactions ran them."""
+    session.info.pop(_BALANCES, None)
 
 
 def _open_lot(session: Session, entry: LedgerEntry, points: int, now: datetime) -> None:
@@ -240,24 +252,45 @@ def _open_lot(session: Session, entry: LedgerEntry, points: int, now: datetime) 
 
 
 def _consume_lots(session: Session, member_id: int, points: int) -> None:
-    """Take ``points`` from the member's lots, the soonest to expire first (never-expiring ones last)."""
+    """Take ``points`` from the member's lots, the soonest to expire first (never-expiring ones last),
+    in one statement (:data:`CONSUME_LOTS`); the lots added in this transaction (a credit's) count."""
     if points <= 0:
         return
-    lots = session.execute(
-        select(PointLot.id, PointLot.remaining)
-        .where(PointLot.member_id == member_id, PointLot.remaining > 0)
-        .order_by(PointLot.expires_at.is_(None), PointLot.expires_at, PointLot.id)
-    ).all()
-    for lot_id, remaining in lots:
-        take = min(points, remaining)
-        session.execute(
-            update(PointLot).where(PointLot.id == lot_id).values(remaining=PointLot.remaining - take),
-            execution_options={"synchronize_session": False},
+    session.flush()
+    taken = session.connection().execute(CONSUME_LOTS, {"owner": member_id, "wanted": points}).first()
+    if taken is None:
+        raise AssertionError(f"member {member_id}'s lots hold less than their balance")
+
+
+def _consume_lots_statement() -> Update:
+    lots = table_of(PointLot)
+    order = (lots.c.expires_at.is_(None), lots.c.expires_at, lots.c.id)
+    held = (
+        select(
+            lots.c.id,
+            lots.c.remaining,
+            func.sum(lots.c.remaining).over(order_by=order).label("through"),
+            func.sum(lots.c.remaining).over().label("total"),
         )
-        points -= take
-        if points == 0:
-            return
-    raise AssertionError(f"member {member_id}'s lots hold less than their balance")
+        .where(lots.c.member_id == bindparam("owner"), lots.c.remaining > 0)
+        .subquery()
+    )
+    wanted = bindparam("wanted", type_=Integer)
+    before = held.c.through - held.c.remaining
+    take = case((held.c.through <= wanted, held.c.remaining), else_=wanted - before)
+    return (
+        update(lots)
+        .where(lots.c.id == held.c.id, before < wanted, held.c.total >= wanted)
+        .values(remaining=lots.c.remaining - take)
+        .returning(lots.c.id)
+    )
+
+
+#: The statement of :func:`_consume_lots`, built once (values: ``owner``, the member's id, and ``wanted``,
+#: the points to take): each of the member's lots, in the order they are consumed, gives what the lots
+#: before it did not cover, up to all it holds; no row moves (and none comes back) when the lots hold
+#: fewer than ``wanted`` in all.
+CONSUME_LOTS = _consume_lots_statement()
 
 
 def adjust_points(

@@ -172,10 +172,7 @@ def record_purchase(session: Session, data: PurchaseInput, *, now: datetime) -> 
     if credit is not None:
         balance_after = _post_credit(session, credit, purchase_id, data, pending=release_at is not None, now=now)
         if balance_after != credit.row.points_balance:  # a reaction or the referral reward moved it again
-            session.execute(
-                update(Purchase).where(Purchase.id == purchase_id).values(balance_after=balance_after),
-                execution_options={"synchronize_session": False},
-            )
+            session.execute(_SET_BALANCE_AFTER, {"purchase": purchase_id, "balance_after": balance_after})
     return _recorded(session, data, purchase_id, credit, earned.points, balance_after, now)
 
 
@@ -293,6 +290,11 @@ def _credit_tiers(
         "receipt_no": data.receipt_no,
     }
     return session.connection().execute(stmt, params).one_or_none()
+
+
+#: The balance a purchase left, once its reactions moved it again (a threshold's voucher): a Core
+#: statement built once, executed with the ``purchase`` id and its ``balance_after``.
+_SET_BALANCE_AFTER = update(table_of(Purchase)).where(table_of(Purchase).c.id == bindparam("purchase"))
 
 
 #: The parameter naming the buyer in a credit statement: the member's column it is compared with.

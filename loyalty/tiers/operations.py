@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from loyalty import audit, outbox
 from loyalty.dates import add_months, next_month_day
+from loyalty.db import table_of
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.i18n import Translations
 from loyalty.events import CardIssuanceQueued, TierDowngraded, TierUpgraded
@@ -31,6 +32,8 @@ from loyalty.program.cache import cached, refreshed, touch
 from loyalty.program.operations import get_settings
 from loyalty.tiers.models import CARD_STATUSES, CardIssuance, Tier, TierChange
 
+#: The members' table, for the statements built once.
+MEMBERS = table_of(Member)
 #: A card moves forward only: pending → printed → shipped.
 CARD_TRANSITIONS = {"pending": {"printed"}, "printed": {"shipped"}, "shipped": set()}
 
@@ -117,9 +120,7 @@ def window_start(settings: ProgramSettings, now: datetime) -> datetime:
 def qualifying_points(session: Session, member_id: int, now: datetime) -> int:
     """The member's qualifying points over the program's window ending at ``now``."""
     since = window_start(get_settings(session), now)
-    total: int | None = session.execute(
-        select(QUALIFYING_POINTS).where(Member.id == member_id), qualifying_window(since)
-    ).scalar()
+    total: int | None = session.execute(MEMBER_QUALIFYING_POINTS, {"member": member_id, **qualifying_window(since)}).scalar()
     return int(total or 0)
 
 
@@ -141,6 +142,10 @@ def _qualifying_points() -> ColumnElement[int]:
 #: the moment from the ledger. Bounded by a window's months and one month of entries, whatever the
 #: history. Built once; its values are those of :func:`qualifying_window`, given to ``execute``.
 QUALIFYING_POINTS = _qualifying_points()
+
+
+#: One member's qualifying points (:data:`QUALIFYING_POINTS` of the member ``member``), built once.
+MEMBER_QUALIFYING_POINTS = select(QUALIFYING_POINTS).where(MEMBERS.c.id == bindparam("member"))
 
 
 def qualifying_window(since: datetime) -> dict[str, Any]:
@@ -343,6 +348,11 @@ def _check_ladder(ordered: Sequence[dict[str, Any]]) -> None:
             )
 
 
+#: The statement of :func:`_change_tier`, built once: the member ``member`` moves to the tier of its
+#: values (``tier_code``, ``tier_since``, ``tier_review_at``, ``updated_at``).
+CHANGE_TIER = update(MEMBERS).where(MEMBERS.c.id == bindparam("member"))
+
+
 def _change_tier(
     session: Session,
     member_id: int,
@@ -354,11 +364,11 @@ def _change_tier(
     review_at: datetime | None,
 ) -> None:
     session.execute(
-        update(Member)
-        .where(Member.id == member_id)
-        .values(tier_code=target.code, tier_since=now, tier_review_at=review_at, updated_at=now),
-        execution_options={"synchronize_session": "fetch"},
+        CHANGE_TIER, {"member": member_id, "tier_code": target.code, "tier_since": now, "tier_review_at": review_at, "updated_at": now}
     )
+    held = session.identity_map.get(session.identity_key(Member, member_id))
+    if held is not None:  # a member read earlier in the transaction shows the new tier
+        session.expire(held, ["tier_code", "tier_since", "tier_review_at", "updated_at"])
     session.add(
         TierChange(
             member_id=member_id,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
@@ -34,6 +34,7 @@ class RewardView:
     """A reward as this process's copy of the catalog holds it (a plain value, safe to share between
     requests), its stock aside: :func:`in_stock_now` reads it."""
 
+    id: int
     code: str
     name: str
     kind: str
@@ -42,6 +43,7 @@ class RewardView:
     cost_points: int
     min_tier_code: str | None
     limited_stock: bool
+    validity_days: int
     active_from: datetime | None
     active_until: datetime | None
     is_active: bool
@@ -55,6 +57,9 @@ class RewardView:
 
 #: A reward read now, or from the process's copy of the catalog.
 AnyReward = TypeVar("AnyReward", Reward, RewardView)
+T = TypeVar("T")
+#: The members' table, whose balance the debit moves in a Core statement.
+MEMBERS = ledger.MEMBERS
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ def catalog_views(session: Session) -> tuple[RewardView, ...]:
 def _read_catalog(session: Session) -> tuple[RewardView, ...]:
     return tuple(
         RewardView(
+            id=reward.id,
             code=reward.code,
             name=reward.name,
             kind=reward.kind,
@@ -92,6 +98,7 @@ def _read_catalog(session: Session) -> tuple[RewardView, ...]:
             cost_points=reward.cost_points,
             min_tier_code=reward.min_tier_code,
             limited_stock=reward.stock is not None,
+            validity_days=reward.validity_days,
             active_from=reward.active_from,
             active_until=reward.active_until,
             is_active=reward.is_active,
@@ -100,6 +107,11 @@ def _read_catalog(session: Session) -> tuple[RewardView, ...]:
         )
         for reward in list_rewards(session)
     )
+
+
+def reward_view(session: Session, code: str) -> RewardView | None:
+    """The reward with ``code`` from this process's copy of the catalog (None: no such reward)."""
+    return next((reward for reward in catalog_views(session) if reward.code == code), None)
 
 
 def in_stock_now(session: Session, rewards: Sequence[RewardView]) -> list[RewardView]:
@@ -137,49 +149,54 @@ def redeemable(session: Session, member: Member, *, now: datetime, rewards: Sequ
 
 
 def redeem_reward(session: Session, *, member_id: int, reward_code: str, now: datetime, source: str = "redemption") -> Voucher:
-    """Spend a member's points on a reward: debit the cost, take one unit of stock, issue a voucher.
+    """Spend a member's points on a reward: debit the cost, issue a voucher, take one unit of stock.
 
-    The debit is one guarded statement (``WHERE points_balance >= cost``) and so is the stock
-    (``WHERE stock > 0``): two redemptions racing for the last unit cannot both win, and the loser's
-    debit rolls back with its error. The member's row is locked (by the debit) before the reward's
-    (by the stock), the order of a purchase whose threshold issues this reward: the two never
-    deadlock. Not enough points: :class:`~loyalty.errors.InsufficientPoints`; out of stock:
-    :class:`Conflict`. Records ``PointsDebited`` and ``RewardRedeemed``.
+    The reward is read from this process's copy of the catalog, its stock aside. The debit is one
+    guarded statement (``WHERE points_balance >= cost``) and so is the stock (``WHERE stock > 0``): two
+    redemptions racing for the last unit cannot both win, and the loser's debit rolls back with its
+    error. Nothing is written before the debit; taking the stock is the only step that can fail after
+    it. The member's row is locked (by the debit) before the reward's (by the stock), the order of a
+    purchase whose threshold issues this reward: the two never deadlock. Not enough points:
+    :class:`~loyalty.errors.InsufficientPoints`; out of stock: :class:`Conflict`. Records
+    ``PointsDebited`` and ``RewardRedeemed``.
     """
-    reward = session.scalar(select(Reward).where(Reward.code == reward_code))
+    reward = reward_view(session, reward_code)
     if reward is None:
         raise InvalidOperation(f"no reward has the code {reward_code!r}", field="reward_code")
-    member = session.get(Member, member_id)
-    if member is None:
-        raise NotFound(f"member {member_id} does not exist", field="member_id")
     if reward.is_offer and source == "redemption":
         raise InvalidOperation("this reward is an offer: it is given, not redeemed with points", field="reward_code")
     if not reward.is_available(now):
         raise InvalidOperation("this reward is not available now", field="reward_code")
     if reward.min_tier_code is not None:
-        ladder = load_ladder(session, holding=member.tier_code)
-        if ladder.get(member.tier_code).rank < ladder.get(reward.min_tier_code).rank:
+        tier_code = _member_column(session, member_id, MEMBERS.c.tier_code)
+        ladder = load_ladder(session, holding=tier_code)
+        if ladder.get(tier_code).rank < ladder.get(reward.min_tier_code).rank:
             raise InvalidOperation(f"this reward is for {reward.min_tier_code} members and above", field="reward_code")
-    voucher = _new_voucher(session, reward, member_id=member_id, now=now, source=source, points_cost=reward.cost_points)
-    try:
-        ledger.post(
-            session,
-            member_id=member_id,
-            points=-reward.cost_points,
-            kind="redeem",
-            reason=f"reward {reward.code}",
-            now=now,
-            source=("voucher", str(voucher.id)),
-            require_funds=True,
-        )
-    except InsufficientPoints:
+    debited = ledger.move_balance(
+        session, MEMBERS.c.id == member_id, -reward.cost_points, at_least=reward.cost_points or None
+    )
+    if debited is None:
+        balance = _member_column(session, member_id, MEMBERS.c.points_balance)
         raise InsufficientPoints(
-            f"this reward costs {reward.cost_points} points; the member has {member.points_balance}",
-            field="reward_code",
-        ) from None
+            f"this reward costs {reward.cost_points} points; the member has {balance}", field="reward_code"
+        )
+    voucher = _new_voucher(session, reward, member_id=member_id, now=now, source=source, points_cost=reward.cost_points)
+    if reward.cost_points:
+        ledger.append_entry(
+            session, debited, member_id=member_id, points=-reward.cost_points, kind="redeem",
+            reason=f"reward {reward.code}", now=now, source=("voucher", str(voucher.id)),
+        )  # fmt: skip
     _take_stock(session, reward)
     _record_issue(session, voucher, reward, now=now, source=source)
     return voucher
+
+
+def _member_column(session: Session, member_id: int, column: ColumnElement[T]) -> T:
+    """One column of the member's row; :class:`NotFound` when there is no such member."""
+    found = session.execute(select(column).where(MEMBERS.c.id == member_id)).first()
+    if found is None:
+        raise NotFound(f"member {member_id} does not exist", field="member_id")
+    return found[0]
 
 
 def grant_offer(
@@ -194,7 +211,7 @@ def grant_offer(
     """Give a member a voucher of an offer reward, at no cost in points (a scenario's welcome or
     birthday offer, an instant-win game's prize: ``source`` says which); ``validity_days`` overrides
     the reward's. Stock is taken as for a redemption."""
-    reward = session.scalar(select(Reward).where(Reward.code == reward_code))
+    reward = reward_view(session, reward_code)
     if reward is None or not reward.is_offer:
         raise InvalidOperation(f"no offer reward has the code {reward_code!r}", field="reward_code")
     voucher = _new_voucher(
@@ -207,7 +224,7 @@ def grant_offer(
 
 def _new_voucher(
     session: Session,
-    reward: Reward,
+    reward: RewardView,
     *,
     member_id: int,
     now: datetime,
@@ -233,8 +250,8 @@ def _new_voucher(
     return voucher
 
 
-def _take_stock(session: Session, reward: Reward) -> None:
-    if reward.stock is not None:
+def _take_stock(session: Session, reward: RewardView) -> None:
+    if reward.limited_stock:
         taken = session.execute(
             update(Reward).where(Reward.id == reward.id, Reward.stock > 0).values(stock=Reward.stock - 1),
             execution_options={"synchronize_session": False},
@@ -243,7 +260,7 @@ def _take_stock(session: Session, reward: Reward) -> None:
             raise Conflict("this reward is out of stock", field="reward_code")
 
 
-def _record_issue(session: Session, voucher: Voucher, reward: Reward, *, now: datetime, source: str) -> None:
+def _record_issue(session: Session, voucher: Voucher, reward: RewardView, *, now: datetime, source: str) -> None:
     outbox.record(
         session,
         RewardRedeemed(
@@ -255,7 +272,6 @@ def _record_issue(session: Session, voucher: Voucher, reward: Reward, *, now: da
             source=source,
         ),
     )
-    session.flush()
 
 
 def save_reward(session: Session, fields: dict[str, Any], *, code: str | None = None) -> Reward:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,7 @@ from loyalty.errors import DomainError, InvalidOperation
 from loyalty.events import PointsEarned
 from loyalty.program.cache import cached, touch
 from rewards.catalog.models import Reward
-from rewards.catalog.operations import redeem_reward
+from rewards.catalog.operations import redeem_reward, reward_view
 from rewards.events import RewardUnlocked
 from rewards.thresholds.models import PointThreshold
 
@@ -83,12 +84,25 @@ def unlock_crossed_thresholds(session: Session, event: PointsEarned) -> None:
 
 
 def _issue(session: Session, member_id: int, reward_code: str, now: datetime) -> None:
-    session.flush()  # the credit's own entry must not ride in (and roll back with) the savepoint
     try:
-        with session.begin_nested():
+        with _undone_if_out_of_stock(session, reward_code):
             redeem_reward(session, member_id=member_id, reward_code=reward_code, now=now, source="threshold")
     except DomainError as error:
         logger.info("threshold reward %s left to claim for member %s: %s", reward_code, member_id, error.detail)
+
+
+@contextmanager
+def _undone_if_out_of_stock(session: Session, reward_code: str) -> Iterator[None]:
+    """A redemption writes nothing before its debit, the last step that can fail but one: taking a
+    unit of a limited stock. The rewards of limited stock are issued in a savepoint, rolled back when
+    the stock is out; the others need none."""
+    reward = reward_view(session, reward_code)
+    if reward is None or not reward.limited_stock:
+        yield
+        return
+    session.flush()  # the credit's own entry must not ride in (and roll back with) the savepoint
+    with session.begin_nested():
+        yield
 
 
 def save_thresholds(session: Session, thresholds: Sequence[dict[str, Any]]) -> list[PointThreshold]:

@@ -108,6 +108,8 @@ def test_purchases_and_points_are_counted_once_committed(client, till, admin, ma
     earned = value(after, "loyalty_points_total", kind="earn") - value(before, "loyalty_points_total", kind="earn")
     assert earned == purchase["points_awarded"]
     assert value(after, "loyalty_points_total", kind="adjust") - value(before, "loyalty_points_total", kind="adjust") == 5
+    for event_type in ("PurchaseRecorded", "PointsEarned", "PointsDebited"):
+        assert value(after, "loyalty_events_total", type=event_type) - value(before, "loyalty_events_total", type=event_type) == 1
 
 
 def test_backlogs_are_read_from_the_database(client, make_member):

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from loyalty import outbox
+from loyalty.db import session_scope
 from loyalty.errors import InvalidOperation
-from loyalty.events import PointsEarned
+from loyalty.events import PointsEarned, PointsExpiring
 from loyalty.outbox import OutboxEvent
 from tests.builders import member_body, purchase_body
+from tests.conftest import NOW
 
 Events = list[tuple[str, dict[str, Any]]]
 
@@ -51,6 +53,26 @@ def refusing_reaction() -> Iterator[Callable[[], None]]:
     yield lift
     if subscribed:
         lift()
+
+
+def expiring(member_id: int) -> PointsExpiring:
+    """An event no in-transaction handler reacts to."""
+    return PointsExpiring(occurred_at=NOW, member_id=member_id, points=1, expires_at=NOW)
+
+
+def test_events_are_written_in_the_order_recorded_and_only_if_kept(sessions, events):
+    """Ids follow the order of recording within a flush and across flushes; an event recorded in a
+    savepoint rolled back before any flush is not written; a transaction recording nothing else writes
+    its events."""
+    with session_scope(sessions) as session:
+        outbox.record_all(session, [expiring(3), expiring(1)])
+        session.flush()
+        outbox.record(session, expiring(4))
+        with pytest.raises(InvalidOperation), session.begin_nested():
+            outbox.record(session, expiring(9))
+            raise InvalidOperation("given up")
+        outbox.record_all(session, [expiring(2), expiring(5)])
+    assert [payload["member_id"] for _, payload in events()] == [3, 1, 4, 2, 5]
 
 
 def test_enrolment_records_member_enrolled(make_member, events):
