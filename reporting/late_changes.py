@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.consumers import Delivered
 from loyalty.dates import as_date
+from loyalty.db import one_of
 from loyalty.events import PurchaseRecorded, PurchaseReturned
 from loyalty.receipts.models import Purchase
 from loyalty.sql import utc_day
@@ -35,10 +36,10 @@ def recount_touched_days(session: Session, batch: Sequence[Delivered], now: date
     messages = {e.message_id for e in (d.event for d in batch) if isinstance(e, MessageOpened | MessageClicked)}
     touched: set[date] = set()
     if purchases:
-        days = select(utc_day(Purchase.occurred_at)).where(Purchase.id.in_(purchases)).distinct()
+        days = select(utc_day(Purchase.occurred_at)).where(one_of(session, Purchase.id, purchases)).distinct()
         touched.update(as_date(day) for day in session.scalars(days))
     if messages:
-        days = select(utc_day(Message.sent_at)).where(Message.id.in_(messages), Message.sent_at.is_not(None)).distinct()
+        days = select(utc_day(Message.sent_at)).where(one_of(session, Message.id, messages), Message.sent_at.is_not(None)).distinct()
         touched.update(as_date(day) for day in session.scalars(days))
     closed = {day for day in touched if day < now.date() - timedelta(days=1)}  # the others are counted live
     if not closed:

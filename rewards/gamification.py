@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyalty.consumers import Delivered
+from loyalty.db import one_of
 from loyalty.events import (
     CustomEventRecorded,
     DomainEvent,
@@ -147,7 +148,7 @@ def _activities(session: Session, events: Sequence[DomainEvent]) -> dict[int, Ac
     categories: dict[int, set[str]] = {}
     if purchases:
         lines = select(PurchaseLine.purchase_id, PurchaseLine.category).where(
-            PurchaseLine.purchase_id.in_(sorted(purchases)), PurchaseLine.category.is_not(None)
+            one_of(session, PurchaseLine.purchase_id, sorted(purchases)), PurchaseLine.category.is_not(None)
         )
         for purchase_id, category in session.execute(lines.distinct()):
             if category is not None:
@@ -167,7 +168,7 @@ def _activities(session: Session, events: Sequence[DomainEvent]) -> dict[int, Ac
 def _timezones(session: Session, member_ids: set[int]) -> dict[int, str]:
     if not member_ids:
         return {}
-    rows = session.execute(select(Member.id, Member.timezone).where(Member.id.in_(sorted(member_ids))))
+    rows = session.execute(select(Member.id, Member.timezone).where(one_of(session, Member.id, sorted(member_ids))))
     return {member_id: timezone for member_id, timezone in rows}
 
 

@@ -15,16 +15,15 @@ away (``loyalty.engagement.tasks``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from loyalty.db import dialect_insert, insert_if_absent, table_of
+from loyalty.db import insert_if_absent, one_of, table_of, upsert_many
 from loyalty.engagement.models import SCORE_INTERACTIONS, EngagementScore, EngagementScoreSettings
 from loyalty.errors import InvalidOperation
 from loyalty.events import DomainEvent, EngagementRecorded, PurchaseRecorded
@@ -155,7 +154,7 @@ def add_interactions(session: Session, interactions: Sequence[tuple[int, str, da
     members = sorted({member_id for member_id, _, _ in weighed})
     locked = (
         select(EngagementScore.member_id, EngagementScore.score, EngagementScore.as_of)
-        .where(EngagementScore.member_id.in_(members))
+        .where(one_of(session, EngagementScore.member_id, members))
         .order_by(EngagementScore.member_id)
         .with_for_update()
     )
@@ -169,18 +168,18 @@ def add_interactions(session: Session, interactions: Sequence[tuple[int, str, da
             scores[member_id] = (weight, at)
         moved.add(member_id)
     rows = [
-        {"member_id": member_id, "score": score, "as_of": as_of, "level": settings.level_of(score), "drops_at": settings.drops_at(score, as_of)}
+        {
+            "member_id": member_id, "score": float(score), "as_of": as_of,  # one array of one type (weights may be whole)
+            "level": settings.level_of(score), "drops_at": settings.drops_at(score, as_of),
+        }  # fmt: skip
         for member_id in sorted(moved)
         for score, as_of in [scores[member_id]]
     ]
-    session.execute(_scores_upsert(dialect_insert(session)), rows)
+    upsert_many(session, table_of(EngagementScore), rows, conflict=_overwrite)
 
 
-@cache
-def _scores_upsert(insert: Callable[[Table], Any]) -> Any:
-    """Insert scores, or overwrite them with the values given; built once per database."""
-    table = table_of(EngagementScore)
-    stmt = insert(table)
+def _overwrite(stmt: Any) -> Any:
+    """Scores already there take the values given."""
     return stmt.on_conflict_do_update(
         index_elements=["member_id"], set_={name: stmt.excluded[name] for name in ("score", "as_of", "level", "drops_at")}
     )

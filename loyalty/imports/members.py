@@ -24,9 +24,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from loyalty.dates import add_months_monotonic
-from loyalty.db import table_of
+from loyalty.db import one_of, table_of
 from loyalty.imports import values
-from loyalty.imports.bulk import insert_rows, one_of
+from loyalty.imports.bulk import insert_rows
 from loyalty.imports.outcome import Outcome, RowError
 from loyalty.imports.readers import RawRow
 from loyalty.ledger.models import LedgerEntry, PointLot

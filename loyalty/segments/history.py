@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from loyalty.consumers import Delivered
-from loyalty.db import dialect_insert, table_of
+from loyalty.db import one_of, table_of, upsert_many
 from loyalty.events import PurchaseClaimed, PurchaseRecorded, PurchaseReturned
 from loyalty.receipts.models import Purchase, PurchaseLine
 from loyalty.segments.models import MemberCategory, MemberPurchaseMonth
@@ -46,7 +47,7 @@ def summarise_purchases(session: Session, batch: Sequence[Delivered], _now: date
     """Bring the summary of the batch's purchases up to date: one read and one upsert per table."""
     purchase_ids = sorted({_purchase_of(delivered) for delivered in batch})
     bought = session.execute(
-        select(Purchase.member_id, Purchase.occurred_at).where(Purchase.id.in_(purchase_ids), Purchase.member_id.is_not(None))
+        select(Purchase.member_id, Purchase.occurred_at).where(one_of(session, Purchase.id, purchase_ids), Purchase.member_id.is_not(None))
     ).all()
     if not bought:
         return
@@ -71,22 +72,23 @@ def _recount_months(session: Session, months: set[tuple[int, datetime]]) -> None
     for month, member_ids in by_month.items():
         for buyer, total, returned in session.execute(
             select(Purchase.member_id, Purchase.total, Purchase.returned_amount).where(
-                Purchase.member_id.in_(member_ids), Purchase.occurred_at >= month, Purchase.occurred_at < next_month(month)
+                one_of(session, Purchase.member_id, member_ids), Purchase.occurred_at >= month, Purchase.occurred_at < next_month(month)
             )
         ):
             assert buyer is not None  # only the month's members are read
             count, spend = totals.get((buyer, month), (0, Decimal(0)))
             totals[(buyer, month)] = (count + 1, spend + total - returned)
-    table = table_of(MemberPurchaseMonth)
-    upsert = dialect_insert(session)(table)
-    session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=["member_id", "month"], set_={"purchases": upsert.excluded.purchases, "spend": upsert.excluded.spend}
-        ),
-        [
-            {"member_id": member_id, "month": month, "purchases": count, "spend": spend}
-            for (member_id, month), (count, spend) in sorted(totals.items())
-        ],
+    rows = [
+        {"member_id": member_id, "month": month, "purchases": count, "spend": spend}
+        for (member_id, month), (count, spend) in sorted(totals.items())
+    ]
+    upsert_many(session, table_of(MemberPurchaseMonth), rows, conflict=_recounted)
+
+
+def _recounted(stmt: Any) -> Any:
+    """A (member, month) already summarised takes the figures recounted."""
+    return stmt.on_conflict_do_update(
+        index_elements=["member_id", "month"], set_={"purchases": stmt.excluded.purchases, "spend": stmt.excluded.spend}
     )
 
 
@@ -95,16 +97,18 @@ def _move_categories(session: Session, purchase_ids: list[int]) -> None:
     latest = session.execute(
         select(Purchase.member_id, PurchaseLine.category, func.max(Purchase.occurred_at))
         .join(PurchaseLine, PurchaseLine.purchase_id == Purchase.id)
-        .where(Purchase.id.in_(purchase_ids), Purchase.member_id.is_not(None), PurchaseLine.category.is_not(None))
+        .where(one_of(session, Purchase.id, purchase_ids), Purchase.member_id.is_not(None), PurchaseLine.category.is_not(None))
         .group_by(Purchase.member_id, PurchaseLine.category)
         .order_by(Purchase.member_id, PurchaseLine.category)
     ).all()
     if not latest:
         return
+    rows = [{"member_id": member_id, "category": category, "last_bought_at": at} for member_id, category, at in latest]
+    upsert_many(session, table_of(MemberCategory), rows, conflict=_later_purchase)
+
+
+def _later_purchase(stmt: Any) -> Any:
+    """A (member, category) already known keeps the later of its two purchases."""
     table = table_of(MemberCategory)
-    upsert = dialect_insert(session)(table)
-    later = case((upsert.excluded.last_bought_at > table.c.last_bought_at, upsert.excluded.last_bought_at), else_=table.c.last_bought_at)
-    session.execute(
-        upsert.on_conflict_do_update(index_elements=["member_id", "category"], set_={"last_bought_at": later}),
-        [{"member_id": member_id, "category": category, "last_bought_at": at} for member_id, category, at in latest],
-    )
+    later = case((stmt.excluded.last_bought_at > table.c.last_bought_at, stmt.excluded.last_bought_at), else_=table.c.last_bought_at)
+    return stmt.on_conflict_do_update(index_elements=["member_id", "category"], set_={"last_bought_at": later})

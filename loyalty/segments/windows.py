@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from loyalty.db import dialect_insert, table_of
+from loyalty.db import dialect_insert, one_of, table_of
 from loyalty.receipts.models import Purchase
 from loyalty.segments.models import MemberPurchaseWindow, PurchaseWindowsAnchor
 
@@ -56,7 +56,8 @@ def recount_members(session: Session, member_ids: Collection[int]) -> None:
         select(PurchaseWindowsAnchor.as_of).where(PurchaseWindowsAnchor.id == ANCHOR_ID).with_for_update(read=True)
     )
     if as_of is not None and member_ids:
-        recount(session, as_of, Purchase.member_id.in_(sorted(member_ids)), MemberPurchaseWindow.member_id.in_(sorted(member_ids)))
+        members = sorted(member_ids)
+        recount(session, as_of, one_of(session, Purchase.member_id, members), one_of(session, MemberPurchaseWindow.member_id, members))
 
 
 def recount(

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from loyalty.consumers import Delivered
-from loyalty.db import rowcount
+from loyalty.db import one_of, rowcount
 from loyalty.events import PurchaseRecorded
 from loyalty.ledger import operations as ledger
 from notifications.journeys.models import PurchaseBonus
@@ -24,7 +24,11 @@ def credit_purchase_bonuses(session: Session, batch: Sequence[Delivered], _now: 
         return
     buyers = sorted({event.member_id for event in purchases if event.member_id is not None})
     promised = set(
-        session.scalars(select(PurchaseBonus.member_id).where(PurchaseBonus.member_id.in_(buyers), PurchaseBonus.used_at.is_(None)).distinct())
+        session.scalars(
+            select(PurchaseBonus.member_id)
+            .where(one_of(session, PurchaseBonus.member_id, buyers), PurchaseBonus.used_at.is_(None))
+            .distinct()
+        )
     )
     for event in purchases:
         if event.member_id in promised:

@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from loyalty.receipts.models import Purchase
+from loyalty.db import one_of
+from loyalty.receipts.models import Purchase, PurchaseLine
 from loyalty.tiers.models import Tier
 from rewards.badges.models import Badge
 
@@ -64,24 +65,24 @@ def _tier_texts(from_tier: Tier | None, to_tier: Tier | None) -> dict[str, dict[
 
 
 def purchase_contexts(session: Session, purchase_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """The context of each purchase of ``purchase_ids`` (two queries: the purchases, their lines)."""
+    """The context of each purchase of ``purchase_ids`` (two queries of columns: the purchases, their
+    lines; no ORM objects built)."""
     if not purchase_ids:
         return {}
-    found = session.scalars(select(Purchase).where(Purchase.id.in_(purchase_ids)).options(selectinload(Purchase.lines)))
-    return {purchase.id: _purchase_context(purchase) for purchase in found}
+    found = session.execute(
+        select(Purchase.id, Purchase.total, Purchase.currency, Purchase.store_code).where(one_of(session, Purchase.id, purchase_ids))
+    )
+    contexts: dict[int, dict[str, Any]] = {
+        purchase_id: {"total": str(total), "currency": currency, "store": store, "products": []}
+        for purchase_id, total, currency, store in found
+    }
+    lines = select(PurchaseLine.purchase_id, PurchaseLine.sku, PurchaseLine.category, PurchaseLine.quantity)
+    for purchase_id, sku, category, quantity in session.execute(
+        lines.where(one_of(session, PurchaseLine.purchase_id, list(contexts))).order_by(PurchaseLine.purchase_id, PurchaseLine.line_no)
+    ):
+        contexts[purchase_id]["products"].append({"name": sku, "category": category, "quantity": quantity})
+    return contexts
 
 
 def purchase_context(session: Session, purchase_id: int) -> dict[str, Any]:
-    purchase = session.get(Purchase, purchase_id)
-    return {} if purchase is None else _purchase_context(purchase)
-
-
-def _purchase_context(purchase: Purchase) -> dict[str, Any]:
-    return {
-        "total": str(purchase.total),
-        "currency": purchase.currency,
-        "store": purchase.store_code,
-        "products": [
-            {"name": line.sku, "category": line.category, "quantity": line.quantity} for line in purchase.lines
-        ],
-    }
+    return purchase_contexts(session, [purchase_id]).get(purchase_id, {})

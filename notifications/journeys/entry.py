@@ -17,7 +17,7 @@ from sqlalchemy import Select, column, func, literal, select, table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from loyalty.db import copy_rows, dialect_insert, rowcount, table_of
+from loyalty.db import copy_rows, dialect_insert, one_of, rowcount, table_of
 from loyalty.members.models import Member
 from loyalty.segments.operations import get_segment, members_condition
 from notifications.journeys.models import Journey
@@ -64,7 +64,7 @@ def recently_entered(session: Session, scenario: Scenario, definition: Definitio
     """Those of ``member_ids`` the re-entry rule keeps out (entered once, or within the cooldown)."""
     if not (definition.once or definition.cooldown) or not member_ids:
         return set()
-    query = select(Journey.member_id).where(Journey.scenario_id == scenario.id, Journey.member_id.in_(member_ids))
+    query = select(Journey.member_id).where(Journey.scenario_id == scenario.id, one_of(session, Journey.member_id, member_ids))
     if definition.cooldown:
         query = query.where(Journey.entered_at > now - definition.cooldown)
     return set(session.scalars(query))
@@ -75,7 +75,7 @@ def outside_segment(session: Session, key: str, member_ids: Sequence[int], now: 
     if not member_ids:
         return set()
     condition = members_condition(session, get_segment(session, key).definition, now=now)
-    inside = set(session.scalars(select(Member.id).where(Member.id.in_(member_ids), condition)))
+    inside = set(session.scalars(select(Member.id).where(one_of(session, Member.id, member_ids), condition)))
     return set(member_ids) - inside
 
 
@@ -112,7 +112,7 @@ def enter(
                 "variant": variant,
                 "is_holdout": is_holdout,
                 "step": None if is_holdout else definition.first_step,
-                "due_at": holdout_until if is_holdout else now,
+                "due_at": holdout_until if is_holdout else now + definition.opening_wait(variant),
                 "context": candidate.context,
             }
         )
@@ -162,7 +162,7 @@ def enter_selected(
         "status": "active",
         "step": definition.first_step,
         "step_started_at": now,
-        "due_at": now,
+        "due_at": now + definition.opening_wait(None),
         "waiting_for": None,
         "entered_at": now,
         "messages_sent": 0,

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from loyalty.consumers import Delivered
+from loyalty.db import one_of
 from loyalty.events import PurchaseRecorded
 from notifications.journeys.context import event_context, purchase_contexts
 from notifications.journeys.entry import Candidate, enter
@@ -113,7 +114,11 @@ def record_purchases(session: Session, purchases: Sequence[tuple[int, dict[str, 
     journeys: dict[int, list[Journey]] = {}
     found = session.scalars(
         select(Journey)
-        .where(Journey.member_id.in_(buyers), Journey.converted_at.is_(None), Journey.entered_at < max(at for _, _, at in purchases))
+        .where(
+            one_of(session, Journey.member_id, buyers),
+            Journey.converted_at.is_(None),
+            Journey.entered_at < max(at for _, _, at in purchases),
+        )
         .order_by(Journey.id)
     )
     for journey in found:
@@ -140,7 +145,7 @@ def record_purchases(session: Session, purchases: Sequence[tuple[int, dict[str, 
                 journey.waiting_for = None
     session.execute(
         update(Journey)
-        .where(Journey.status == "active", Journey.waiting_for == "purchased", Journey.member_id.in_(buyers))
+        .where(Journey.status == "active", Journey.waiting_for == "purchased", one_of(session, Journey.member_id, buyers))
         .values(due_at=now),
         execution_options={"synchronize_session": False},
     )

@@ -92,6 +92,17 @@ class Definition:
         chosen = next((v for v in self.variants if v.key == variant), None)
         return {**self.params, **(chosen.params if chosen else {})}
 
+    def opening_wait(self, variant: str | None) -> timedelta:
+        """How long a new journey of ``variant`` has nothing to do: its first step's wait when it opens
+        with one (running that step would only say so), else nothing."""
+        step = self.steps[self.first_step]
+        if step.kind != "wait":
+            return timedelta()
+        try:
+            return parse_duration(resolve(step.options["wait"], self.params_for(variant)), "wait")
+        except InvalidOperation:
+            return timedelta()  # the step fails the journey when it runs, as any broken step
+
 
 def parse_duration(value: Any, where: str) -> timedelta:
     """``"90m"``, ``"1h"``, ``"2d"``, ``"1w"`` as a timedelta."""

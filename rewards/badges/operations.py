@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from loyalty import outbox
 from loyalty.customevents.models import CustomEventType
-from loyalty.db import dialect_insert, table_of
+from loyalty.db import dialect_insert, one_of, table_of, upsert_many
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.i18n import Translations
 from loyalty.ledger import operations as ledger
@@ -177,10 +177,11 @@ class MetricsBatch:
         self.held: set[tuple[int, int, int]] = set()
         if members:
             figures = select(MemberMetric.member_id, MemberMetric.metric, MemberMetric.qualifier, MemberMetric.value)
-            for member_id, metric, qualifier, value in session.execute(figures.where(MemberMetric.member_id.in_(members))):
+            for member_id, metric, qualifier, value in session.execute(figures.where(one_of(session, MemberMetric.member_id, members))):
                 self.values[(member_id, metric, qualifier)] = value
             held = select(MemberBadge.member_id, MemberBadge.badge_id, MemberBadge.level)
-            self.held = {tuple(row) for row in session.execute(held.where(MemberBadge.member_id.in_(members)))}  # type: ignore[misc]
+            held = held.where(one_of(session, MemberBadge.member_id, members))
+            self.held = {tuple(row) for row in session.execute(held)}  # type: ignore[misc]
         #: What :meth:`write` writes: the increments and the lifts, with the instant of the last move.
         self.added: dict[tuple[int, str, str], tuple[int, datetime]] = {}
         self.lifted: dict[tuple[int, str, str], tuple[int, datetime]] = {}
@@ -217,43 +218,47 @@ class MetricsBatch:
 
     def write(self) -> None:
         """The batch's moves: one upsert adding the counts, one lifting the high-water figures."""
-        insert = dialect_insert(self.session)
-        for moves, high_water in ((self.added, False), (self.lifted, True)):
-            if moves:
-                rows = [
-                    {"member_id": member_id, "metric": metric, "qualifier": qualifier, "value": value, "updated_at": at}
-                    for (member_id, metric, qualifier), (value, at) in moves.items()
-                ]
-                self.session.execute(_metric_upsert_of(insert, high_water), rows)
+        table = table_of(MemberMetric)
+        for moves, conflict in ((self.added, _add_to_figures), (self.lifted, _lift_figures)):
+            rows = [
+                {"member_id": member_id, "metric": metric, "qualifier": qualifier, "value": value, "updated_at": at}
+                for (member_id, metric, qualifier), (value, at) in moves.items()
+            ]
+            upsert_many(self.session, table, rows, conflict=conflict)
         self.added, self.lifted = {}, {}
 
 
 @cache
 def _metric_upsert(insert: Callable[[Table], Any], high_water: bool) -> Any:
-    """:func:`_metric_upsert_of`, returning the figures it wrote."""
+    """:func:`_on_metric_conflict` on an insert of the values given when it runs, returning the
+    figures it wrote; built once per database."""
     table = table_of(MemberMetric)
-    return _metric_upsert_of(insert, high_water).returning(table.c.metric, table.c.qualifier, table.c.value)
+    return _on_metric_conflict(insert(table), high_water).returning(table.c.metric, table.c.qualifier, table.c.value)
 
 
-@cache
-def _metric_upsert_of(insert: Callable[[Table], Any], high_water: bool) -> Any:
-    """``INSERT … ON CONFLICT DO UPDATE`` adding to a figure, or lifting it to a higher value; built once
-    per database, its values given when it runs."""
+def _add_to_figures(stmt: Any) -> Any:
+    return _on_metric_conflict(stmt, False)
+
+
+def _lift_figures(stmt: Any) -> Any:
+    return _on_metric_conflict(stmt, True)
+
+
+def _on_metric_conflict(stmt: Any, high_water: bool) -> Any:
+    """An insert of figures made ``INSERT … ON CONFLICT DO UPDATE`` adding to a figure, or lifting it
+    to a higher value."""
     table = table_of(MemberMetric)
-    stmt = insert(table)
     key = ["member_id", "metric", "qualifier"]
     if high_water:
-        stmt = stmt.on_conflict_do_update(
+        return stmt.on_conflict_do_update(
             index_elements=key,
             set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
             where=table.c.value < stmt.excluded.value,
         )
-    else:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=key,
-            set_={"value": table.c.value + stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
-        )
-    return stmt
+    return stmt.on_conflict_do_update(
+        index_elements=key,
+        set_={"value": table.c.value + stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+    )
 
 
 def award_badge(session: Session, *, member_id: int, badge_code: str, now: datetime) -> None:

@@ -11,18 +11,17 @@ first N entries and a member's rank is one plus the count of entries with more p
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import ColumnElement, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from loyalty.consumers import Delivered
-from loyalty.db import dialect_insert, table_of
+from loyalty.db import table_of, upsert_many
 from loyalty.engagement.operations import period_bounds
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.events import PointsDebited, PointsEarned
@@ -112,8 +111,7 @@ def count_all_points(session: Session, events: Sequence[PointsEarned]) -> None:
         {"period_key": key, "scope": scope, "member_id": member_id, "points": points, "updated_at": at}
         for (key, scope, member_id), (points, at) in sorted(sums.items())
     ]
-    if rows:
-        session.execute(_score_upsert(dialect_insert(session)), rows)
+    upsert_many(session, table_of(LeaderboardScore), rows, conflict=_add_points, computed=_listed)
 
 
 def apply_points(session: Session, batch: Sequence[Delivered], _now: datetime) -> None:
@@ -124,21 +122,15 @@ def apply_points(session: Session, batch: Sequence[Delivered], _now: datetime) -
             uncount_returned_points(session, delivered.event)
 
 
-@cache
-def _score_upsert(insert: Callable[[Table], Any]) -> Any:
-    """``INSERT … ON CONFLICT DO UPDATE SET points = points + excluded.points`` of a ``points`` score,
-    reading whether the member is listed in the same statement; built once per database."""
+def _listed(fields: Mapping[str, ColumnElement[Any]]) -> dict[str, ColumnElement[Any]]:
+    """A new score's metric, and whether its member is listed, read in the insert itself."""
+    listed = select(LeaderboardProfile.opted_in).where(LeaderboardProfile.member_id == fields["member_id"])
+    return {"metric": literal("points"), "is_listed": func.coalesce(listed.scalar_subquery(), False)}
+
+
+def _add_points(stmt: Any) -> Any:
+    """``ON CONFLICT DO UPDATE SET points = points + excluded.points``."""
     table = table_of(LeaderboardScore)
-    listed = select(LeaderboardProfile.opted_in).where(LeaderboardProfile.member_id == bindparam("member_id"))
-    stmt = insert(table).values(
-        metric="points",
-        period_key=bindparam("period_key"),
-        scope=bindparam("scope"),
-        member_id=bindparam("member_id"),
-        points=bindparam("points"),
-        is_listed=func.coalesce(listed.scalar_subquery(), False),
-        updated_at=bindparam("updated_at"),
-    )
     return stmt.on_conflict_do_update(
         index_elements=["metric", "period_key", "scope", "member_id"],
         set_={"points": table.c.points + stmt.excluded.points, "updated_at": stmt.excluded.updated_at},

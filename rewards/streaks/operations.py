@@ -18,7 +18,7 @@ from sqlalchemy import Table, and_, case, select
 from sqlalchemy.orm import Session
 
 from loyalty import outbox
-from loyalty.db import dialect_insert, table_of
+from loyalty.db import dialect_insert, one_of, table_of, upsert_many
 from loyalty.engagement.models import EngagementAction
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.members.models import Member
@@ -121,7 +121,8 @@ class RunsBatch:
         self.runs: dict[tuple[int, int], tuple[int, int, int]] = {}
         if self.streaks and members:
             runs = select(MemberStreak.member_id, MemberStreak.streak_id, MemberStreak.current, MemberStreak.best, MemberStreak.last_period)
-            for member_id, streak_id, current, best, last_period in session.execute(runs.where(MemberStreak.member_id.in_(members))):
+            runs = runs.where(one_of(session, MemberStreak.member_id, members))
+            for member_id, streak_id, current, best, last_period in session.execute(runs):
                 self.runs[(member_id, streak_id)] = (current, best, last_period)
         #: The runs :meth:`write` writes, with the instant of their last activity.
         self.moved: dict[tuple[int, int], datetime] = {}
@@ -157,16 +158,13 @@ class RunsBatch:
             for (member_id, streak_id), at in self.moved.items()
             for current, best, period in [self.runs[(member_id, streak_id)]]
         ]
-        self.session.execute(_runs_upsert(dialect_insert(self.session)), rows)
+        upsert_many(self.session, table_of(MemberStreak), rows, conflict=_later_period)
         self.moved = {}
 
 
-@cache
-def _runs_upsert(insert: Callable[[Table], Any]) -> Any:
-    """Insert runs, or set them to the values given where those are of a later period; built once
-    per database."""
+def _later_period(stmt: Any) -> Any:
+    """Runs already there take the values given where those are of a later period."""
     table = table_of(MemberStreak)
-    stmt = insert(table)
     return stmt.on_conflict_do_update(
         index_elements=["member_id", "streak_id"],
         set_={name: stmt.excluded[name] for name in ("current", "best", "last_period", "updated_at")},

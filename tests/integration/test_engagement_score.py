@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from loyalty import outbox
 from loyalty.db import session_scope
 from loyalty.engagement.models import EngagementScore
+from loyalty.engagement.score import add_interactions
 from loyalty.engagement.tasks import fire_engagement_drops
 from loyalty.outbox import OutboxEvent
 from notifications.events import MessageClicked, MessageOpened
@@ -118,6 +119,20 @@ def test_drops_at_is_the_next_second_after_the_score_reaches_the_boundary(make_m
     exact = NOW + timedelta(days=HALF_LIFE_DAYS * math.log2(13 / 5))
     assert (row.level, row.as_of) == ("at_risk", NOW)
     assert exact < row.drops_at <= exact + timedelta(seconds=1)
+
+
+def test_a_batch_writes_a_first_score_and_a_decayed_one_together(make_member, caught_up, sessions, clock):
+    """A first score (a whole weight) and a decayed one (a fraction) go into the same upsert."""
+    first, second = make_member(), make_member()  # 3 each
+    caught_up()
+    clock.advance(timedelta(days=3))
+    with session_scope(sessions) as session:
+        session.execute(delete(EngagementScore).where(EngagementScore.member_id == first["id"]))
+        add_interactions(session, [(first["id"], "purchase", clock.now()), (second["id"], "purchase", clock.now())])
+    with sessions() as session:
+        scores = {member_id: score for member_id, score in session.execute(select(EngagementScore.member_id, EngagementScore.score))}
+    assert scores[first["id"]] == 10
+    assert scores[second["id"]] == pytest.approx(3 * 0.5 ** (3 / HALF_LIFE_DAYS) + 10)
 
 
 def test_a_member_who_interacts_again_climbs_back_without_a_drop(

@@ -59,6 +59,16 @@ def test_the_welcome_email_comes_an_hour_after_the_first_purchase_with_the_first
     assert mail.message["List-Unsubscribe"].strip().startswith("<http")
 
 
+def test_the_welcome_journey_is_due_when_its_opening_wait_ends_not_at_once(
+    newcomer: dict[str, Any], caught_up: Callable[[], int], sessions: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    """A journey that opens with a wait is entered waiting: no pass runs it only to learn so."""
+    caught_up()
+    with sessions() as session:
+        journey = session.scalars(select(Journey).where(Journey.member_id == newcomer["id"])).one()
+    assert (journey.step, journey.entered_at, journey.due_at) == ("one_hour_later", clock.now(), clock.now() + timedelta(hours=1))
+
+
 def test_not_opened_the_next_day_a_different_email_brings_a_product_selection(
     newcomer: dict[str, Any],
     run_due: Callable[[], Any],
