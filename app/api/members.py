@@ -67,7 +67,7 @@ def get_member(member_id: int) -> Member | dict[str, Any]:
     if principal.role not in ("admin", "service"):
         return members.get_member(db.session(), member_id)
     member, engagement = member_with_engagement(db.session(), member_id, now=now())
-    return {**{name: getattr(member, name) for name in MEMBER_FIELDS}, "engagement": engagement}
+    return {**{name: member[name] for name in MEMBER_FIELDS}, "engagement": engagement}
 
 
 @blp.route("/members/<id:member_id>", methods=["PATCH"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, event, false, func
 from sqlalchemy.orm import Mapped, mapped_column
@@ -12,6 +13,20 @@ from loyalty.db import Base, BigIntPK, UTCDateTime
 
 #: The parts of a postal address, each an ``address_<part>`` column.
 ADDRESS_FIELDS = ("line1", "line2", "postcode", "city", "country")
+
+
+def consents_of(row: Any) -> dict[str, bool]:
+    """The opt-ins by channel of a member or of a row read from its table."""
+    return {
+        "email": row.consent_email, "sms": row.consent_sms, "push": row.consent_push, "postal": row.consent_postal,
+    }  # fmt: skip
+
+
+def postal_address_of(row: Any) -> dict[str, str | None] | None:
+    """The postal address of a member or of a row read from its table; None without one."""
+    if row.address_line1 is None:
+        return None
+    return {name: getattr(row, f"address_{name}") for name in ADDRESS_FIELDS}
 
 
 class Member(Base):
@@ -92,17 +107,12 @@ class Member(Base):
 
     @property
     def consents(self) -> dict[str, bool]:
-        return {
-            "email": self.consent_email, "sms": self.consent_sms, "push": self.consent_push,
-            "postal": self.consent_postal,
-        }  # fmt: skip
+        return consents_of(self)
 
     @property
     def postal_address(self) -> dict[str, str | None] | None:
         """``{"line1", "line2", "postcode", "city", "country"}``, or None without an address."""
-        if self.address_line1 is None:
-            return None
-        return {name: getattr(self, f"address_{name}") for name in ADDRESS_FIELDS}
+        return postal_address_of(self)
 
     @postal_address.setter
     def postal_address(self, value: dict[str, str | None] | None) -> None:
