@@ -81,20 +81,7 @@ def _audit(action: str, limit: RequestLimit) -> None:
         )  # fmt: skip
 
 
-class QuietLimiter(Limiter):
-    """Flask-Limiter, doing nothing before a request no limit applies to (:func:`_unlimited`).
-
-    Flask-Limiter resolves a request's limits (the view's name, its exemptions, its per-request
-    context) before it asks the request filters, and skips none of it for a request they exempt: on a
-    balance read it cost more than the filter's own answer."""
-
-    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
-        if in_middleware and _unlimited():
-            return
-        super()._check_request_limit(callable_name, in_middleware)
-
-
-limiter = QuietLimiter(
+limiter = Limiter(
     key_func=_caller,
     application_limits=[_quota],
     headers_enabled=True,
