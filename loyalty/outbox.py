@@ -39,6 +39,8 @@ _handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
 _UNWRITTEN = "outbox.unwritten"
 #: ``session.info``: the rows written in the session's current transaction.
 _WRITTEN = "outbox.written"
+#: The columns :func:`record` fills (the others are the database's: the id, the position, the publication).
+_RECORDED = ("event_type", "member_id", "payload", "occurred_at")
 
 
 class OutboxEvent(Base):
@@ -116,19 +118,7 @@ def _write_recorded(session: Session, _flush_context: object, _objects: object) 
     rows = [row for row in session.info.pop(_UNWRITTEN, ()) if inspect(row).pending]
     if not rows:
         return
-    insert_many(
-        session,
-        table_of(OutboxEvent),
-        [
-            {
-                "event_type": row.event_type,
-                "member_id": row.member_id,
-                "payload": row.payload,
-                "occurred_at": row.occurred_at,
-            }
-            for row in rows
-        ],
-    )
+    insert_many(session, table_of(OutboxEvent), [{name: getattr(row, name) for name in _RECORDED} for row in rows])
     for row in rows:
         session.expunge(row)
     session.info.setdefault(_WRITTEN, []).extend(rows)
