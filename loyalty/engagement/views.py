@@ -12,17 +12,16 @@ from sqlalchemy.orm import Session
 from loyalty.engagement.models import EngagementScore
 from loyalty.engagement.score import EngagementStanding, score_settings
 from loyalty.errors import NotFound
-from loyalty.members.models import Member, consents_of, postal_address_of
+from loyalty.members.models import MEMBERS, consents_of, postal_address_of
 
-_MEMBERS = Member.__table__
 _SCORES = EngagementScore.__table__
 #: Built once rather than on each read: building it cost as much CPU as a good part of running it. The
 #: table's columns, not the mapped class: the answer is a copy of the row, and loading it as an ORM
 #: object (identity map, instance state, attribute events) cost a third of the statement's CPU.
 _WITH_SCORE = (
-    select(*_MEMBERS.columns, _SCORES.c.score, _SCORES.c.as_of)
-    .select_from(_MEMBERS.outerjoin(_SCORES, _SCORES.c.member_id == _MEMBERS.c.id))
-    .where(_MEMBERS.c.id == bindparam("member_id"))
+    select(*MEMBERS.columns, _SCORES.c.score, _SCORES.c.as_of)
+    .select_from(MEMBERS.outerjoin(_SCORES, _SCORES.c.member_id == MEMBERS.c.id))
+    .where(MEMBERS.c.id == bindparam("member_id"))
 )
 
 

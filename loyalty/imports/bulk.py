@@ -12,7 +12,7 @@ A batch's values are looked up with :func:`loyalty.db.one_of`: on PostgreSQL one
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table, insert, text

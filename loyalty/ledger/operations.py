@@ -16,14 +16,12 @@ from loyalty.events import PointsDebited, PointsEarned
 from loyalty.dates import add_months_monotonic, as_date
 from loyalty.ledger.models import ENTRY_KINDS, LedgerEntry, PointLot, QualifyingMonth
 from loyalty.program.operations import get_settings
-from loyalty.members.models import Member
+from loyalty.members.models import MEMBERS, Member
 from loyalty.db import table_of
 
 
 #: The balance each member was left with by the last posting of a session, as its reactions see it.
 _BALANCES = "loyalty.balances"
-#: The members' table: balances move in Core statements of the table, not ORM-enabled ones.
-MEMBERS = table_of(Member)
 
 
 @dataclass(frozen=True)

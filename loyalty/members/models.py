@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, event, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from loyalty.db import Base, BigIntPK, UTCDateTime
+from loyalty.db import Base, BigIntPK, UTCDateTime, table_of
 
 
 #: The parts of a postal address, each an ``address_<part>`` column.
@@ -118,6 +118,10 @@ class Member(Base):
     def postal_address(self, value: dict[str, str | None] | None) -> None:
         for name in ADDRESS_FIELDS:
             setattr(self, f"address_{name}", (value or {}).get(name))
+
+
+#: The members' table, for Core statements (balances, tiers, reads copied from the row).
+MEMBERS = table_of(Member)
 
 
 def month_day(value: date) -> int:

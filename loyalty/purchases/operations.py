@@ -25,7 +25,7 @@ from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.events import PendingPointsReleased, PurchaseClaimed, PurchaseRecorded, PurchaseReturned
 from loyalty.engagement.referrals import reward_referral
 from loyalty.ledger import operations as ledger
-from loyalty.members.models import Member
+from loyalty.members.models import MEMBERS, Member
 from loyalty.program.models import ProgramSettings
 from loyalty.program.operations import get_settings
 from loyalty.purchases.earning import BoughtLine, Earned, EarningLine, earn, earn_by_tier, points_to_reverse
@@ -304,7 +304,7 @@ def _credit_statement(codes: tuple[str, ...], *, pending: bool, by: str) -> Upda
     """The statement of :func:`_credit_tiers` for members of the tiers ``codes``, built once (its
     values are bound parameters: ``points_0``… in the order of ``codes``, ``occurred_at``, the
     receipt's ``store_code`` and ``receipt_no``, and ``by``, the member's id or card number)."""
-    members, purchases = ledger.MEMBERS, table_of(Purchase)
+    members, purchases = MEMBERS, table_of(Purchase)
     points = case(
         *((members.c.tier_code == code, bindparam(f"points_{index}", type_=Integer)) for index, code in enumerate(codes)),
         else_=0,

@@ -20,20 +20,17 @@ from sqlalchemy.orm import Session
 
 from loyalty import audit, outbox
 from loyalty.dates import add_months, next_month_day
-from loyalty.db import table_of
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.i18n import Translations
 from loyalty.events import CardIssuanceQueued, TierDowngraded, TierUpgraded
 from loyalty.ledger.models import LedgerEntry, QualifyingMonth
 from loyalty.members import codes
-from loyalty.members.models import Member
+from loyalty.members.models import MEMBERS, Member
 from loyalty.program.models import ProgramSettings
 from loyalty.program.cache import cached, refreshed, touch
 from loyalty.program.operations import get_settings
 from loyalty.tiers.models import CARD_STATUSES, CardIssuance, Tier, TierChange
 
-#: The members' table, for the statements built once.
-MEMBERS = table_of(Member)
 #: A card moves forward only: pending → printed → shipped.
 CARD_TRANSITIONS = {"pending": {"printed"}, "printed": {"shipped"}, "shipped": set()}
 

@@ -17,7 +17,7 @@ from loyalty.db import rowcount
 from loyalty.errors import Conflict, InsufficientPoints, InvalidOperation, NotFound
 from loyalty.i18n import Translations
 from loyalty.ledger import operations as ledger
-from loyalty.members.models import Member
+from loyalty.members.models import MEMBERS, Member
 from loyalty.program.cache import cached, touch
 from loyalty.tiers.operations import load_ladder
 from rewards.catalog.models import Reward, within_window
@@ -58,8 +58,6 @@ class RewardView:
 #: A reward read now, or from the process's copy of the catalog.
 AnyReward = TypeVar("AnyReward", Reward, RewardView)
 T = TypeVar("T")
-#: The members' table, whose balance the debit moves in a Core statement.
-MEMBERS = ledger.MEMBERS
 
 
 @dataclass(frozen=True)
