@@ -84,6 +84,31 @@ def test_each_event_is_applied_once_however_often_the_consumers_run(app, make_me
     assert seen(sessions, "once") == purchase_ids(sessions)
 
 
+def test_a_poll_stops_at_the_events_committed_when_it_began(app, make_member, make_purchase, sessions, clock):
+    """Without ``settle`` (the worker's poll), what the consumers record meanwhile waits for the next
+    poll; with it, the run goes on until nothing is left."""
+    member = make_member()
+    make_purchase(member_id=member["id"])
+    make_purchase(member_id=member["id"])
+
+    def echo(session: Session, batch: Sequence[Delivered], now: datetime) -> None:
+        for delivered in batch:
+            outbox.record(session, EngagementRecorded(occurred_at=now, member_id=delivered.event.member_id, action="echo", ref=str(delivered.id), points=0, awarded=False))
+        session.flush()
+
+    def noted(session: Session, batch: Sequence[Delivered], now: datetime) -> None:
+        session.add_all(JobRun(job=f"noted:{delivered.id}", last_run_at=now) for delivered in batch)
+
+    consumers = [Consumer("echo", on=(PurchaseRecorded,), apply=echo), Consumer("noted", on=(EngagementRecorded,), apply=noted)]
+    assert run_consumers(sessions, consumers, clock=clock.now, settle=False) == 2 + 1  # the purchases; the enrolment's engagement
+    assert len(seen(sessions, "noted")) == 1
+    assert run_consumers(sessions, consumers, clock=clock.now, settle=False) == 2  # the echoes, at the next poll
+    assert len(seen(sessions, "noted")) == 3
+    make_purchase(member_id=member["id"])
+    assert run_consumers(sessions, consumers, clock=clock.now) == 1 + 1
+    assert len(seen(sessions, "noted")) == 4
+
+
 def test_a_worker_killed_mid_batch_leaves_neither_effects_nor_progress(app, make_member, make_purchase, sessions, clock):
     member = make_member()
     for _ in range(4):
