@@ -156,8 +156,10 @@ def consume(session: Session, consumers: Sequence[Consumer], *, now: datetime) -
 
     The cursors are read at once, and those behind the sequencer claimed together (``SKIP LOCKED``).
     The events after a cursor are read and decoded once for all the consumers standing there (in a
-    steady flow, all of them): each takes those of its types, up to its batch size. A consumer's
-    batch runs in a savepoint (:func:`_apply`), so one consumer's failing events stay its own.
+    steady flow, all of them), as many as the smallest batch among them: each takes those of its
+    types, and all of them move to the same position, so that they stand together again at the next
+    round, however long the backlog. A consumer's batch runs in a savepoint (:func:`_apply`), so one
+    consumer's failing events stay its own.
     """
     positions = {name: position for name, position in session.execute(select(OutboxCursor.consumer, OutboxCursor.position))}
     top = positions.get(SEQUENCER, 0)
@@ -185,13 +187,10 @@ def consume(session: Session, consumers: Sequence[Consumer], *, now: datetime) -
         if cursor not in reads:
             standing = [other for other in consumers if claimed.get(other.name) == cursor]
             names = sorted({name for other in standing for name in other.event_names})
-            reads[cursor] = _read(session, after=cursor, top=top, names=names, limit=max(other.batch_size for other in standing), decoded=decoded)
+            reads[cursor] = _read(session, after=cursor, top=top, names=names, limit=min(other.batch_size for other in standing), decoded=decoded)
         events, reached = reads[cursor]
         wanted = consumer.wanted
         batch = [delivered for delivered in events if delivered.event.name in wanted]
-        if len(batch) > consumer.batch_size:
-            batch = batch[: consumer.batch_size]
-            reached = batch[-1].position
         if batch:
             _apply(session, consumer, batch, now)
         moves.append((consumer.name, reached))

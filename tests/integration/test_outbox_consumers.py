@@ -32,7 +32,7 @@ from loyalty.consumers import (
     sequence,
 )
 from loyalty.db import session_scope
-from loyalty.events import EngagementRecorded, PurchaseRecorded
+from loyalty.events import EngagementRecorded, PointsEarned, PurchaseRecorded
 from loyalty.outbox import OutboxEvent
 from notifications.bootstrap import CONSUMERS, DERIVED
 from notifications.scheduler.models import JobRun
@@ -107,6 +107,31 @@ def test_a_poll_stops_at_the_events_committed_when_it_began(app, make_member, ma
     make_purchase(member_id=member["id"])
     assert run_consumers(sessions, consumers, clock=clock.now) == 1 + 1
     assert len(seen(sessions, "noted")) == 4
+
+
+def test_consumers_standing_together_move_together_through_a_backlog(app, make_member, make_purchase, sessions, clock):
+    """One read per round for the consumers at one position, as long as the smallest batch: each
+    applies its events of it and all move to its end, whatever their types and batch sizes."""
+    member = make_member()
+    for _ in range(6):
+        make_purchase(member_id=member["id"])
+    narrow = Consumer("narrow", on=(PurchaseRecorded,), apply=noting("narrow").apply, batch_size=1)
+    wide = Consumer("wide", on=(PurchaseRecorded, PointsEarned), apply=noting("wide").apply, batch_size=5)
+    with session_scope(sessions) as session:
+        sequence(session, now=clock.now())
+    rounds = []
+    while True:
+        with session_scope(sessions) as session:
+            if not consume(session, [narrow, wide], now=clock.now()):
+                break
+            cursors = session.execute(select(OutboxCursor.consumer, OutboxCursor.position).where(OutboxCursor.consumer.in_(("narrow", "wide"))))
+            rounds.append({name: position for name, position in cursors})
+    assert len(rounds) > 2
+    assert all(positions["narrow"] == positions["wide"] for positions in rounds)
+    assert seen(sessions, "narrow") == purchase_ids(sessions)
+    with sessions() as session:
+        wide_ids = session.scalars(select(OutboxEvent.id).where(OutboxEvent.event_type.in_(wide.event_names)).order_by(OutboxEvent.id))
+        assert seen(sessions, "wide") == list(wide_ids)
 
 
 def test_a_worker_killed_mid_batch_leaves_neither_effects_nor_progress(app, make_member, make_purchase, sessions, clock):
