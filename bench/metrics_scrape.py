@@ -117,6 +117,9 @@ class LoadPhase(Protocol):
     @property
     def wrk_waited_s(self) -> float | None: ...
 
+    @property
+    def softirq_waited_s(self) -> float | None: ...
+
 
 @dataclass
 class Watch:
@@ -137,7 +140,7 @@ class Watch:
             f"{phase.name:<30} /metrics {rate:8.1f} req/s p50 {p50:6.1f} ms p99 {p99:6.1f} ms"
             f" (app p50 {self.app_during.quantile(0.5) * 1000:6.1f} ms)"
             f" | wrk {wrk_rate:8.1f} req/s p50 {phase.p50_ms:6.1f} ms p99 {phase.p99_ms:6.1f} ms"
-            f" (waited for a core {'-' if phase.wrk_waited_s is None else f'{phase.wrk_waited_s:.1f}'} s)"
+            f" (waited for a core {_seconds(phase.wrk_waited_s)} s, softirqs {_seconds(phase.softirq_waited_s)} s)"
             f" | rate {rate / wrk_rate - 1:+6.1%} p50 {p50 / phase.p50_ms - 1:+6.1%} p99 {p99 / phase.p99_ms - 1:+6.1%}"
         )
         if wire is None:
@@ -149,6 +152,10 @@ class Watch:
             f" ({wire.dropped} packets dropped) | /metrics p50 {p50 / wire_p50 - 1:+6.1%} p99 {p99 / wire_p99 - 1:+6.1%}"
             f" | wrk p50 {phase.p50_ms / wire_p50 - 1:+6.1%} p99 {phase.p99_ms / wire_p99 - 1:+6.1%}"
         )
+
+
+def _seconds(figure: float | None) -> str:
+    return "-" if figure is None else f"{figure:.1f}"
 
 
 @contextmanager

@@ -194,6 +194,55 @@ def run_queue_wait_s(pid: int) -> float | None:
         return None
 
 
+def load_generator_priority() -> None:
+    """Run the calling process (wrk, between fork and exec) in the real-time FIFO class at the lowest
+    priority, so that it runs as soon as an answer wakes it instead of queueing for a core behind the
+    gunicorn workers and PostgreSQL: its latencies are then the server's, not its own wait (see
+    docs/benchmarks.md, "/metrics beside wrk"). wrk uses a few percent of a core. Without the
+    privilege (CAP_SYS_NICE) it stays in the normal class, and the bench's "waited for a core" figure
+    shows what that costs."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+    except PermissionError:
+        pass
+
+
+def softirq_threads() -> list[int]:
+    """The kernel's per-core ``ksoftirqd`` threads, which take over the loopback's receive work when it
+    is raised while a core is busy: an answer captured as it leaves the server waits in them, for a
+    core, before it reaches wrk's socket."""
+    return [int(task.name) for task in Path("/proc").iterdir() if task.name.isdigit() and _process_name(task).startswith("ksoftirqd/")]
+
+
+def _process_name(task: Path) -> str:
+    try:
+        return (task / "comm").read_text()
+    except OSError:
+        return ""
+
+
+@contextmanager
+def prompt_softirqs() -> Iterator[None]:
+    """While the block runs, the ``ksoftirqd`` threads in the real-time FIFO class, as wrk (a real
+    network card's receive work runs before any process, on interrupt); their previous class after.
+    Without the privilege they are left as they are (the bench prints how long they waited)."""
+    saved: dict[int, tuple[int, os.sched_param]] = {}
+    for pid in softirq_threads():
+        try:
+            saved[pid] = (os.sched_getscheduler(pid), os.sched_getparam(pid))
+            os.sched_setscheduler(pid, os.SCHED_FIFO, os.sched_param(1))
+        except (PermissionError, ProcessLookupError):
+            saved.pop(pid, None)
+    try:
+        yield
+    finally:
+        for pid, (policy, parameter) in saved.items():
+            try:
+                os.sched_setscheduler(pid, policy, parameter)
+            except ProcessLookupError:
+                pass
+
+
 def machine_busy_seconds() -> float:
     """CPU time all processors have spent busy since boot (every process, ours or not), from ``/proc/stat``."""
     user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])

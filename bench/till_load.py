@@ -58,6 +58,9 @@ class Phase:
     cpu_s: dict[str, float]
     #: Seconds wrk's threads were runnable but waited for a core (their wait is in wrk's latency only).
     wrk_waited_s: float | None
+    #: Seconds the kernel's softirq threads waited for a core: an answer they carry to wrk's socket
+    #: after the capture saw it leave waits with them (in wrk's latency only).
+    softirq_waited_s: float | None
 
     @property
     def requests_per_s(self) -> float:
@@ -258,8 +261,14 @@ def run_phase(
         "--duration", f"{duration_s + DRAIN_S}s", "--timeout", f"{DRAIN_S + 5}s",
         "--script", str(WRK_DIR / script), url, "--", str(duration_s), *script_arguments,
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wrk_waited_s = _run_queue_wait_until_exit(process, timeout_s=duration_s + DRAIN_S + 60)
+    softirqs = stack.softirq_threads()
+    softirqs_before = _run_queue_wait(softirqs)
+    with stack.prompt_softirqs():
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=stack.load_generator_priority
+        )
+        wrk_waited_s = _run_queue_wait_until_exit(process, timeout_s=duration_s + DRAIN_S + 60)
+    softirqs_after = _run_queue_wait(softirqs)
     completed = subprocess.CompletedProcess(command, process.returncode, *process.communicate())
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy = stack.machine_busy_seconds() - busy_before
@@ -290,7 +299,14 @@ def run_phase(
         p99_ms=result["p99_us"] / 1000,
         cpu_s=cpu_s,
         wrk_waited_s=wrk_waited_s,
+        softirq_waited_s=None if softirqs_before is None or softirqs_after is None else softirqs_after - softirqs_before,
     )
+
+
+def _run_queue_wait(pids: list[int]) -> float | None:
+    """Seconds the threads of ``pids`` have waited for a core so far; None if one is unknown."""
+    waits = [stack.run_queue_wait_s(pid) for pid in pids]
+    return None if None in waits else sum(wait for wait in waits if wait is not None)
 
 
 def _run_queue_wait_until_exit(process: subprocess.Popen[str], *, timeout_s: float) -> float | None:
