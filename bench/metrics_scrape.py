@@ -118,6 +118,9 @@ class LoadPhase(Protocol):
     def wrk_waited_s(self) -> float | None: ...
 
     @property
+    def corrected_p99_ms(self) -> float: ...
+
+    @property
     def softirq_waited_s(self) -> float | None: ...
 
 
@@ -140,7 +143,8 @@ class Watch:
             f"{phase.name:<30} /metrics {rate:8.1f} req/s p50 {p50:6.1f} ms p99 {p99:6.1f} ms"
             f" (app p50 {self.app_during.quantile(0.5) * 1000:6.1f} ms)"
             f" | wrk {wrk_rate:8.1f} req/s p50 {phase.p50_ms:6.1f} ms p99 {phase.p99_ms:6.1f} ms"
-            f" (waited for a core {_seconds(phase.wrk_waited_s)} s, softirqs {_seconds(phase.softirq_waited_s)} s)"
+            f" (its histogram's p99 {phase.corrected_p99_ms:.1f} ms; waited for a core {_seconds(phase.wrk_waited_s)} s,"
+            f" softirqs {_seconds(phase.softirq_waited_s)} s)"
             f" | rate {rate / wrk_rate - 1:+6.1%} p50 {p50 / phase.p50_ms - 1:+6.1%} p99 {p99 / phase.p99_ms - 1:+6.1%}"
         )
         if wire is None:

@@ -53,6 +53,8 @@ class Phase:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    #: wrk's own p99, its histogram after its correction for coordinated omission (bench/wrk/common.lua).
+    corrected_p99_ms: float
     #: CPU seconds used during the phase by the gunicorn processes, the PostgreSQL backends, wrk, and
     #: everything else on the machine (a figure far from 0 means the run was disturbed).
     cpu_s: dict[str, float]
@@ -280,6 +282,8 @@ def run_phase(
         raise RuntimeError(f"wrk failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
     result = json.loads(result_lines[0].removeprefix("BENCH_RESULT "))
     failures = result["answers_other"] + result["socket_errors"] + result["timeouts"]
+    if result["timed"] != result["answers_2xx"] + result["answers_other"]:
+        raise RuntimeError(f"wrk timed {result['timed']} of the answers: the server must answer X-Request-ID back")
     if failures:
         print(f"{name}: {failures} failed requests\n{completed.stdout}", file=sys.stderr)
 
@@ -297,6 +301,7 @@ def run_phase(
         p50_ms=result["p50_us"] / 1000,
         p95_ms=result["p95_us"] / 1000,
         p99_ms=result["p99_us"] / 1000,
+        corrected_p99_ms=result["corrected_p99_us"] / 1000,
         cpu_s=cpu_s,
         wrk_waited_s=wrk_waited_s,
         softirq_waited_s=None if softirqs_before is None or softirqs_after is None else softirqs_after - softirqs_before,
