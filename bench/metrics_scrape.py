@@ -121,6 +121,12 @@ class LoadPhase(Protocol):
     def corrected_p99_ms(self) -> float: ...
 
     @property
+    def connections(self) -> int: ...
+
+    @property
+    def wrk_runtime_s(self) -> float: ...
+
+    @property
     def softirq_waited_s(self) -> float | None: ...
 
 
@@ -151,10 +157,12 @@ class Watch:
             return line
         latencies = wire.latencies_s(*self.route)
         wire_p50, wire_p99 = wire_latency.quantile(latencies, 0.5) * 1000, wire_latency.quantile(latencies, 0.99) * 1000
+        as_wrk = wire_latency.as_wrk_reports(latencies, runtime_s=phase.wrk_runtime_s, connections=phase.connections)
         return (
             f"{line}\n{'':<30} wire {len(latencies):8d} answers p50 {wire_p50:6.1f} ms p99 {wire_p99:6.1f} ms"
             f" ({wire.dropped} packets dropped) | /metrics p50 {p50 / wire_p50 - 1:+6.1%} p99 {p99 / wire_p99 - 1:+6.1%}"
             f" | wrk p50 {phase.p50_ms / wire_p50 - 1:+6.1%} p99 {phase.p99_ms / wire_p99 - 1:+6.1%}"
+            f" | through wrk's correction p99 {wire_latency.quantile(as_wrk, 0.99) * 1000:.1f} ms"
         )
 
 

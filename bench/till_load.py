@@ -48,6 +48,7 @@ CORES = os.cpu_count() or 1
 class Phase:
     name: str
     window_s: float
+    connections: int
     answers_2xx: int
     failures: int
     p50_ms: float
@@ -63,6 +64,10 @@ class Phase:
     #: Seconds the kernel's softirq threads waited for a core: an answer they carry to wrk's socket
     #: after the capture saw it leave waits with them (in wrk's latency only).
     softirq_waited_s: float | None
+
+    @property
+    def wrk_runtime_s(self) -> float:
+        return self.window_s + DRAIN_S
 
     @property
     def requests_per_s(self) -> float:
@@ -160,8 +165,7 @@ def main(argv: list[str] | None = None) -> int:
           " connections; stmts: SQL statements before COMMIT")
     print(HEADER)
     for done in (*phases, *ceilings.values()):
-        connections = int(done.name.rsplit("@", 1)[1])
-        print(done.row(ceilings[connections], counts.get(done.name.rsplit(" @", 1)[0])))
+        print(done.row(ceilings[done.connections], counts.get(done.name.rsplit(" @", 1)[0])))
     print("/metrics (the application's own request counter and latency histogram) beside wrk, per phase:")
     print("\n".join(scraped))
     print(lag.summary(drained_s))
@@ -296,6 +300,7 @@ def run_phase(
     return Phase(
         name=name,
         window_s=duration_s,
+        connections=connections,
         answers_2xx=result["answers_2xx"],
         failures=failures,
         p50_ms=result["p50_us"] / 1000,
