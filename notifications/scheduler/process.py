@@ -55,7 +55,7 @@ class SchedulerProcess:
         report = run_pass(
             self.sessions, self.runtime, clock=self.clock, schedule=self.schedule, is_leader=self.leadership.try_lead()
         )
-        if report.consumed or report.entered or report.journeys or report.messages or report.webhooks or report.maintenance:
+        if not report.idle:
             logger.info("scheduler pass: %s", report)
         return report
 
