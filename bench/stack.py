@@ -26,6 +26,7 @@ from sqlalchemy import Engine, text
 
 from app import create_app
 from app.auth.clients import ClientCredentials
+from app.cli import scheduler_process
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -147,6 +148,29 @@ def prepare_database(url: str, *, members: int, store_code: str) -> SeededDataba
     )
 
 
+def settle_scheduler(url: str, *, passes: int = 10) -> None:
+    """Run the scheduler's passes in process, as ``loyalty run-due`` does, until one finds nothing due
+    (at most ``passes``), printing each: the scenario scans over the seeded members, the maintenance's
+    first run and the journeys and messages they start are done before the load, which then meets
+    the steady state a running scheduler keeps instead of its first pass over a fresh seed."""
+    app = create_app({"LOYALTY_DATABASE_URL": url, "LOYALTY_JWT_SECRET_KEY": secrets.token_urlsafe(32)})
+    try:
+        with app.app_context():
+            process = scheduler_process()
+            try:
+                for number in range(1, passes + 1):
+                    started = time.monotonic()
+                    report = process.run_once()
+                    print(f"scheduler pass {number} before the load, {time.monotonic() - started:.1f} s: {report}", flush=True)
+                    if report.idle:
+                        return
+                print(f"the scheduler still had work after {passes} passes: the load starts anyway", flush=True)
+            finally:
+                process.leadership.release()
+    finally:
+        app.extensions["loyalty.engine"].dispose()
+
+
 def _command(app: Flask, *arguments: str) -> str:
     """Run ``flask loyalty <arguments>`` in process; its standard output."""
     result = app.test_cli_runner().invoke(args=["loyalty", *arguments])
@@ -192,6 +216,55 @@ def run_queue_wait_s(pid: int) -> float | None:
         return sum(int((task / "schedstat").read_text().split()[1]) for task in Path(f"/proc/{pid}/task").iterdir()) / 1e9
     except (OSError, IndexError, ValueError):
         return None
+
+
+def load_generator_priority() -> None:
+    """Run the calling process (wrk, between fork and exec) in the real-time FIFO class at the lowest
+    priority, so that it runs as soon as an answer wakes it instead of queueing for a core behind the
+    gunicorn workers and PostgreSQL: its latencies are then the server's, not its own wait (see
+    docs/benchmarks.md, "/metrics beside wrk"). wrk uses a few percent of a core. Without the
+    privilege (CAP_SYS_NICE) it stays in the normal class, and the bench's "waited for a core" figure
+    shows what that costs."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+    except PermissionError:
+        pass
+
+
+def softirq_threads() -> list[int]:
+    """The kernel's per-core ``ksoftirqd`` threads, which take over the loopback's receive work when it
+    is raised while a core is busy: an answer captured as it leaves the server waits in them, for a
+    core, before it reaches wrk's socket."""
+    return [int(task.name) for task in Path("/proc").iterdir() if task.name.isdigit() and _process_name(task).startswith("ksoftirqd/")]
+
+
+def _process_name(task: Path) -> str:
+    try:
+        return (task / "comm").read_text()
+    except OSError:
+        return ""
+
+
+@contextmanager
+def prompt_softirqs() -> Iterator[None]:
+    """While the block runs, the ``ksoftirqd`` threads in the real-time FIFO class, as wrk (a real
+    network card's receive work runs before any process, on interrupt); their previous class after.
+    Without the privilege they are left as they are (the bench prints how long they waited)."""
+    saved: dict[int, tuple[int, os.sched_param]] = {}
+    for pid in softirq_threads():
+        try:
+            saved[pid] = (os.sched_getscheduler(pid), os.sched_getparam(pid))
+            os.sched_setscheduler(pid, os.SCHED_FIFO, os.sched_param(1))
+        except (PermissionError, ProcessLookupError):
+            saved.pop(pid, None)
+    try:
+        yield
+    finally:
+        for pid, (policy, parameter) in saved.items():
+            try:
+                os.sched_setscheduler(pid, policy, parameter)
+            except ProcessLookupError:
+                pass
 
 
 def machine_busy_seconds() -> float:

@@ -62,6 +62,14 @@ class PassReport:
     imports: int = 0
     maintenance: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def idle(self) -> bool:
+        """Nothing was due."""
+        return not (
+            self.consumed or self.entered or self.journeys or self.messages or self.webhooks or self.imports
+            or self.maintenance
+        )  # fmt: skip
+
     def __str__(self) -> str:
         done = ", ".join(f"{name} {count}" for name, count in self.maintenance.items())
         return (

@@ -58,7 +58,7 @@ class SchedulerProcess:
             self.sessions, self.runtime, clock=self.clock, schedule=self.schedule, is_leader=self.leadership.try_lead(),
             consumers=consumers,
         )  # fmt: skip
-        if report.consumed or report.entered or report.journeys or report.messages or report.webhooks or report.maintenance:
+        if not report.idle:
             logger.info("scheduler pass: %s", report)
         return report
 
