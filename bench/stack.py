@@ -26,7 +26,6 @@ from sqlalchemy import Engine, text
 
 from app import create_app
 from app.auth.clients import ClientCredentials
-from app.cli import scheduler_process
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -146,29 +145,6 @@ def prepare_database(url: str, *, members: int, store_code: str) -> SeededDataba
     return SeededDatabase(
         url=url, first_member_id=first_id, member_count=count, till=till, service=service, seed_s=seed_s
     )
-
-
-def settle_scheduler(url: str, *, passes: int = 10) -> None:
-    """Run the scheduler's passes in process, as ``loyalty run-due`` does, until one finds nothing due
-    (at most ``passes``), printing each: the scenario scans over the seeded members, the maintenance's
-    first run and the journeys and messages they start are done before the load, which then meets
-    the steady state a running scheduler keeps instead of its first pass over a fresh seed."""
-    app = create_app({"LOYALTY_DATABASE_URL": url, "LOYALTY_JWT_SECRET_KEY": secrets.token_urlsafe(32)})
-    try:
-        with app.app_context():
-            process = scheduler_process()
-            try:
-                for number in range(1, passes + 1):
-                    started = time.monotonic()
-                    report = process.run_once()
-                    print(f"scheduler pass {number} before the load, {time.monotonic() - started:.1f} s: {report}", flush=True)
-                    if report.idle:
-                        return
-                print(f"the scheduler still had work after {passes} passes: the load starts anyway", flush=True)
-            finally:
-                process.leadership.release()
-    finally:
-        app.extensions["loyalty.engine"].dispose()
 
 
 def _command(app: Flask, *arguments: str) -> str:
