@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -26,7 +27,6 @@ from sqlalchemy import Engine, text
 
 from app import create_app
 from app.auth.clients import ClientCredentials
-from app.cli import scheduler_process
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -50,7 +50,7 @@ SEED_MEMBERS = text(
            enrolled.at
     FROM generate_series(1, :count) AS n
     CROSS JOIN (SELECT code FROM tiers ORDER BY rank LIMIT 1) AS entry
-    CROSS JOIN LATERAL (SELECT now() - n * interval '1 minute' AS at) AS enrolled
+    CROSS JOIN LATERAL (SELECT now() - n * :spacing_s * interval '1 second' AS at) AS enrolled
     """
 )
 #: The first line of each seeded member's tier history, as enrolment writes it.
@@ -124,9 +124,12 @@ def recreate_database(name: str) -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
-def prepare_database(url: str, *, members: int, store_code: str) -> SeededDatabase:
+def prepare_database(
+    url: str, *, members: int, store_code: str, enrolled_within: timedelta | None = None
+) -> SeededDatabase:
     """Set the database up as an operator does (``loyalty init``, ``loyalty create-client``: migrations,
-    the default program, a till of ``store_code`` and a service), then seed ``members`` members."""
+    the default program, a till of ``store_code`` and a service), then seed ``members`` members,
+    enrolled a minute apart back from now, or evenly over ``enrolled_within``."""
     app = create_app({"LOYALTY_DATABASE_URL": url, "LOYALTY_JWT_SECRET_KEY": secrets.token_urlsafe(32)})
     _command(app, "init")
     till = _new_client(app, "bench-till", "--role", "till", "--store", store_code)
@@ -135,7 +138,8 @@ def prepare_database(url: str, *, members: int, store_code: str) -> SeededDataba
     try:
         started = time.monotonic()
         with engine.begin() as connection:
-            connection.execute(SEED_MEMBERS, {"count": members})
+            spacing_s = 60.0 if enrolled_within is None else enrolled_within.total_seconds() / max(members, 1)
+            connection.execute(SEED_MEMBERS, {"count": members, "spacing_s": spacing_s})
             connection.execute(SEED_TIER_HISTORY)
             first_id, count = connection.execute(text("SELECT min(id), count(*) FROM members")).one()
         seed_s = time.monotonic() - started
@@ -146,29 +150,6 @@ def prepare_database(url: str, *, members: int, store_code: str) -> SeededDataba
     return SeededDatabase(
         url=url, first_member_id=first_id, member_count=count, till=till, service=service, seed_s=seed_s
     )
-
-
-def settle_scheduler(url: str, *, passes: int = 10) -> None:
-    """Run the scheduler's passes in process, as ``loyalty run-due`` does, until one finds nothing due
-    (at most ``passes``), printing each: the scenario scans over the seeded members, the maintenance's
-    first run and the journeys and messages they start are done before the load, which then meets
-    the steady state a running scheduler keeps instead of its first pass over a fresh seed."""
-    app = create_app({"LOYALTY_DATABASE_URL": url, "LOYALTY_JWT_SECRET_KEY": secrets.token_urlsafe(32)})
-    try:
-        with app.app_context():
-            process = scheduler_process()
-            try:
-                for number in range(1, passes + 1):
-                    started = time.monotonic()
-                    report = process.run_once()
-                    print(f"scheduler pass {number} before the load, {time.monotonic() - started:.1f} s: {report}", flush=True)
-                    if report.idle:
-                        return
-                print(f"the scheduler still had work after {passes} passes: the load starts anyway", flush=True)
-            finally:
-                process.leadership.release()
-    finally:
-        app.extensions["loyalty.engine"].dispose()
 
 
 def _command(app: Flask, *arguments: str) -> str:
