@@ -18,7 +18,7 @@ from notifications.runtime import Runtime
 logger = logging.getLogger(__name__)
 
 
-def advance_due_journeys(session: Session, runtime: Runtime, *, now: datetime, limit: int = 200) -> int:
+def advance_due_journeys(session: Session, runtime: Runtime, *, now: datetime, limit: int = 20) -> int:
     """Claim up to ``limit`` due journeys (``SKIP LOCKED``: other workers take the others) and run
     them; returns how many were claimed."""
     journeys = list(
