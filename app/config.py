@@ -77,7 +77,7 @@ def load_config(instance_path: str | Path, overrides: Mapping[str, Any] | None =
         "LOYALTY_RUN_SCHEDULER": os.environ.get("LOYALTY_RUN_SCHEDULER", "") == "1",
         "LOYALTY_SCHEDULER_POLL_SECONDS": _int("LOYALTY_SCHEDULER_POLL_SECONDS", 10),
         # The outbox consumers (badges, challenges, leaderboards, scores, journeys…) run this often.
-        "LOYALTY_CONSUMER_POLL_SECONDS": float(os.environ.get("LOYALTY_CONSUMER_POLL_SECONDS", "0.5")),
+        "LOYALTY_CONSUMER_POLL_SECONDS": float(os.environ.get("LOYALTY_CONSUMER_POLL_SECONDS", "0.25")),
         "LOYALTY_SCAN_INTERVAL_MINUTES": _int("LOYALTY_SCAN_INTERVAL_MINUTES", 5),
         "LOYALTY_DAILY_SCAN_HOUR": _int("LOYALTY_DAILY_SCAN_HOUR", 6),
         # Published outbox events and idempotency keys are deleted after this many days.

@@ -16,7 +16,7 @@ typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
 int clock_gettime(int clock_id, bench_timespec *tp);
 ]])
 
-local CLOCK_MONOTONIC = 1
+local CLOCK_REALTIME, CLOCK_MONOTONIC = 0, 1
 local HOLD_MS = 3600 * 1000
 local clock = ffi.new("bench_timespec")
 local threads = {}
@@ -33,6 +33,14 @@ end
 local function now_us()
   ffi.C.clock_gettime(CLOCK_MONOTONIC, clock)
   return tonumber(clock.tv_sec) * 1000000 + math.floor(tonumber(clock.tv_nsec) / 1000)
+end
+
+-- Now in UTC to the millisecond, as a till stamps a receipt (ISO 8601): the consumers' lag is
+-- measured from a purchase's occurred_at, which whole seconds would put up to a second early.
+function common.utc_now()
+  ffi.C.clock_gettime(CLOCK_REALTIME, clock)
+  local seconds = tonumber(clock.tv_sec)
+  return os.date("!%Y-%m-%dT%H:%M:%S", seconds) .. string.format(".%03dZ", math.floor(tonumber(clock.tv_nsec) / 1e6))
 end
 
 -- The request's send time in its X-Request-ID (call it last thing before wrk.format).

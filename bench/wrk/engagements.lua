@@ -18,7 +18,7 @@ function request()
   counter = counter + 1
   local body = string.format(
     '{"member_id": %d, "action": "review_posted", "ref": "%s-%d-%d", "occurred_at": "%s"}',
-    first_member + math.random(0, member_count - 1), prefix, thread_no, counter, os.date("!%Y-%m-%dT%H:%M:%SZ")
+    first_member + math.random(0, member_count - 1), prefix, thread_no, counter, common.utc_now()
   )
   return wrk.format("POST", "/api/v1/engagements", common.stamp(headers), body)
 end

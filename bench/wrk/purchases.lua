@@ -30,7 +30,7 @@ function request()
     '{"store_code": "%s", "receipt_no": "%s-%d-%d", "member_id": %d, "occurred_at": "%s", '
       .. '"currency": "EUR", "total": "%s", "channel": "store", "lines": [%s]}',
     store, prefix, thread_no, counter, first_member + math.random(0, member_count - 1),
-    os.date("!%Y-%m-%dT%H:%M:%SZ"), common.money(total), table.concat(lines, ", ")
+    common.utc_now(), common.money(total), table.concat(lines, ", ")
   )
   return wrk.format("POST", nil, common.stamp(headers), body)
 end

@@ -42,7 +42,7 @@ class SchedulerProcess:
         clock: Callable[[], datetime],
         schedule: Schedule,
         poll_seconds: float,
-        consumer_poll_seconds: float = 0.5,
+        consumer_poll_seconds: float = 0.25,
     ) -> None:
         self.sessions = sessions
         self.runtime = runtime
