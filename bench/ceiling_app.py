@@ -2,13 +2,15 @@
 
 ``POST /echo`` parses the JSON body and answers a small JSON document, with no database and no
 authentication: what gunicorn and Flask cost on this machine before the application does anything.
+Like the application, it answers the request's ``X-Request-ID`` back, by which the load scripts time
+each request (bench/wrk/common.lua).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 
 app = Flask(__name__)
 
@@ -17,6 +19,12 @@ app = Flask(__name__)
 def echo() -> tuple[dict[str, Any], int]:
     body = request.get_json()
     return {"received": body["receipt_no"], "lines": len(body["lines"])}, 201
+
+
+@app.after_request
+def answer_request_id(response: Response) -> Response:
+    response.headers["X-Request-ID"] = request.headers.get("X-Request-ID", "")
+    return response
 
 
 @app.get("/health")

@@ -3,7 +3,7 @@ consumers run every few purchases as the worker finds them under the till's load
 apart, in this process and in PostgreSQL.
 
 ``python -m bench.consumer_cpu [--purchases 2000] [--members 2000] [--every 64] [--idle 200]
-[--database loyalty_bench_consumer_cpu] [--profile FILE]``.
+[--database loyalty_bench_consumer_cpu] [--profile FILE] [--worker RATE]``.
 
 Sets the database up as ``bench.till_load`` does (default program, a till, the members), records the
 purchases (random members, baskets as the till benchmark's) and, after every ``--every`` of them (64:
@@ -14,6 +14,12 @@ CPU of this process its ``apply`` took; then, per purchase, the CPU the consumer
 process (the worker's part: cursors, reads and decoding included) and in the PostgreSQL backends, the
 backends' CPU while the purchases were recorded, and the CPU of one idle poll. The backends' figures
 come from ``/proc`` (10 ms ticks: use a few thousand purchases).
+
+``--worker RATE``: the consumers as the scheduler process meets them instead. The purchases are
+recorded at ``RATE`` a second, at the real time, while ``loyalty scheduler`` runs beside, as
+``bench.till_load`` starts it (its polls, its passes); once it has caught up, it prints the worker's
+CPU per purchase (from ``/proc``, idle polls and passes included), the consumers' lag meanwhile, and
+how many events a second of the worker's CPU applied.
 """
 
 from __future__ import annotations
@@ -23,15 +29,18 @@ import cProfile
 import logging
 import random
 import secrets
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from app import create_app
 from bench import stack
+from bench.consumer_lag import LagSampler
 from loyalty.clock import FrozenClock
 from loyalty.consumers import Consumer, Delivered, run_consumers
 from notifications.bootstrap import CONSUMERS
@@ -66,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle", type=int, default=200, help="polls timed with nothing to do (default 200)")
     parser.add_argument("--database", default=DATABASE, help=f"the database to drop and recreate (default {DATABASE})")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile (CPU time) of the consumers' runs to FILE")
+    parser.add_argument("--worker", type=float, metavar="RATE", help="record RATE purchases a second beside the scheduler process and time it instead")
     options = parser.parse_args(argv)
     logging.getLogger("loyalty.requests").setLevel(logging.WARNING)
     database = stack.prepare_database(stack.recreate_database(options.database), members=options.members, store_code=STORE)
@@ -103,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
             profile.disable()
 
     def purchase(number: int) -> None:
-        clock.advance(timedelta(minutes=rng.choice((1, 5, 30))))
+        if options.worker:
+            clock.set(datetime.now(UTC))
+        else:
+            clock.advance(timedelta(minutes=rng.choice((1, 5, 30))))
         lines = [
             {"sku": f"SKU-{rng.randint(1, 20000):05d}", "category": rng.choice(CATEGORIES), "quantity": 1, "unit_price": f"{rng.randint(1, 30)}.00"}
             for _ in range(rng.randint(1, 3))
@@ -116,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         response = client.post("/api/v1/purchases", json=body, headers=headers)
         assert response.status_code == 201, response.json
 
+    if options.worker:
+        environment = {"LOYALTY_DATABASE_URL": database.url, "LOYALTY_JWT_SECRET_KEY": secrets.token_urlsafe(32)}
+        with stack.worker(environment, Path(tempfile.gettempdir()) / f"{options.database}-worker.log") as pid:
+            beside_worker(stack.process_tree(pid), database.url, options.purchases, options.worker, purchase)
+        app.extensions["loyalty.engine"].dispose()
+        return 0
     purchases, consumers_cpu, idle = Meter(database.url), Meter(database.url), Meter(database.url)
     every = options.every or options.purchases
     started = time.monotonic()
@@ -150,6 +169,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     app.extensions["loyalty.engine"].dispose()
     return 0
+
+
+def beside_worker(pids: list[int], database_url: str, count: int, rate: float, purchase: Callable[[int], None]) -> None:
+    """Once the worker has settled (its first pass), ``count`` purchases at ``rate`` a second, then
+    the wait until the consumers have caught up; the worker's CPU meanwhile."""
+    settled = stack.cpu_seconds(pids)
+    while True:  # its first pass (maintenance, scans) done: under 20 ms of CPU in a second
+        time.sleep(1.0)
+        now = stack.cpu_seconds(pids)
+        if sum(now.values()) - sum(settled.values()) < 0.02:
+            break
+        settled = now
+    before, started = stack.cpu_seconds(pids), time.monotonic()
+    with LagSampler(database_url) as lag:
+        for number in range(count):
+            time.sleep(max(0.0, started + number / rate - time.monotonic()))
+            purchase(number)
+    recorded_s = time.monotonic() - started
+    drained_s = lag.drain()
+    after = stack.cpu_seconds(pids)
+    lag.close()
+    worker_s = sum(after[pid] - before[pid] for pid in after if pid in before)
+    print(f"{count} purchases recorded in {recorded_s:.1f} s ({count / recorded_s:.1f}/s) beside the scheduler process")
+    print(lag.summary(drained_s))
+    print(
+        f"worker: {worker_s * 1000 / count:.2f} ms of CPU per purchase ({worker_s:.2f} s in all, its idle polls and"
+        f" passes included); {lag.phase_events / max(worker_s, 1e-6):.0f} events applied per second of its CPU"
+    )
 
 
 if __name__ == "__main__":

@@ -117,6 +117,18 @@ class LoadPhase(Protocol):
     @property
     def wrk_waited_s(self) -> float | None: ...
 
+    @property
+    def corrected_p99_ms(self) -> float: ...
+
+    @property
+    def connections(self) -> int: ...
+
+    @property
+    def wrk_runtime_s(self) -> float: ...
+
+    @property
+    def softirq_waited_s(self) -> float | None: ...
+
 
 @dataclass
 class Watch:
@@ -137,18 +149,25 @@ class Watch:
             f"{phase.name:<30} /metrics {rate:8.1f} req/s p50 {p50:6.1f} ms p99 {p99:6.1f} ms"
             f" (app p50 {self.app_during.quantile(0.5) * 1000:6.1f} ms)"
             f" | wrk {wrk_rate:8.1f} req/s p50 {phase.p50_ms:6.1f} ms p99 {phase.p99_ms:6.1f} ms"
-            f" (waited for a core {'-' if phase.wrk_waited_s is None else f'{phase.wrk_waited_s:.1f}'} s)"
+            f" (its histogram's p99 {phase.corrected_p99_ms:.1f} ms; waited for a core {_seconds(phase.wrk_waited_s)} s,"
+            f" softirqs {_seconds(phase.softirq_waited_s)} s)"
             f" | rate {rate / wrk_rate - 1:+6.1%} p50 {p50 / phase.p50_ms - 1:+6.1%} p99 {p99 / phase.p99_ms - 1:+6.1%}"
         )
         if wire is None:
             return line
         latencies = wire.latencies_s(*self.route)
         wire_p50, wire_p99 = wire_latency.quantile(latencies, 0.5) * 1000, wire_latency.quantile(latencies, 0.99) * 1000
+        as_wrk = wire_latency.as_wrk_reports(latencies, runtime_s=phase.wrk_runtime_s, connections=phase.connections)
         return (
             f"{line}\n{'':<30} wire {len(latencies):8d} answers p50 {wire_p50:6.1f} ms p99 {wire_p99:6.1f} ms"
             f" ({wire.dropped} packets dropped) | /metrics p50 {p50 / wire_p50 - 1:+6.1%} p99 {p99 / wire_p99 - 1:+6.1%}"
             f" | wrk p50 {phase.p50_ms / wire_p50 - 1:+6.1%} p99 {phase.p99_ms / wire_p99 - 1:+6.1%}"
+            f" | through wrk's correction p99 {wire_latency.quantile(as_wrk, 0.99) * 1000:.1f} ms"
         )
+
+
+def _seconds(figure: float | None) -> str:
+    return "-" if figure is None else f"{figure:.1f}"
 
 
 @contextmanager

@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -49,7 +50,7 @@ SEED_MEMBERS = text(
            enrolled.at
     FROM generate_series(1, :count) AS n
     CROSS JOIN (SELECT code FROM tiers ORDER BY rank LIMIT 1) AS entry
-    CROSS JOIN LATERAL (SELECT now() - n * interval '1 minute' AS at) AS enrolled
+    CROSS JOIN LATERAL (SELECT now() - n * :spacing_s * interval '1 second' AS at) AS enrolled
     """
 )
 #: The first line of each seeded member's tier history, as enrolment writes it.
@@ -123,9 +124,12 @@ def recreate_database(name: str) -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
-def prepare_database(url: str, *, members: int, store_code: str) -> SeededDatabase:
+def prepare_database(
+    url: str, *, members: int, store_code: str, enrolled_within: timedelta | None = None
+) -> SeededDatabase:
     """Set the database up as an operator does (``loyalty init``, ``loyalty create-client``: migrations,
-    the default program, a till of ``store_code`` and a service), then seed ``members`` members."""
+    the default program, a till of ``store_code`` and a service), then seed ``members`` members,
+    enrolled a minute apart back from now, or evenly over ``enrolled_within``."""
     app = create_app({"LOYALTY_DATABASE_URL": url, "LOYALTY_JWT_SECRET_KEY": secrets.token_urlsafe(32)})
     _command(app, "init")
     till = _new_client(app, "bench-till", "--role", "till", "--store", store_code)
@@ -134,7 +138,8 @@ def prepare_database(url: str, *, members: int, store_code: str) -> SeededDataba
     try:
         started = time.monotonic()
         with engine.begin() as connection:
-            connection.execute(SEED_MEMBERS, {"count": members})
+            spacing_s = 60.0 if enrolled_within is None else enrolled_within.total_seconds() / max(members, 1)
+            connection.execute(SEED_MEMBERS, {"count": members, "spacing_s": spacing_s})
             connection.execute(SEED_TIER_HISTORY)
             first_id, count = connection.execute(text("SELECT min(id), count(*) FROM members")).one()
         seed_s = time.monotonic() - started
@@ -192,6 +197,55 @@ def run_queue_wait_s(pid: int) -> float | None:
         return sum(int((task / "schedstat").read_text().split()[1]) for task in Path(f"/proc/{pid}/task").iterdir()) / 1e9
     except (OSError, IndexError, ValueError):
         return None
+
+
+def load_generator_priority() -> None:
+    """Run the calling process (wrk, between fork and exec) in the real-time FIFO class at the lowest
+    priority, so that it runs as soon as an answer wakes it instead of queueing for a core behind the
+    gunicorn workers and PostgreSQL: its latencies are then the server's, not its own wait (see
+    docs/benchmarks.md, "/metrics beside wrk"). wrk uses a few percent of a core. Without the
+    privilege (CAP_SYS_NICE) it stays in the normal class, and the bench's "waited for a core" figure
+    shows what that costs."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+    except PermissionError:
+        pass
+
+
+def softirq_threads() -> list[int]:
+    """The kernel's per-core ``ksoftirqd`` threads, which take over the loopback's receive work when it
+    is raised while a core is busy: an answer captured as it leaves the server waits in them, for a
+    core, before it reaches wrk's socket."""
+    return [int(task.name) for task in Path("/proc").iterdir() if task.name.isdigit() and _process_name(task).startswith("ksoftirqd/")]
+
+
+def _process_name(task: Path) -> str:
+    try:
+        return (task / "comm").read_text()
+    except OSError:
+        return ""
+
+
+@contextmanager
+def prompt_softirqs() -> Iterator[None]:
+    """While the block runs, the ``ksoftirqd`` threads in the real-time FIFO class, as wrk (a real
+    network card's receive work runs before any process, on interrupt); their previous class after.
+    Without the privilege they are left as they are (the bench prints how long they waited)."""
+    saved: dict[int, tuple[int, os.sched_param]] = {}
+    for pid in softirq_threads():
+        try:
+            saved[pid] = (os.sched_getscheduler(pid), os.sched_getparam(pid))
+            os.sched_setscheduler(pid, os.SCHED_FIFO, os.sched_param(1))
+        except (PermissionError, ProcessLookupError):
+            saved.pop(pid, None)
+    try:
+        yield
+    finally:
+        for pid, (policy, parameter) in saved.items():
+            try:
+                os.sched_setscheduler(pid, policy, parameter)
+            except ProcessLookupError:
+                pass
 
 
 def machine_busy_seconds() -> float:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -41,6 +42,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 #: After the window, the time wrk waits for the answers still in flight.
 DRAIN_S = 5
 WARM_UP_S = 3
+#: The seeded members enrolled over the same span whatever their number (as 100,000 a minute apart):
+#: a larger seed is a larger population, not an older one. A minute apart, a million reach back 694
+#: days, and the scheduler's first-purchase nudge enters the 870,000 enrolled over 90 days ago who never
+#: bought, whose messages the worker then sends, 50 a second, all through the run.
+ENROLLED_WITHIN = timedelta(minutes=100_000)
 CORES = os.cpu_count() or 1
 
 
@@ -48,16 +54,26 @@ CORES = os.cpu_count() or 1
 class Phase:
     name: str
     window_s: float
+    connections: int
     answers_2xx: int
     failures: int
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    #: wrk's own p99, its histogram after its correction for coordinated omission (bench/wrk/common.lua).
+    corrected_p99_ms: float
     #: CPU seconds used during the phase by the gunicorn processes, the PostgreSQL backends, wrk, and
     #: everything else on the machine (a figure far from 0 means the run was disturbed).
     cpu_s: dict[str, float]
     #: Seconds wrk's threads were runnable but waited for a core (their wait is in wrk's latency only).
     wrk_waited_s: float | None
+    #: Seconds the kernel's softirq threads waited for a core: an answer they carry to wrk's socket
+    #: after the capture saw it leave waits with them (in wrk's latency only).
+    softirq_waited_s: float | None
+
+    @property
+    def wrk_runtime_s(self) -> float:
+        return self.window_s + DRAIN_S
 
     @property
     def requests_per_s(self) -> float:
@@ -155,8 +171,7 @@ def main(argv: list[str] | None = None) -> int:
           " connections; stmts: SQL statements before COMMIT")
     print(HEADER)
     for done in (*phases, *ceilings.values()):
-        connections = int(done.name.rsplit("@", 1)[1])
-        print(done.row(ceilings[connections], counts.get(done.name.rsplit(" @", 1)[0])))
+        print(done.row(ceilings[done.connections], counts.get(done.name.rsplit(" @", 1)[0])))
     print("/metrics (the application's own request counter and latency histogram) beside wrk, per phase:")
     print("\n".join(scraped))
     print(lag.summary(drained_s))
@@ -206,7 +221,9 @@ def prepare(
     settings = stack.ServerSettings(workers=options.workers, threads=options.threads)
     print(f"gunicorn: {settings}; wrk: 2 threads, {options.connections} connections, {options.duration} s per phase")
     started = time.monotonic()
-    database = stack.prepare_database(stack.recreate_database(database_name), members=options.members, store_code=STORE)
+    database = stack.prepare_database(
+        stack.recreate_database(database_name), members=options.members, store_code=STORE, enrolled_within=ENROLLED_WITHIN
+    )
     print(
         f"database {database_name}: default program, a till ({STORE}) and a service, {database.member_count}"
         f" members (seeded in {database.seed_s:.1f} s); ready in {time.monotonic() - started:.1f} s"
@@ -258,8 +275,14 @@ def run_phase(
         "--duration", f"{duration_s + DRAIN_S}s", "--timeout", f"{DRAIN_S + 5}s",
         "--script", str(WRK_DIR / script), url, "--", str(duration_s), *script_arguments,
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wrk_waited_s = _run_queue_wait_until_exit(process, timeout_s=duration_s + DRAIN_S + 60)
+    softirqs = stack.softirq_threads()
+    softirqs_before = _run_queue_wait(softirqs)
+    with stack.prompt_softirqs():
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=stack.load_generator_priority
+        )
+        wrk_waited_s = _run_queue_wait_until_exit(process, timeout_s=duration_s + DRAIN_S + 60)
+    softirqs_after = _run_queue_wait(softirqs)
     completed = subprocess.CompletedProcess(command, process.returncode, *process.communicate())
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy = stack.machine_busy_seconds() - busy_before
@@ -271,6 +294,8 @@ def run_phase(
         raise RuntimeError(f"wrk failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
     result = json.loads(result_lines[0].removeprefix("BENCH_RESULT "))
     failures = result["answers_other"] + result["socket_errors"] + result["timeouts"]
+    if result["timed"] != result["answers_2xx"] + result["answers_other"]:
+        raise RuntimeError(f"wrk timed {result['timed']} of the answers: the server must answer X-Request-ID back")
     if failures:
         print(f"{name}: {failures} failed requests\n{completed.stdout}", file=sys.stderr)
 
@@ -283,14 +308,23 @@ def run_phase(
     return Phase(
         name=name,
         window_s=duration_s,
+        connections=connections,
         answers_2xx=result["answers_2xx"],
         failures=failures,
         p50_ms=result["p50_us"] / 1000,
         p95_ms=result["p95_us"] / 1000,
         p99_ms=result["p99_us"] / 1000,
+        corrected_p99_ms=result["corrected_p99_us"] / 1000,
         cpu_s=cpu_s,
         wrk_waited_s=wrk_waited_s,
+        softirq_waited_s=None if softirqs_before is None or softirqs_after is None else softirqs_after - softirqs_before,
     )
+
+
+def _run_queue_wait(pids: list[int]) -> float | None:
+    """Seconds the threads of ``pids`` have waited for a core so far; None if one is unknown."""
+    waits = [stack.run_queue_wait_s(pid) for pid in pids]
+    return None if None in waits else sum(wait for wait in waits if wait is not None)
 
 
 def _run_queue_wait_until_exit(process: subprocess.Popen[str], *, timeout_s: float) -> float | None:

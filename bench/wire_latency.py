@@ -140,6 +140,25 @@ def _segments(path: Path) -> Iterator[tuple[float, int, int, int, bytes]]:
         )  # fmt: skip
 
 
+def as_wrk_reports(latencies_s: list[float], *, runtime_s: float, connections: int) -> list[float]:
+    """``latencies_s`` sorted, with the samples wrk 4 adds to its histogram at the end of a run (its
+    correction for coordinated omission): a connection's mean interval between requests being
+    ``runtime_s`` over the answers per connection, each latency of at least twice that interval adds
+    one sample per interval below it, down to more than one interval. Beside wrk's own p99, this says
+    whether what wrk adds to the packets' latencies is that correction rather than time spent."""
+    per_connection = len(latencies_s) // connections
+    samples = list(latencies_s)
+    if per_connection:
+        interval = runtime_s / per_connection
+        for latency in latencies_s:
+            if latency >= 2 * interval:
+                made_up = latency - interval
+                while made_up > interval:
+                    samples.append(made_up)
+                    made_up -= interval
+    return sorted(samples)
+
+
 def quantile(sorted_values: list[float], q: float) -> float:
     """The ``q`` quantile by nearest rank (as wrk reads its own), NaN for no values."""
     if not sorted_values:

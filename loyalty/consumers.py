@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 #: The cursor row whose position is the last one handed out by :func:`sequence`.
 SEQUENCER = "~sequencer"
+#: Events given their positions in one transaction.
+SEQUENCE_BATCH = 1000
 
 
 class OutboxCursor(Base):
@@ -124,7 +126,7 @@ def each(handlers: Mapping[type[DomainEvent], Sequence[Handler]]) -> Apply:
     return apply
 
 
-def sequence(session: Session, *, now: datetime, limit: int = 1000) -> int:
+def sequence(session: Session, *, now: datetime, limit: int = SEQUENCE_BATCH) -> int:
     """Give the next ``limit`` committed, unsequenced events their positions; returns how many.
 
     The sequencer's row is locked until commit: a second worker waits, then reads the events the
@@ -154,8 +156,10 @@ def consume(session: Session, consumers: Sequence[Consumer], *, now: datetime) -
 
     The cursors are read at once, and those behind the sequencer claimed together (``SKIP LOCKED``).
     The events after a cursor are read and decoded once for all the consumers standing there (in a
-    steady flow, all of them): each takes those of its types, up to its batch size. A consumer's
-    batch runs in a savepoint (:func:`_apply`), so one consumer's failing events stay its own.
+    steady flow, all of them), as many as the smallest batch among them: each takes those of its
+    types, and all of them move to the same position, so that they stand together again at the next
+    round, however long the backlog. A consumer's batch runs in a savepoint (:func:`_apply`), so one
+    consumer's failing events stay its own.
     """
     positions = {name: position for name, position in session.execute(select(OutboxCursor.consumer, OutboxCursor.position))}
     top = positions.get(SEQUENCER, 0)
@@ -183,13 +187,10 @@ def consume(session: Session, consumers: Sequence[Consumer], *, now: datetime) -
         if cursor not in reads:
             standing = [other for other in consumers if claimed.get(other.name) == cursor]
             names = sorted({name for other in standing for name in other.event_names})
-            reads[cursor] = _read(session, after=cursor, top=top, names=names, limit=max(other.batch_size for other in standing), decoded=decoded)
+            reads[cursor] = _read(session, after=cursor, top=top, names=names, limit=min(other.batch_size for other in standing), decoded=decoded)
         events, reached = reads[cursor]
         wanted = consumer.wanted
         batch = [delivered for delivered in events if delivered.event.name in wanted]
-        if len(batch) > consumer.batch_size:
-            batch = batch[: consumer.batch_size]
-            reached = batch[-1].position
         if batch:
             _apply(session, consumer, batch, now)
         moves.append((consumer.name, reached))
@@ -249,18 +250,42 @@ def _apply(session: Session, consumer: Consumer, batch: list[Delivered], now: da
             session.flush()
 
 
-def run_consumers(sessions: sessionmaker[Session], consumers: Sequence[Consumer], *, clock: Callable[[], datetime]) -> int:
-    """Sequence and consume, one transaction per batch, until every consumer has caught up (consumers
-    record events that other consumers read); returns how many events the consumers applied."""
+def run_consumers(
+    sessions: sessionmaker[Session], consumers: Sequence[Consumer], *, clock: Callable[[], datetime], settle: bool = True
+) -> int:
+    """Sequence the events waiting and consume them, one transaction per batch, until every consumer
+    has caught up; returns how many events the consumers applied.
+
+    ``settle``: then sequence again and go on while there is anything new (consumers record events
+    that other consumers read), until nothing is left: what the tests and ``loyalty run-due`` want.
+    Without it (the worker's poll) the run stops at the events committed when it started, and those
+    committed meanwhile, the consumers' own included, wait for the next poll: under a steady flow
+    the consumers then take a poll's worth of events at a time, instead of chasing each commit with
+    a round of a few events whose fixed cost (cursors, a savepoint per consumer, the commit) is most
+    of their work.
+    """
     applied = 0
     while True:
-        with session_scope(sessions) as session:
-            sequenced = sequence(session, now=clock())
-        with session_scope(sessions) as session:
-            read = consume(session, consumers, now=clock())
-        applied += read
-        if not (sequenced or read):
+        sequenced = _sequence_waiting(sessions, clock)
+        while True:
+            with session_scope(sessions) as session:
+                read = consume(session, consumers, now=clock())
+            applied += read
+            if not read:
+                break
+        if not (settle and sequenced):
             return applied
+
+
+def _sequence_waiting(sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> int:
+    """Sequence every event waiting now, :data:`SEQUENCE_BATCH` per transaction; returns how many."""
+    total = 0
+    while True:
+        with session_scope(sessions) as session:
+            sequenced = sequence(session, now=clock(), limit=SEQUENCE_BATCH)
+        total += sequenced
+        if sequenced < SEQUENCE_BATCH:
+            return total
 
 
 @dataclass(frozen=True)

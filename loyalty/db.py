@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Result,
+    Row,
     Table,
     TypeDecorator,
     UniqueConstraint,
@@ -230,9 +231,10 @@ def upsert_many(
     *,
     conflict: Callable[[Any], Any],
     computed: Callable[[Mapping[str, ColumnElement[Any]]], dict[str, ColumnElement[Any]]] | None = None,
-) -> None:
+) -> list[Row[Any]]:
     """Insert ``rows`` (same keys each, no two with the same conflict key), ``conflict`` adding its
-    ``ON CONFLICT`` clause to the insert (``excluded`` names the row offered), ``computed`` the
+    ``ON CONFLICT`` clause to the insert (``excluded`` names the row offered; and a ``RETURNING``
+    if it wants the rows written: they are returned, in no particular order), ``computed`` the
     columns worked out from a row's fields (given by name). ``conflict`` and ``computed`` are
     module-level functions: the statement is built once for each (database, table, fields) and kept.
 
@@ -243,10 +245,11 @@ def upsert_many(
     holds values of one Python type: a float column is given floats, not a mix with ints.
     """
     if not rows:
-        return
+        return []
     dialect = session.get_bind().dialect.name
     statement = _upsert(dialect, table, tuple(rows[0]), conflict, computed)
-    session.execute(statement, _arrays(rows) if dialect == "postgresql" else list(rows))
+    result = cast(CursorResult[Any], session.execute(statement, _arrays(rows) if dialect == "postgresql" else list(rows)))
+    return list(result) if result.returns_rows else []
 
 
 @cache

@@ -20,5 +20,5 @@ function request()
     '{"member_id": %d, "action": "review_posted", "ref": "%s-%d-%d", "occurred_at": "%s"}',
     first_member + math.random(0, member_count - 1), prefix, thread_no, counter, os.date("!%Y-%m-%dT%H:%M:%SZ")
   )
-  return wrk.format("POST", "/api/v1/engagements", headers, body)
+  return wrk.format("POST", "/api/v1/engagements", common.stamp(headers), body)
 end

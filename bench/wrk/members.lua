@@ -15,5 +15,5 @@ end
 
 function request()
   local member_id = first_member + math.random(0, member_count - 1)
-  return wrk.format("GET", "/api/v1/members/" .. member_id .. suffix, headers)
+  return wrk.format("GET", "/api/v1/members/" .. member_id .. suffix, common.stamp(headers))
 end

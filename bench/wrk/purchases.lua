@@ -32,5 +32,5 @@ function request()
     store, prefix, thread_no, counter, first_member + math.random(0, member_count - 1),
     os.date("!%Y-%m-%dT%H:%M:%SZ"), common.money(total), table.concat(lines, ", ")
   )
-  return wrk.format("POST", nil, headers, body)
+  return wrk.format("POST", nil, common.stamp(headers), body)
 end

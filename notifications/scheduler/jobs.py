@@ -62,6 +62,14 @@ class PassReport:
     imports: int = 0
     maintenance: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def idle(self) -> bool:
+        """Nothing was due."""
+        return not (
+            self.consumed or self.entered or self.journeys or self.messages or self.webhooks or self.imports
+            or self.maintenance
+        )  # fmt: skip
+
     def __str__(self) -> str:
         done = ", ".join(f"{name} {count}" for name, count in self.maintenance.items())
         return (
@@ -82,16 +90,18 @@ def run_pass(
     is_leader: bool,
     consumers: Sequence[Consumer] = CONSUMERS,
 ) -> PassReport:
-    """Do everything due now; the scans and the maintenance only when ``is_leader``."""
+    """Do everything due now; the scans and the maintenance only when ``is_leader``. ``consumers``
+    are run until they have caught up, before the scans and between the rounds of journeys; none
+    (``()``) where a job of their own runs them (the scheduler process)."""
     report = PassReport()
     while run_next_job(sessions, clock=clock):  # files posted to the admin API, one job at a time
         report.imports += 1
     if is_leader:
         report.maintenance = _maintenance(sessions, clock, schedule)
-        report.consumed = run_consumers(sessions, consumers, clock=clock)  # scans see fresh state
+        report.consumed = run_consumers(sessions, consumers, clock=clock) if consumers else 0  # scans see fresh state
         report.entered = _scans(sessions, clock, schedule)
     for _ in range(10):  # journeys record events, events start journeys: a few rounds settle it
-        consumed = run_consumers(sessions, consumers, clock=clock)
+        consumed = run_consumers(sessions, consumers, clock=clock) if consumers else 0
         journeys = _drain(sessions, lambda s: advance_due_journeys(s, runtime, now=clock()))
         messages = 0
         while handled := deliver_due(sessions, runtime, clock=clock):

@@ -1,5 +1,7 @@
 """The scheduler process: APScheduler runs a pass every few seconds, one at a time, and the outbox
-consumers every fraction of a second (the derived figures follow the changes within about that).
+consumers every fraction of a second (the derived figures follow the changes within about that). The
+consumers run in their own job only: the passes leave them to it, so that the two never chase the
+same events in two threads.
 
 ``flask --app wsgi loyalty scheduler`` runs it in the foreground (production: one or more such
 processes beside the API workers); ``make run`` starts it in the background of the development
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -19,7 +21,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from loyalty.consumers import run_consumers
+from loyalty.consumers import Consumer, run_consumers
 from notifications.bootstrap import CONSUMERS
 from notifications.runtime import Runtime
 from notifications.scheduler.jobs import PassReport, Schedule, run_pass
@@ -50,24 +52,25 @@ class SchedulerProcess:
         self.consumer_poll_seconds = consumer_poll_seconds
         self.leadership = Leadership(engine)
 
-    def run_once(self) -> PassReport:
-        """One pass (as leader if the lead is free)."""
+    def run_once(self, consumers: Sequence[Consumer] = CONSUMERS) -> PassReport:
+        """One pass (as leader if the lead is free), running ``consumers`` too."""
         report = run_pass(
-            self.sessions, self.runtime, clock=self.clock, schedule=self.schedule, is_leader=self.leadership.try_lead()
-        )
-        if report.consumed or report.entered or report.journeys or report.messages or report.webhooks or report.maintenance:
+            self.sessions, self.runtime, clock=self.clock, schedule=self.schedule, is_leader=self.leadership.try_lead(),
+            consumers=consumers,
+        )  # fmt: skip
+        if not report.idle:
             logger.info("scheduler pass: %s", report)
         return report
 
     def _safe_pass(self) -> None:
         try:
-            self.run_once()
+            self.run_once(consumers=())  # the consumers' own job runs them
         except Exception:  # logged; the next pass tries again from the durable state
             logger.exception("scheduler pass failed")
 
     def _safe_consume(self) -> None:
         try:
-            run_consumers(self.sessions, CONSUMERS, clock=self.clock)
+            run_consumers(self.sessions, CONSUMERS, clock=self.clock, settle=False)
         except Exception:  # logged; the consumers' cursors have not moved
             logger.exception("outbox consumers failed")
 

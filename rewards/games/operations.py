@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from loyalty import outbox
 from loyalty.consumers import Delivered
-from loyalty.db import dialect_insert, insert_if_absent, rowcount, table_of
+from loyalty.db import insert_if_absent, rowcount, table_of, upsert_many
 from loyalty.engagement.models import EngagementAction
 from loyalty.errors import Conflict, InvalidOperation, NotFound
 from loyalty.events import EngagementRecorded, PurchaseClaimed, PurchaseRecorded, PurchaseReturned
@@ -139,22 +139,22 @@ def earn_plays(session: Session, batch: Sequence[Delivered], _now: datetime) -> 
 def _credit_row(rule: EarningRule, member_id: int, source: tuple[str, str], now: datetime) -> dict[str, Any]:
     return {
         "game_id": rule.game_id, "game_code": rule.game_code, "member_id": member_id,
-        "source_type": source[0], "source_id": source[1], "earned_at": now, "spent_at": None,
+        "source_type": source[0], "source_id": source[1], "earned_at": now,
     }  # fmt: skip
 
 
+#: A credit's key: one per game and source event.
+CREDIT_KEY = ("game_id", "member_id", "source_type", "source_id")
+
+
 def _insert_credits(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert the credits not there yet (a replayed event finds its own), and announce each new one."""
-    if not rows:
-        return
-    table = table_of(GamePlayCredit)
-    key = ("game_id", "member_id", "source_type", "source_id")
-    stmt = dialect_insert(session)(table).on_conflict_do_nothing(index_elements=list(key))
-    stmt = stmt.returning(table.c.id, *(table.c[name] for name in key))
+    """Insert the credits not there yet (a replayed event finds its own), in one statement built once
+    (:func:`~loyalty.db.upsert_many`), and announce each new one."""
     values = [{name: value for name, value in row.items() if name != "game_code"} for row in rows]
-    inserted = {tuple(found[1:]): found[0] for found in session.execute(stmt, values)}
+    written = upsert_many(session, table_of(GamePlayCredit), values, conflict=_new_credits)
+    inserted: dict[tuple[Any, ...], int] = {tuple(found[1:]): found[0] for found in written}
     for row in rows:
-        credit_id = inserted.pop(tuple(row[name] for name in key), None)
+        credit_id = inserted.pop(tuple(row[name] for name in CREDIT_KEY), None)
         if credit_id is not None:
             outbox.record(
                 session,
@@ -163,6 +163,12 @@ def _insert_credits(session: Session, rows: list[dict[str, Any]]) -> None:
                     credit_id=credit_id, source=row["source_type"],
                 ),
             )  # fmt: skip
+
+
+def _new_credits(stmt: Any) -> Any:
+    """The credits offered that are not there yet are inserted, and returned with their ids."""
+    table = table_of(GamePlayCredit)
+    return stmt.on_conflict_do_nothing(index_elements=list(CREDIT_KEY)).returning(table.c.id, *(table.c[name] for name in CREDIT_KEY))
 
 
 def _open_rules(session: Session, earn_on: str, at: datetime) -> list[EarningRule]:

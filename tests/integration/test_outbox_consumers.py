@@ -32,7 +32,7 @@ from loyalty.consumers import (
     sequence,
 )
 from loyalty.db import session_scope
-from loyalty.events import EngagementRecorded, PurchaseRecorded
+from loyalty.events import EngagementRecorded, PointsEarned, PurchaseRecorded
 from loyalty.outbox import OutboxEvent
 from notifications.bootstrap import CONSUMERS, DERIVED
 from notifications.scheduler.models import JobRun
@@ -82,6 +82,56 @@ def test_each_event_is_applied_once_however_often_the_consumers_run(app, make_me
     make_purchase(member_id=members[0]["id"])
     run_consumers(sessions, [consumer], clock=clock.now)
     assert seen(sessions, "once") == purchase_ids(sessions)
+
+
+def test_a_poll_stops_at_the_events_committed_when_it_began(app, make_member, make_purchase, sessions, clock):
+    """Without ``settle`` (the worker's poll), what the consumers record meanwhile waits for the next
+    poll; with it, the run goes on until nothing is left."""
+    member = make_member()
+    make_purchase(member_id=member["id"])
+    make_purchase(member_id=member["id"])
+
+    def echo(session: Session, batch: Sequence[Delivered], now: datetime) -> None:
+        for delivered in batch:
+            outbox.record(session, EngagementRecorded(occurred_at=now, member_id=delivered.event.member_id, action="echo", ref=str(delivered.id), points=0, awarded=False))
+        session.flush()
+
+    def noted(session: Session, batch: Sequence[Delivered], now: datetime) -> None:
+        session.add_all(JobRun(job=f"noted:{delivered.id}", last_run_at=now) for delivered in batch)
+
+    consumers = [Consumer("echo", on=(PurchaseRecorded,), apply=echo), Consumer("noted", on=(EngagementRecorded,), apply=noted)]
+    assert run_consumers(sessions, consumers, clock=clock.now, settle=False) == 2 + 1  # the purchases; the enrolment's engagement
+    assert len(seen(sessions, "noted")) == 1
+    assert run_consumers(sessions, consumers, clock=clock.now, settle=False) == 2  # the echoes, at the next poll
+    assert len(seen(sessions, "noted")) == 3
+    make_purchase(member_id=member["id"])
+    assert run_consumers(sessions, consumers, clock=clock.now) == 1 + 1
+    assert len(seen(sessions, "noted")) == 4
+
+
+def test_consumers_standing_together_move_together_through_a_backlog(app, make_member, make_purchase, sessions, clock):
+    """One read per round for the consumers at one position, as long as the smallest batch: each
+    applies its events of it and all move to its end, whatever their types and batch sizes."""
+    member = make_member()
+    for _ in range(6):
+        make_purchase(member_id=member["id"])
+    narrow = Consumer("narrow", on=(PurchaseRecorded,), apply=noting("narrow").apply, batch_size=1)
+    wide = Consumer("wide", on=(PurchaseRecorded, PointsEarned), apply=noting("wide").apply, batch_size=5)
+    with session_scope(sessions) as session:
+        sequence(session, now=clock.now())
+    rounds = []
+    while True:
+        with session_scope(sessions) as session:
+            if not consume(session, [narrow, wide], now=clock.now()):
+                break
+            cursors = session.execute(select(OutboxCursor.consumer, OutboxCursor.position).where(OutboxCursor.consumer.in_(("narrow", "wide"))))
+            rounds.append({name: position for name, position in cursors})
+    assert len(rounds) > 2
+    assert all(positions["narrow"] == positions["wide"] for positions in rounds)
+    assert seen(sessions, "narrow") == purchase_ids(sessions)
+    with sessions() as session:
+        wide_ids = session.scalars(select(OutboxEvent.id).where(OutboxEvent.event_type.in_(wide.event_names)).order_by(OutboxEvent.id))
+        assert seen(sessions, "wide") == list(wide_ids)
 
 
 def test_a_worker_killed_mid_batch_leaves_neither_effects_nor_progress(app, make_member, make_purchase, sessions, clock):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.stack import run_queue_wait_s
-from bench.wire_latency import Capture, exchanges, quantile
+from bench.wire_latency import Capture, as_wrk_reports, exchanges, quantile
 
 SERVER = 8000
 
@@ -95,3 +95,11 @@ def test_wrks_wait_for_a_core_is_read_from_the_kernel_and_none_once_gone() -> No
     waited = run_queue_wait_s(os.getpid())
     assert waited is not None and waited >= 0.0
     assert run_queue_wait_s(child.pid) is None
+
+
+def test_wrk_adds_a_sample_per_interval_below_each_latency_of_two_intervals_or_more() -> None:
+    # 2 connections, 4 answers in 2 s: 2 answers per connection, an interval of 1 s.
+    latencies = [0.2, 1.9, 3.5, 0.1]
+    assert as_wrk_reports(latencies, runtime_s=2.0, connections=2) == [0.1, 0.2, 1.5, 1.9, 2.5, 3.5]
+    # Too few answers for one per connection: wrk corrects nothing.
+    assert as_wrk_reports([5.0, 0.1], runtime_s=2.0, connections=4) == [0.1, 5.0]
