@@ -11,6 +11,9 @@ theirs afresh).
 The same text on the same connection gives the same columns as long as the tables keep their
 columns' names and types, which only a migration changes; upgrading restarts the workers
 (docs/operations.md, "Upgrading"), and a release whose migration renames what it reads stops them.
+The types are those of the text's first result, which SQLAlchemy's own cache of a compiled
+statement's result already assumes (a text whose column types follow its parameters' would keep the
+first's: the application sends none).
 """
 
 from __future__ import annotations
