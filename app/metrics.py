@@ -137,12 +137,27 @@ def _observe(response: Response) -> Response:
     if request.endpoint == "metrics":
         return response
     started = g.get("metrics_started")
-    rule = route()
-    REQUESTS.labels(request.method, rule, str(response.status_code)).inc()
+    answered, app_latency, latency = _series(request.method, route(), response.status_code)
+    answered.inc()
     if started is not None:
-        APP_LATENCY.labels(request.method, rule).observe(time.perf_counter() - started)
-        response.call_on_close(partial(_observe_sent, LATENCY.labels(request.method, rule), g.metrics_arrived))
+        app_latency.observe(time.perf_counter() - started)
+        response.call_on_close(partial(_observe_sent, latency, g.metrics_arrived))
     return response
+
+
+#: The series a route's answers are counted in, by method, route and status: looked up once, where
+#: ``labels()`` would check and join the labels on every request.
+_SERIES: dict[tuple[str, str, int], tuple[Counter, Histogram, Histogram]] = {}
+
+
+def _series(method: str, rule: str, status: int) -> tuple[Counter, Histogram, Histogram]:
+    key = (method, rule, status)
+    series = _SERIES.get(key)
+    if series is None:
+        series = _SERIES[key] = (
+            REQUESTS.labels(method, rule, str(status)), APP_LATENCY.labels(method, rule), LATENCY.labels(method, rule),
+        )  # fmt: skip
+    return series
 
 
 def _observe_sent(latency: Histogram, arrived: float) -> None:

@@ -37,6 +37,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from loyalty.cursors import DescribedOnceCursor
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -338,7 +340,8 @@ def _insert_of(dialect: str) -> Any:
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: bool = False) -> Engine:
     """An engine for ``url`` with the settings this project relies on.
 
-    PostgreSQL URLs use psycopg 3. SQLite gets WAL (readers do not block the writer), enforced foreign
+    PostgreSQL URLs use psycopg 3, with cursors that describe a statement's result once per connection
+    (:mod:`loyalty.cursors`). SQLite gets WAL (readers do not block the writer), enforced foreign
     keys and a busy timeout instead of "database is locked" errors.
     """
     if url.startswith("postgresql://") or url.startswith("postgres://"):
@@ -348,7 +351,10 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, echo: 
         engine.dialect.colspecs = {**engine.dialect.colspecs, DateTime: _SQLiteUTCDateTime}
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
+    return create_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800,
+        connect_args={"cursor_factory": DescribedOnceCursor},
+    )  # fmt: skip
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -16,7 +16,7 @@ from loyalty.engagement.score import EngagementStanding, standing
 from loyalty.errors import NotFound
 from loyalty.i18n import Translations
 from loyalty.ledger.models import PointLot
-from loyalty.members.models import Member
+from loyalty.members.models import MEMBERS, Member
 from loyalty.program.operations import get_settings
 from loyalty.tiers.operations import (
     QUALIFYING_POINTS,
@@ -66,8 +66,24 @@ class Expiring:
 
 
 @dataclass(frozen=True)
+class StatusMember:
+    """What the status document shows of the member row: its balances and its tier."""
+
+    id: int
+    points_balance: int
+    pending_points: int
+    lifetime_points: int
+    tier_code: str
+    tier_since: datetime
+
+    @classmethod
+    def of(cls, member: Member) -> StatusMember:
+        return cls(*(getattr(member, column.name) for column in _MEMBER_COLUMNS))
+
+
+@dataclass(frozen=True)
 class MemberStatus:
-    member: Member
+    member: StatusMember
     qualifying_points: int
     tier: CurrentTier
     next_tier: NextTier | None
@@ -91,19 +107,21 @@ class _Figures:
 
 
 def status_of(session: Session, member_id: int, *, now: datetime) -> MemberStatus:
-    """The status document in one statement, the member with its figures, and the catalog from the
-    process's copy (a second statement when a reward it offers has a limited stock: :func:`in_stock_now`)."""
-    row = session.execute(_MEMBER_WITH_FIGURES, _figure_values(session, member_id, now)).one_or_none()
+    """The status document in one statement, the member's balances and tier with its figures, and the
+    catalog from the process's copy (a second statement when a reward it offers has a limited stock:
+    :func:`in_stock_now`)."""
+    row = session.connection().execute(_MEMBER_WITH_FIGURES, _figure_values(session, member_id, now)).one_or_none()
     if row is None:
         raise NotFound(f"member {member_id} does not exist", field="member_id")
-    return _document(session, row[0], _Figures(*row[1:]), now)
+    shown = len(_MEMBER_COLUMNS)
+    return _document(session, StatusMember(*row[:shown]), _Figures(*row[shown:]), now)
 
 
 def member_status(session: Session, member: Member, *, now: datetime) -> MemberStatus:
     """The status document of a member already read: one statement for its figures (and one for the
     stock of the rewards it offers, when one has a limited stock)."""
     figures = session.execute(_FIGURES, _figure_values(session, member.id, now)).one()
-    return _document(session, member, _Figures(*figures), now)
+    return _document(session, StatusMember.of(member), _Figures(*figures), now)
 
 
 def _figure_columns() -> tuple[ColumnElement[Any], ...]:
@@ -125,9 +143,16 @@ def _figure_columns() -> tuple[ColumnElement[Any], ...]:
     )
 
 
+#: The member's columns the document shows (:class:`StatusMember`, in its order): read as columns, not as
+#: the mapped class, whose loading (the row's 36 columns, an object with its state) cost more CPU than
+#: the rest of the statement.
+_MEMBER_COLUMNS = (
+    MEMBERS.c.id, MEMBERS.c.points_balance, MEMBERS.c.pending_points, MEMBERS.c.lifetime_points,
+    MEMBERS.c.tier_code, MEMBERS.c.tier_since,
+)  # fmt: skip
 # Built once rather than on each read: building them cost about as much CPU as running them.
 _FIGURES = select(*_figure_columns()).where(Member.id == bindparam("member_id"))
-_MEMBER_WITH_FIGURES = select(Member, *_figure_columns()).where(Member.id == bindparam("member_id"))
+_MEMBER_WITH_FIGURES = select(*_MEMBER_COLUMNS, *_figure_columns()).where(MEMBERS.c.id == bindparam("member_id"))
 
 
 def _figure_values(session: Session, member_id: int, now: datetime) -> dict[str, Any]:
@@ -139,7 +164,7 @@ def _figure_values(session: Session, member_id: int, now: datetime) -> dict[str,
     }
 
 
-def _document(session: Session, member: Member, figures: _Figures, now: datetime) -> MemberStatus:
+def _document(session: Session, member: StatusMember, figures: _Figures, now: datetime) -> MemberStatus:
     """Balance, pending, lifetime and qualifying points; tier and next tier; next threshold; points
     expiring within the program's notice period; rewards the member can redeem now; the engagement
     score and level."""
@@ -183,7 +208,7 @@ def _document(session: Session, member: Member, figures: _Figures, now: datetime
         next_threshold=upcoming,
         expiring=expiring,
         rewards_available=in_stock_now(session, [
-            reward for reward in redeemable(session, member, now=now, rewards=rewards)
+            reward for reward in redeemable(session, member.tier_code, now=now, rewards=rewards)
             if reward.cost_points <= member.points_balance
         ]),  # fmt: skip
         engagement=standing(session, figures.score, figures.score_as_of, now=now),

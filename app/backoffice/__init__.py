@@ -34,11 +34,13 @@ class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, which build their signer only for a request bearing the cookie.
 
     Flask opens the session of every request; the API's never bear the back office's cookie (its path
-    is ``/admin``), and building the signer cost more than the rest of opening it.
+    is ``/admin``), and building the signer cost more than the rest of opening it. A request whose
+    ``Cookie`` header does not even name it is not parsed for cookies either.
     """
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        name = self.get_cookie_name(app)
+        if app.secret_key and (name not in request.headers.get("Cookie", "") or not request.cookies.get(name)):
             return self.session_class()
         return super().open_session(app, request)
 

@@ -127,16 +127,16 @@ def catalog_for(
     ``rewards`` when the caller has already read the catalog."""
     return [
         CatalogItem(reward=reward, affordable=member.points_balance >= reward.cost_points)
-        for reward in redeemable(session, member, now=now, rewards=list_rewards(session) if rewards is None else rewards)
+        for reward in redeemable(session, member.tier_code, now=now, rewards=list_rewards(session) if rewards is None else rewards)
         if reward.stock != 0
     ]
 
 
-def redeemable(session: Session, member: Member, *, now: datetime, rewards: Sequence[AnyReward]) -> list[AnyReward]:
-    """The rewards of ``rewards`` a member may redeem now, stock aside: active, inside their window,
-    not an offer, and the member's tier high enough."""
-    ladder = load_ladder(session, holding=member.tier_code)
-    rank = ladder.get(member.tier_code).rank
+def redeemable(session: Session, tier_code: str, *, now: datetime, rewards: Sequence[AnyReward]) -> list[AnyReward]:
+    """The rewards of ``rewards`` a member of tier ``tier_code`` may redeem now, stock aside: active,
+    inside their window, not an offer, and the member's tier high enough."""
+    ladder = load_ladder(session, holding=tier_code)
+    rank = ladder.get(tier_code).rank
     return [
         reward
         for reward in rewards
