@@ -1,7 +1,8 @@
 """Scenario scans at scale: the near-threshold and the inactivity scans over a million members on PostgreSQL.
 
 ``python -m bench.scenario_scan [--members 1000000] [--reuse] [--database NAME]``. Seeds the database
-``loyalty_bench_scenarios`` (or ``NAME``; dropped and created again unless ``--reuse`` finds it seeded), then times, with the program's 100-point threshold:
+``loyalty_bench_scenarios`` (or ``NAME``; dropped and created again unless ``--reuse`` finds it seeded,
+then migrated to the head), then times, with the program's 100-point threshold:
 
 1. the near-threshold query (``scan_query_near_threshold``) alone, and its ``EXPLAIN (ANALYZE, BUFFERS)``;
 2. the whole ``run_scan`` of the ``near_threshold`` scenario, which enters everybody it finds;
@@ -129,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{options.database}"
     engine = make_engine(url)
     try:
-        if not (options.reuse and _seeded_members(engine) == options.members):
+        if options.reuse and _seeded_members(engine) == options.members:
+            upgrade(url)  # the migrations written since it was seeded
+        else:
             engine.dispose()
             engine = make_engine(stack.recreate_database(options.database))
             _seed(engine, options.members)
