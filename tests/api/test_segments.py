@@ -93,7 +93,7 @@ def seed(client: FlaskClient, admin: Headers, till: Headers, service: Headers, c
 
 
 def read_facts(session: Session) -> list[Facts]:
-    facts = {member.id: Facts(member) for member in session.scalars(select(Member))}
+    facts = {member.id: Facts(member) for member in session.scalars(select(Member).order_by(Member.id))}
     lines: dict[int, set[str]] = defaultdict(set)
     for purchase_id, category in session.execute(select(PurchaseLine.purchase_id, PurchaseLine.category)):
         lines[purchase_id].add(category)
