@@ -1,9 +1,9 @@
 """The hot paths' statement budgets: the SQL a request sends before its COMMIT, with the process's
 copies of the configuration and of the API clients warm (as in a worker that has served a request).
 
-The budgets are the same on both databases. A purchase that crosses nothing sends 4 statements on
-PostgreSQL (the purchase and its lines in one data-modifying CTE, the ledger entry and its lot in
-another) and 6 on SQLite, which has no such CTE; an engagement that earns points 5 on both, a flush's outbox rows going in one INSERT whose ids
+The budgets are the same on both databases. A purchase that crosses nothing sends 5 statements on
+PostgreSQL (the purchase and its lines in one data-modifying CTE) and 6 on SQLite, which has no such
+CTE; an engagement that earns points 5 on both, a flush's outbox rows going in one INSERT whose ids
 nobody reads back (:mod:`loyalty.outbox`); the status document reads qualifying points from the
 monthly read model, so its cost does not grow with the member's history, and the catalog from the
 process's copy (the stock aside).
