@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import ColumnElement, Date, Insert, Integer, Row, Update, bindparam, case, cast, event, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, Date, Integer, Row, Update, bindparam, case, cast, event, func, literal, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from loyalty import outbox
@@ -153,29 +153,30 @@ def append_entry(
     store_code: str | None = None,
 ) -> Posting:
     """The ledger entry of a balance :func:`move_balance` moved by ``points`` (not zero), its lot (a
-    credit) or the lots it consumes (a debit), and its event, whose in-transaction reactions run now.
-
-    The entry and its lot are written at once by Core statements built once (one statement on
-    PostgreSQL), not by the session's unit of work; the posting's ``entry`` holds the values written."""
-    values = {
-        "member_id": member_id,
-        "kind": kind,
-        "points": points,
-        "balance_after": row.points_balance,
-        "reason": reason,
-        "source_type": source[0] if source else None,
-        "source_id": source[1] if source else None,
-        "is_qualifying": qualifying,
-        "actor": actor,
-        "created_at": now,
-    }
+    credit) or the lots it consumes (a debit), and its event, whose in-transaction reactions run now."""
+    entry = LedgerEntry(
+        member_id=member_id,
+        kind=kind,
+        points=points,
+        balance_after=row.points_balance,
+        reason=reason,
+        source_type=source[0] if source else None,
+        source_id=source[1] if source else None,
+        is_qualifying=qualifying,
+        actor=actor,
+        created_at=now,
+    )
     balance = row.points_balance
     before = balance - points
-    if points < 0:
+    if points < 0:  # before the entry is added: the flush that precedes it then has nothing to write
         _consume_lots(session, member_id, max(before, 0) - max(balance, 0))
-    lot = _lot(session, max(balance, 0) - max(before, 0), now) if points > 0 else None
-    entry = LedgerEntry(id=_insert_entry(session, values, lot), **values)
-    event = _earned(entry, row, store_code) if points > 0 else _debited(entry)
+    session.add(entry)
+    event: PointsEarned | PointsDebited
+    if points > 0:
+        _open_lot(session, entry, max(balance, 0) - max(before, 0), now)
+        event = _earned(entry, row, store_code)
+    else:
+        event = _debited(entry)
     return Posting(balance=_publish(session, event, balance), entry=entry, row=row)
 
 
@@ -231,58 +232,21 @@ def _forget_balances(session: Session, _transaction: SessionTransaction) -> None
     session.info.pop(_BALANCES, None)
 
 
-def _lot(session: Session, points: int, now: datetime) -> dict[str, Any] | None:
-    """The lot of the part of a credit that raised the balance above zero (a debt is repaid first):
-    its points and expiry, or None when the credit raised nothing above zero."""
+def _open_lot(session: Session, entry: LedgerEntry, points: int, now: datetime) -> None:
+    """A lot for the part of a credit that raised the balance above zero (a debt is repaid first)."""
     if points <= 0:
-        return None
+        return
     months = get_settings(session).points_expiry_months
-    return {"lot_points": points, "lot_expires_at": add_months_monotonic(now, months) if months else None}
-
-
-_ENTRIES, _LOTS = table_of(LedgerEntry), table_of(PointLot)
-#: The columns of an entry, each a bound parameter of the same name.
-_ENTRY_VALUES = {column.name: bindparam(column.name, type_=column.type) for column in _ENTRIES.c if column.name != "id"}
-_INSERT_ENTRY = insert(_ENTRIES).values(_ENTRY_VALUES).returning(_ENTRIES.c.id)
-
-
-def _insert_entry(session: Session, values: dict[str, Any], lot: dict[str, Any] | None) -> int:
-    """Insert an entry (``values``: its columns) and the lot it opens (``lot``, from :func:`_lot`);
-    the entry's id. One statement on PostgreSQL (:data:`_INSERT_ENTRY_AND_LOT`), two elsewhere."""
-    connection = session.connection()
-    if lot is not None and connection.dialect.name == "postgresql":
-        return int(connection.execute(_INSERT_ENTRY_AND_LOT, {**values, **lot}).scalar_one())
-    entry_id = int(connection.execute(_INSERT_ENTRY, values).scalar_one())
-    if lot is not None:
-        connection.execute(_INSERT_LOT, {**lot, "member_id": values["member_id"], "entry_id": entry_id, "created_at": values["created_at"]})
-    return entry_id
-
-
-def _lot_values(entry_id: ColumnElement[Any]) -> dict[str, Any]:
-    """The columns of a lot (bound parameters ``member_id``, ``created_at``, ``lot_points``,
-    ``lot_expires_at``) opened by the entry ``entry_id``."""
-    points = bindparam("lot_points", type_=_LOTS.c.points.type)
-    return {
-        "member_id": _ENTRY_VALUES["member_id"],
-        "entry_id": entry_id,
-        "earned_at": _ENTRY_VALUES["created_at"],
-        "expires_at": bindparam("lot_expires_at", type_=_LOTS.c.expires_at.type),
-        "points": points,
-        "remaining": points,
-    }
-
-
-def _entry_and_lot_statement() -> Insert:
-    new_entry = _INSERT_ENTRY.cte("new_entry")
-    lot = _lot_values(new_entry.c.id)
-    return insert(_LOTS).from_select(list(lot), select(*lot.values()).select_from(new_entry)).returning(_LOTS.c.entry_id)
-
-
-#: ``WITH new_entry AS (INSERT INTO ledger_entries … RETURNING id) INSERT INTO point_lots SELECT …
-#: new_entry.id … RETURNING entry_id``: an entry and its lot in one statement (PostgreSQL).
-_INSERT_ENTRY_AND_LOT = _entry_and_lot_statement()
-#: The lot alone, once its entry is inserted (``entry_id``).
-_INSERT_LOT = insert(_LOTS).values(_lot_values(bindparam("entry_id", type_=_LOTS.c.entry_id.type)))
+    session.add(
+        PointLot(
+            member_id=entry.member_id,
+            entry=entry,
+            earned_at=now,
+            expires_at=add_months_monotonic(now, months) if months else None,
+            points=points,
+            remaining=points,
+        )
+    )
 
 
 def _consume_lots(session: Session, member_id: int, points: int) -> None:
