@@ -262,8 +262,10 @@ def run_consumers(
     committed meanwhile, the consumers' own included, wait for the next poll: under a steady flow
     the consumers then take a poll's worth of events at a time, instead of chasing each commit with
     a round of a few events whose fixed cost (cursors, a savepoint per consumer, the commit) is most
-    of their work.
+    of their work. With no ``consumers`` there is nothing to apply, and nothing is sequenced.
     """
+    if not consumers:
+        return 0
     applied = 0
     while True:
         sequenced = _sequence_waiting(sessions, clock)

@@ -98,10 +98,10 @@ def run_pass(
         report.imports += 1
     if is_leader:
         report.maintenance = _maintenance(sessions, clock, schedule)
-        report.consumed = run_consumers(sessions, consumers, clock=clock) if consumers else 0  # scans see fresh state
+        report.consumed = run_consumers(sessions, consumers, clock=clock)  # scans see fresh state
         report.entered = _scans(sessions, clock, schedule)
     for _ in range(10):  # journeys record events, events start journeys: a few rounds settle it
-        consumed = run_consumers(sessions, consumers, clock=clock) if consumers else 0
+        consumed = run_consumers(sessions, consumers, clock=clock)
         journeys = _drain(sessions, lambda s: advance_due_journeys(s, runtime, now=clock()))
         messages = 0
         while handled := deliver_due(sessions, runtime, clock=clock):
